@@ -1,0 +1,197 @@
+// Package devtree reads the facts the kernel needs from the firmware's
+// device tree: memory, CPUs, the timebase frequency, RTAS tokens, the
+// virtual terminals and /chosen/bootargs.
+//
+// It runs before the Go runtime exists, so it allocates nothing and keeps
+// what it learns in a Platform made of fixed-size arrays. The tree is read
+// through a Firmware, which the boot code implements with QEMU's VOF client
+// interface and the tests implement with a map.
+package devtree
+
+// MaxCPUs bounds the CPUs the kernel uses.
+const MaxCPUs = 64
+
+// Firmware walks the device tree (IEEE 1275 client interface semantics).
+// Handles are phandles; 0 means none.
+type Firmware interface {
+	// Peer returns the next sibling of node, or the root for node 0.
+	Peer(node uint32) uint32
+	// Child returns the first child of node.
+	Child(node uint32) uint32
+	// GetProp copies property name of node into buf and returns its full
+	// length, or -1 if node has no such property.
+	GetProp(node uint32, name string, buf []byte) int
+}
+
+// RTAS holds the tokens of the RTAS services the kernel uses; 0 if absent.
+type RTAS struct {
+	StartCPU, StopSelf, QueryCPUStopped, PowerOff, GetTimeOfDay, SystemReboot uint32
+}
+
+// Platform is what the kernel learned from the device tree.
+type Platform struct {
+	MemBytes   uint64          // total RAM in all memory nodes
+	TimebaseHz uint64          // from the first CPU
+	NumCPUs    int             // CPU nodes (threads) found
+	CPUServer  [MaxCPUs]uint32 // interrupt server number of each CPU
+	RTAS       RTAS            //
+	NumVty     int             // virtual terminals under /vdevice
+	Vty        [4]uint32       // their terminal numbers, lowest first
+	bootargs   [1024]byte      //
+	nbootargs  int             //
+	Model      [64]byte        // root "model", NUL padded
+}
+
+// Bootargs returns /chosen/bootargs without the trailing NUL.
+func (p *Platform) Bootargs() []byte { return p.bootargs[:p.nbootargs] }
+
+// SetBootargs replaces the boot arguments (tests, and the kernel when it
+// consumes its own options).
+func (p *Platform) SetBootargs(b []byte) { p.nbootargs = copy(p.bootargs[:], b) }
+
+func be32(b []byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+// cells decodes n big-endian cells starting at b as one number.
+func cells(b []byte, n int) uint64 {
+	var v uint64
+	for i := 0; i < n && 4*i+4 <= len(b); i++ {
+		v = v<<32 | uint64(be32(b[4*i:]))
+	}
+	return v
+}
+
+// hasPrefix reports whether the NUL-terminated name in b starts with s.
+func hasPrefix(b []byte, n int, s string) bool {
+	if n < len(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if b[i] != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// eq reports whether the NUL-terminated string in b[:n] equals s.
+func eq(b []byte, n int, s string) bool {
+	if n > 0 && b[n-1] == 0 {
+		n--
+	}
+	return n == len(s) && hasPrefix(b, n, s)
+}
+
+// Scratch buffers are globals, not locals: arguments of interface calls
+// escape, and before the runtime starts nothing may reach the heap.
+var (
+	buf    [256]byte
+	regBuf [256]byte
+	tokBuf [4]byte
+)
+
+// Probe fills p from the device tree. It is not safe for concurrent use.
+func Probe(fw Firmware, p *Platform) {
+	root := fw.Peer(0)
+	addrCells, sizeCells := 2, 1
+	if n := fw.GetProp(root, "#address-cells", buf[:]); n == 4 {
+		addrCells = int(be32(buf[:]))
+	}
+	if n := fw.GetProp(root, "#size-cells", buf[:]); n == 4 {
+		sizeCells = int(be32(buf[:]))
+	}
+	if n := fw.GetProp(root, "model", p.Model[:len(p.Model)-1]); n < 0 {
+		p.Model[0] = 0
+	}
+	for node := fw.Child(root); node != 0; node = fw.Peer(node) {
+		n := fw.GetProp(node, "name", buf[:])
+		switch {
+		case n > 0 && eq(buf[:], n, "memory") || hasPrefix(buf[:], n, "memory@"):
+			probeMemory(fw, node, addrCells, sizeCells, p)
+		case eq(buf[:], n, "cpus"):
+			probeCPUs(fw, node, p)
+		case eq(buf[:], n, "rtas"):
+			probeRTAS(fw, node, p)
+		case eq(buf[:], n, "chosen"):
+			if l := fw.GetProp(node, "bootargs", p.bootargs[:]); l > 0 {
+				l = min(l, len(p.bootargs))
+				for l > 0 && p.bootargs[l-1] == 0 {
+					l--
+				}
+				p.nbootargs = l
+			}
+		case eq(buf[:], n, "vdevice"):
+			probeVdevice(fw, node, p)
+		}
+	}
+}
+
+func probeMemory(fw Firmware, node uint32, ac, sc int, p *Platform) {
+	reg := &regBuf
+	n := fw.GetProp(node, "reg", reg[:])
+	step := 4 * (ac + sc)
+	for off := 0; n > 0 && off+step <= n && off+step <= len(reg); off += step {
+		p.MemBytes += cells(reg[off+4*ac:], sc)
+	}
+}
+
+func probeCPUs(fw Firmware, cpus uint32, p *Platform) {
+	for node := fw.Child(cpus); node != 0; node = fw.Peer(node) {
+		if n := fw.GetProp(node, "device_type", buf[:]); !eq(buf[:], n, "cpu") {
+			continue
+		}
+		if p.TimebaseHz == 0 {
+			if n := fw.GetProp(node, "timebase-frequency", buf[:]); n == 4 || n == 8 {
+				p.TimebaseHz = cells(buf[:], n/4)
+			}
+		}
+		// Each core node lists its hardware threads' server numbers.
+		n := fw.GetProp(node, "ibm,ppc-interrupt-server#s", buf[:])
+		if n < 4 {
+			n = fw.GetProp(node, "reg", buf[:])
+		}
+		for off := 0; off+4 <= n && off+4 <= len(buf) && p.NumCPUs < MaxCPUs; off += 4 {
+			p.CPUServer[p.NumCPUs] = be32(buf[off:])
+			p.NumCPUs++
+		}
+	}
+}
+
+func probeRTAS(fw Firmware, node uint32, p *Platform) {
+	tok := func(name string) uint32 {
+		if fw.GetProp(node, name, tokBuf[:]) == 4 {
+			return be32(tokBuf[:])
+		}
+		return 0
+	}
+	p.RTAS = RTAS{
+		StartCPU:        tok("start-cpu"),
+		StopSelf:        tok("stop-self"),
+		QueryCPUStopped: tok("query-cpu-stopped-state"),
+		PowerOff:        tok("power-off"),
+		GetTimeOfDay:    tok("get-time-of-day"),
+		SystemReboot:    tok("system-reboot"),
+	}
+}
+
+func probeVdevice(fw Firmware, vdev uint32, p *Platform) {
+	for node := fw.Child(vdev); node != 0; node = fw.Peer(node) {
+		n := fw.GetProp(node, "name", buf[:])
+		if !eq(buf[:], n, "vty") && !hasPrefix(buf[:], n, "vty@") {
+			continue
+		}
+		if fw.GetProp(node, "reg", buf[:]) < 4 || p.NumVty == len(p.Vty) {
+			continue
+		}
+		// Keep them sorted: the lowest is the console.
+		v := be32(buf[:])
+		i := p.NumVty
+		for i > 0 && p.Vty[i-1] > v {
+			p.Vty[i] = p.Vty[i-1]
+			i--
+		}
+		p.Vty[i] = v
+		p.NumVty++
+	}
+}

@@ -1,0 +1,66 @@
+// Addresses of assembly code and linker symbols, for Go code that must
+// place them in registers or instructions (a Go func value would name an
+// ABI wrapper, not the code itself).
+
+#include "textflag.h"
+
+// func trapEntryAddr() uintptr
+TEXT ·trapEntryAddr(SB), NOSPLIT|NOFRAME, $0-8
+	MOVD	$·trapEntry(SB), R3
+	MOVD	R3, ret+0(FP)
+	RET
+
+// func idleLoopAddr() uintptr
+TEXT ·idleLoopAddr(SB), NOSPLIT|NOFRAME, $0-8
+	MOVD	$·idleLoop(SB), R3
+	MOVD	R3, ret+0(FP)
+	RET
+
+// func sigreturnAddr() uintptr
+TEXT ·sigreturnAddr(SB), NOSPLIT|NOFRAME, $0-8
+	MOVD	$·sigreturnTramp(SB), R3
+	MOVD	R3, ret+0(FP)
+	RET
+
+// func rt0Addr() uintptr
+// The runtime's ELF entry is a function descriptor; its first doubleword
+// is the code address.
+TEXT ·rt0Addr(SB), NOSPLIT|NOFRAME, $0-8
+	MOVD	$_rt0_ppc64_linux(SB), R3
+	MOVD	0(R3), R3
+	MOVD	R3, ret+0(FP)
+	RET
+
+// func imageEnd() uintptr
+// End of the loaded image (text, data and bss).
+TEXT ·imageEnd(SB), NOSPLIT|NOFRAME, $0-8
+	MOVD	$runtime·end(SB), R3
+	MOVD	R3, ret+0(FP)
+	RET
+
+// idleLoop is the code of every CPU's idle thread: cede the virtual
+// processor until an interrupt or a prod, then enter the kernel (a
+// sched_yield system call) so that it can pick up work, forever. It runs
+// with MSR[EE] = 1.
+TEXT ·idleLoop(SB), NOSPLIT|NOFRAME, $0-0
+cede:
+	MOVD	$0xe0, R3                 // H_CEDE
+	WORD	$0x44000022               // sc 1: sleep until interrupted or prodded
+	MOVD	$158, R0                  // sched_yield: let the kernel reschedule
+	SYSCALL
+	BR	cede
+
+// sigreturnTramp is where signal handlers return: rt_sigreturn.
+TEXT ·sigreturnTramp(SB), NOSPLIT|NOFRAME, $0-0
+	MOVD	$172, R0                  // rt_sigreturn
+	SYSCALL
+	MOVD	R0, 0(R0)                 // not reached
+
+// func wildStore(addr uintptr)
+// Stores to addr. The crash=fault boot argument uses it.
+TEXT ·wildStore(SB), NOSPLIT|NOFRAME, $0-8
+	MOVD	addr+0(FP), R3
+	MOVD	$0x5741, R4
+	MOVD	R4, 0(R3)
+	SYNC
+	RET

@@ -1,0 +1,147 @@
+package kernel
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/arch/ppc64/ppc64asm"
+
+	"k42/arch/ppc64"
+)
+
+// This file is the kernel's face to Go code running on it: the console,
+// the test suite, benchmarks and programs. It runs after the runtime has
+// started, so it may allocate; it reaches kernel state through system
+// calls or by reading it.
+
+func init() {
+	f := reportFault
+	reportFaultPC = uint64(**(**uintptr)(unsafe.Pointer(&f)))
+	runtimeUp = true
+}
+
+// Info is the machine as the kernel sees it.
+type Info struct {
+	CPUs       int    `json:"cpus"`
+	MemBytes   uint64 `json:"mem_bytes"`
+	TimebaseHz uint64 `json:"timebase_hz"`
+	BootMs     int64  `json:"boot_ms"`
+}
+
+// ReadInfo returns the machine's description; BootMs is the time from the
+// kernel's first instruction to now.
+func ReadInfo() Info {
+	return Info{
+		CPUs:       numCPUs,
+		MemBytes:   Platform.MemBytes,
+		TimebaseHz: Platform.TimebaseHz,
+		BootMs:     int64((ppc64.Timebase() - bootTB) * 1000 / Platform.TimebaseHz),
+	}
+}
+
+// Timebase reads the timebase register.
+func Timebase() uint64 { return ppc64.Timebase() }
+
+// TimebaseHz is the timebase frequency.
+func TimebaseHz() uint64 { return Platform.TimebaseHz }
+
+// CPUID returns the number of the CPU the caller runs on. The answer may
+// be stale as soon as it is returned unless the caller cannot migrate.
+func CPUID() int { return int(ppc64.SPRG3()) }
+
+// NumCPUs returns the number of CPUs online.
+func NumCPUs() int { return numCPUs }
+
+// CPUStatsAll returns a snapshot of every CPU's counters.
+func CPUStatsAll() ([]CPUStats, error) {
+	out := make([]CPUStats, numCPUs)
+	size := unsafe.Sizeof(CPUStats{})
+	_, _, e := syscall.RawSyscall(sysK42Stats, uintptr(unsafe.Pointer(&out[0])), size*uintptr(len(out)), 0)
+	if e != 0 {
+		return nil, e
+	}
+	return out, nil
+}
+
+// ThreadStat describes one live kernel thread.
+type ThreadStat struct {
+	TID      int32
+	State    string
+	CPU      int32
+	Runs     uint64
+	RunTicks uint64
+}
+
+// Threads returns a snapshot of the live threads (read without locking:
+// figures may be a moment old).
+func Threads() []ThreadStat {
+	var out []ThreadStat
+	names := [...]string{"free", "runnable", "running", "blocked", "dead"}
+	for i := int32(0); i < threadHigh; i++ {
+		t := &threads[i]
+		if t.state == threadFree || t.idle {
+			continue
+		}
+		out = append(out, ThreadStat{TID: t.tid, State: names[t.state], CPU: t.cpu, Runs: t.runs, RunTicks: t.runTicks})
+	}
+	return out
+}
+
+// Halt powers the machine off with status, immediately.
+func Halt(status int) {
+	syscall.RawSyscall(sysK42Halt, uintptr(status), 0, 0)
+}
+
+func disableInterrupts() uint64    { return ppc64.DisableInterrupts() }
+func restoreInterrupts(old uint64) { ppc64.RestoreInterrupts(old) }
+
+// reportFault runs as the faulting thread, redirected here by fault(). It
+// prints the disassembly around the faulting instruction and powers off.
+func reportFault() {
+	addr, _, e := syscall.RawSyscall(sysK42Fault, 0, 0, 0)
+	if e != 0 {
+		Halt(FaultStatus)
+	}
+	rec := (*FaultRecord)(unsafe.Pointer(addr))
+	fmt.Fprint(os.Stderr, FormatDisassembly(rec.Ctx.PC, 8, 4))
+	Halt(FaultStatus)
+}
+
+// FormatDisassembly disassembles before instructions before pc and after
+// after it, marking pc, with function names where the runtime knows them.
+func FormatDisassembly(pc uint64, before, after int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "disassembly around SRR0 %#x:\n", pc)
+	last := ""
+	for a := pc - uint64(4*before); a <= pc+uint64(4*after); a += 4 {
+		if !validCode(a) {
+			continue
+		}
+		if fn := runtime.FuncForPC(uintptr(a)); fn != nil && fn.Name() != last {
+			last = fn.Name()
+			file, line := fn.FileLine(uintptr(a))
+			fmt.Fprintf(&b, "  %s (%s:%d)\n", last, file, line)
+		}
+		word := *(*[4]byte)(unsafe.Pointer(uintptr(a)))
+		text := "?"
+		if inst, err := ppc64asm.Decode(word[:], binary.BigEndian); err == nil {
+			text = ppc64asm.GoSyntax(inst, a, nil)
+		}
+		mark := "  "
+		if a == pc {
+			mark = "=>"
+		}
+		fmt.Fprintf(&b, "  %s %#x  %08x  %s\n", mark, a, binary.BigEndian.Uint32(word[:]), text)
+	}
+	return b.String()
+}
+
+// CrashFault makes a wild store to an address with no memory behind it.
+func CrashFault() {
+	wildStore(0x7fff_0000_0000)
+}

@@ -1,0 +1,62 @@
+package kernel
+
+// MaxThreads bounds the kernel threads (the runtime's Ms plus one idle
+// thread per CPU).
+const MaxThreads = 1024
+
+// Thread states.
+const (
+	threadFree     uint32 = iota
+	threadRunnable        // in the run queue
+	threadRunning         // on a CPU
+	threadBlocked         // waiting (futex, sleep, console, epoll)
+	threadDead            // exited; its slot is freed when no CPU runs it
+)
+
+// What a blocked thread waits for.
+const (
+	waitNone uint8 = iota
+	waitFutex
+	waitSleep
+	waitConsole
+	waitEpoll
+	waitFault // frozen by a fault elsewhere
+)
+
+// Thread is a kernel thread: each of the Go runtime's Ms is one, created by
+// clone. It holds no Go pointers, so the trap handler can write it freely.
+type Thread struct {
+	Ctx Context
+
+	tid     int32
+	state   uint32
+	cpu     int32 // CPU it runs or last ran on
+	next    int32 // run-queue link: index+1 of the next thread, 0 = end
+	idle    bool  // a CPU's idle thread: never queued, never signalled
+	wait    uint8 // what a blocked thread waits for
+	futex   uintptr
+	wakeAt  uint64 // timebase deadline of a wait, 0 = none
+	timeout int64  // result when the deadline passes (e.g. -ETIMEDOUT, 0)
+
+	// Signals.
+	sigMask    uint64
+	sigPending uint64 // set atomically by other CPUs
+	altSP      uint64
+	altSize    uint64
+	altFlags   int32
+
+	// Console read in progress.
+	readBuf uintptr
+	readLen int
+
+	// Accounting.
+	runs     uint64 // dispatches
+	runTicks uint64 // timebase ticks on a CPU
+	lastRun  uint64
+}
+
+// threads is the thread table; a thread's index never changes while it lives.
+var threads [MaxThreads]Thread
+
+// threadHigh is one more than the highest index ever used: scans stop there.
+var threadHigh int32

@@ -1,0 +1,240 @@
+package kernel
+
+import (
+	"sync/atomic"
+	"unsafe"
+
+	"k42/arch/ppc64"
+)
+
+// Implemented in assembly.
+func trapEntry()
+func trapExit()
+func trapEntryAddr() uintptr
+func idleLoopAddr() uintptr
+func sigreturnAddr() uintptr
+func rt0Addr() uintptr
+func imageEnd() uintptr
+func idleLoop()
+func sigreturnTramp()
+func wildStore(addr uintptr)
+
+// blocked is what a system-call handler returns when it has put the thread
+// to sleep (the waker sets the result) or has set the registers itself.
+const blocked = -1 << 63
+
+// sched guards the thread table, the run queue and every wait.
+var sched spinlock
+
+// Run queue of runnable threads: index+1 links, 0 = empty.
+var runqHead, runqTail int32
+
+// Time slice and console poll period in timebase ticks, set at boot.
+var sliceTicks, pollTicks uint64
+
+// ctxAddr is the address the trap entry saves a thread's registers to.
+func ctxAddr(i int32) uintptr { return uintptr(unsafe.Pointer(&threads[i].Ctx)) }
+
+// trap is the Go half of every interrupt and system call. It runs on the
+// CPU's interrupt stack with interrupts off; when it returns, trapExit
+// resumes whatever thread c.curCtx then names.
+func trap(c *CPU) {
+	if c.inTrap == 2 {
+		nestedFault(c)
+	}
+	t := &threads[c.current]
+	c.Stats.Traps++
+	switch t.Ctx.Trap {
+	case ppc64.VecSystemCall:
+		c.Stats.Syscalls++
+		doSyscall(c, t)
+	case ppc64.VecDecrementer:
+		c.Stats.Decrements++
+	case ppc64.VecDoorbell, ppc64.VecExternal:
+		c.Stats.External++
+	default:
+		fault(c, t)
+	}
+	reschedule(c, ppc64.Timebase())
+}
+
+// enqueue makes thread i runnable at the tail of the run queue.
+// sched must be held.
+func enqueue(i int32) {
+	t := &threads[i]
+	t.state = threadRunnable
+	t.next = 0
+	if runqTail == 0 {
+		runqHead = i + 1
+	} else {
+		threads[runqTail-1].next = i + 1
+	}
+	runqTail = i + 1
+	kickIdle()
+}
+
+// dequeue takes the thread at the head of the run queue, or returns -1.
+// sched must be held.
+func dequeue() int32 {
+	for runqHead != 0 {
+		i := runqHead - 1
+		runqHead = threads[i].next
+		if runqHead == 0 {
+			runqTail = 0
+		}
+		threads[i].next = 0
+		if faultFrozen(i) {
+			continue
+		}
+		return i
+	}
+	return -1
+}
+
+// wake makes a blocked thread runnable with result r. sched must be held.
+func wake(i int32, r int64) {
+	t := &threads[i]
+	t.wait = waitNone
+	t.futex = 0
+	t.wakeAt = 0
+	t.Ctx.SetReturn(r)
+	enqueue(i)
+}
+
+// block puts the current thread of c to sleep waiting for w until deadline
+// (0 = none); when the deadline passes it resumes with timeout.
+// sched must be held.
+func block(c *CPU, t *Thread, w uint8, deadline uint64, timeout int64) {
+	t.state = threadBlocked
+	t.wait = w
+	t.wakeAt = deadline
+	t.timeout = timeout
+}
+
+// kickIdle wakes one ceded CPU so it picks up new work.
+func kickIdle() {
+	me := ppc64.SPRG3()
+	for i := 0; i < numCPUs; i++ {
+		o := &cpus[i]
+		if uint64(i) != me && o.Online && threads[o.current].idle {
+			ppc64.Prod(uint64(o.Server))
+			return
+		}
+	}
+}
+
+// expireTimers wakes threads whose deadline has passed and returns the
+// earliest deadline still pending (0 if none). sched must be held.
+func expireTimers(now uint64) uint64 {
+	earliest := uint64(0)
+	for i := int32(0); i < threadHigh; i++ {
+		t := &threads[i]
+		if t.state != threadBlocked || t.wakeAt == 0 {
+			continue
+		}
+		if now >= t.wakeAt {
+			if t.wait == waitConsole {
+				consoleReader = -1
+			}
+			wake(i, t.timeout)
+			continue
+		}
+		if earliest == 0 || t.wakeAt < earliest {
+			earliest = t.wakeAt
+		}
+	}
+	return earliest
+}
+
+// reschedule chooses the thread this CPU resumes and programs the
+// decrementer for the next event.
+func reschedule(c *CPU, now uint64) {
+	sched.lock()
+	if consoleReader >= 0 {
+		pollConsole()
+	}
+	earliest := expireTimers(now)
+	cur := &threads[c.current]
+	next := c.current
+	switch {
+	case cur.idle:
+		if n := dequeue(); n >= 0 {
+			next = n
+		}
+	case cur.state == threadRunning && !faultFrozen(c.current):
+		if cur.Ctx.Trap == ppc64.VecDecrementer && now-c.sliceAt >= sliceTicks && runqHead != 0 {
+			enqueue(c.current)
+			next = dequeue()
+		}
+	default: // yielded, blocked, exited or frozen
+		next = dequeue()
+		if next < 0 {
+			next = c.idle
+		}
+	}
+	if next != c.current {
+		switchTo(c, cur, next, now)
+	}
+	t := &threads[next]
+	dec := uint64(0x7fffffff)
+	if !t.idle {
+		dec = sliceTicks
+	}
+	if earliest != 0 {
+		dec = min(dec, max(earliest-now, 1))
+	}
+	if consoleReader >= 0 || faultDeadline != 0 {
+		dec = min(dec, pollTicks)
+	}
+	if faultDeadline != 0 && now >= faultDeadline {
+		faultWatchdog()
+	}
+	sched.unlock()
+	ppc64.SetDEC(uint32(dec))
+	if !t.idle && atomic.LoadUint64(&t.sigPending)&^t.sigMask != 0 {
+		deliverSignals(c, t)
+	}
+}
+
+// switchTo makes thread next current on c. sched must be held.
+func switchTo(c *CPU, cur *Thread, next int32, now uint64) {
+	cur.runTicks += now - cur.lastRun
+	if cur.idle {
+		c.Stats.IdleTicks += now - c.Stats.idleSince
+	}
+	if cur.state == threadDead {
+		cur.state = threadFree
+	}
+	t := &threads[next]
+	t.state = threadRunning
+	t.cpu = int32(c.ID)
+	t.lastRun = now
+	t.runs++
+	if t.idle {
+		c.Stats.idleSince = now
+	} else {
+		c.Stats.ThreadsRun++
+	}
+	c.Stats.Switches++
+	c.current = next
+	c.sliceAt = now
+	c.curCtx = ctxAddr(next)
+}
+
+// newThread takes a free slot and returns its index, or -1.
+// sched must be held.
+func newThread() int32 {
+	for i := int32(0); i < MaxThreads; i++ {
+		if threads[i].state == threadFree {
+			t := &threads[i]
+			*t = Thread{}
+			t.tid = i + 1
+			t.state = threadBlocked
+			if i >= threadHigh {
+				threadHigh = i + 1
+			}
+			return i
+		}
+	}
+	return -1
+}
