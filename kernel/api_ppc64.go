@@ -25,14 +25,6 @@ func init() {
 	runtimeUp = true
 }
 
-// Info is the machine as the kernel sees it.
-type Info struct {
-	CPUs       int    `json:"cpus"`
-	MemBytes   uint64 `json:"mem_bytes"`
-	TimebaseHz uint64 `json:"timebase_hz"`
-	BootMs     int64  `json:"boot_ms"`
-}
-
 // ReadInfo returns the machine's description; BootMs is the time from the
 // kernel's first instruction to now.
 func ReadInfo() Info {
@@ -66,15 +58,6 @@ func CPUStatsAll() ([]CPUStats, error) {
 		return nil, e
 	}
 	return out, nil
-}
-
-// ThreadStat describes one live kernel thread.
-type ThreadStat struct {
-	TID      int32
-	State    string
-	CPU      int32
-	Runs     uint64
-	RunTicks uint64
 }
 
 // Threads returns a snapshot of the live threads (read without locking:

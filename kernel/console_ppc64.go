@@ -63,10 +63,10 @@ func pollConsole() {
 
 func sysReadFD(c *CPU, t *Thread) int64 {
 	fd, buf, n := arg(t, 0), arg(t, 1), arg(t, 2)
+	if fdKind(fd) == fdEventfd {
+		return eventfdRW(false, fd, buf, n)
+	}
 	if fd != 0 {
-		if fd <= 2 {
-			return -eBADF
-		}
 		return -eBADF
 	}
 	if n == 0 {
@@ -102,6 +102,9 @@ func fdTerm(fd uint64) (uint64, bool) {
 
 func sysWriteFD(c *CPU, t *Thread) int64 {
 	fd, buf, n := arg(t, 0), arg(t, 1), arg(t, 2)
+	if fdKind(fd) == fdEventfd {
+		return eventfdRW(true, fd, buf, n)
+	}
 	term, ok := fdTerm(fd)
 	if !ok {
 		return -eBADF
@@ -138,12 +141,7 @@ func sysWritevFD(c *CPU, t *Thread) int64 {
 	return total
 }
 
-func sysCloseFD(c *CPU, t *Thread) int64 {
-	if arg(t, 0) <= 2 {
-		return 0
-	}
-	return -eBADF
-}
+func sysCloseFD(c *CPU, t *Thread) int64 { return closeFD(arg(t, 0)) }
 
 func sysLseekFD(c *CPU, t *Thread) int64 {
 	if arg(t, 0) <= 2 {
@@ -161,17 +159,22 @@ func sysIoctlFD(c *CPU, t *Thread) int64 {
 
 func sysFcntlFD(c *CPU, t *Thread) int64 {
 	fd, cmd := arg(t, 0), arg(t, 1)
-	if fd > 2 {
+	if fdKind(fd) == fdFree {
 		return -eBADF
 	}
 	switch cmd {
 	case 1, 2, 4: // F_GETFD, F_SETFD, F_SETFL
 		return 0
 	case 3: // F_GETFL: access mode, blocking
-		if fd == 0 {
+		switch {
+		case fd == 0:
 			return 0 // O_RDONLY
+		case fd <= 2:
+			return 1 // O_WRONLY
+		case fds[fd].nonblock:
+			return 2 | oNonblock // O_RDWR
 		}
-		return 1 // O_WRONLY
+		return 2
 	}
 	return -eINVAL
 }

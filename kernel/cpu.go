@@ -42,6 +42,7 @@ type CPUStats struct {
 	Switches   uint64 // context switches
 	IdleTicks  uint64 // timebase ticks spent in the idle thread
 	ThreadsRun uint64 // distinct dispatches of non-idle threads
+	Idle       bool   // running its idle thread when sampled
 	idleSince  uint64
 }
 

@@ -33,12 +33,6 @@ func memUsed() uint64 {
 	return uint64(phys.Used()) << frames.Shift
 }
 
-// MemStats reports frames in use, total and peak, and the longest free run.
-type MemStats struct {
-	FramesTotal, FramesUsed, FramesPeak, FramesReserved, LargestFree int
-	FrameSize                                                        int
-}
-
 // ReadMemStats returns the frame allocator's figures.
 func ReadMemStats() MemStats {
 	old := disableInterrupts()

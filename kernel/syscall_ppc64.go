@@ -77,7 +77,7 @@ var syscallHandlers = [numSyscalls]handler{
 	sysSchedGetaff:    sysSchedGetaffinity,
 	sysSetTidAddress:  sysGettidR,
 	sysExitGroup:      sysExitGroupR,
-	sysEpollCtl:       sysNoSys,
+	sysEpollCtl:       sysEpollCtlR,
 	sysTimerCreate:    sysNoSys,
 	sysClockGettime:   sysClockGettimeR,
 	sysClockGetres:    sysClockGetresR,
@@ -88,9 +88,9 @@ var syscallHandlers = [numSyscalls]handler{
 	sysReadlinkat:     sysNoEnt,
 	sysFaccessat:      sysNoEnt,
 	sysSetRobustList:  sysZero,
-	sysEpollPwait:     sysNoSys,
-	sysEventfd2:       sysNoSys,
-	sysEpollCreate1:   sysNoSys,
+	sysEpollPwait:     sysEpollPwaitR,
+	sysEventfd2:       sysEventfd2R,
+	sysEpollCreate1:   sysEpollCreate1R,
 	sysPipe2:          sysPipe2R,
 	sysPrlimit64:      sysPrlimit64R,
 	sysGetrandom:      sysGetrandomR,
@@ -507,7 +507,7 @@ func sysK42StatsR(c *CPU, t *Thread) int64 {
 	}
 	for i := 0; i < numCPUs; i++ {
 		s := cpus[i].Stats
-		if threads[cpus[i].current].idle && i == c.ID {
+		if s.Idle = threads[cpus[i].current].idle; s.Idle {
 			s.IdleTicks += ppc64.Timebase() - s.idleSince
 		}
 		*(*CPUStats)(unsafe.Pointer(uintptr(buf + uint64(i)*size))) = s

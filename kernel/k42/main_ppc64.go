@@ -1,0 +1,71 @@
+// Command k42 is the default kernel image: the console, the in-kernel
+// test suite and benchmarks, selected by the boot arguments.
+//
+//	(none)        the console
+//	info          print the machine as one JSON line and power off
+//	test [REGEXP] run the in-kernel test suite; status 0 only if all pass
+//	bench         run the in-kernel benchmarks (JSON lines)
+//	crash=fault   make a wild store (the fault report path)
+//	crash=panic   panic (the Go panic path)
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	_ "k42/boot"
+	"k42/kernel"
+	"k42/kernel/kbench"
+	"k42/kernel/ktest"
+	"k42/kernel/shell"
+)
+
+func main() {
+	os.Exit(dispatch(os.Args[1:]))
+}
+
+func dispatch(args []string) int {
+	if len(args) == 0 {
+		fmt.Println("k42 console: type help for the commands")
+		shell.New(machine{}, os.Stdout).Run(os.Stdin)
+		return 0
+	}
+	switch args[0] {
+	case "info":
+		b, _ := json.Marshal(kernel.ReadInfo())
+		fmt.Println(string(b))
+		return 0
+	case "test":
+		pattern := ""
+		if len(args) > 1 {
+			pattern = args[1]
+		}
+		if s := ktest.Run(os.Stdout, pattern, 2*time.Minute); s.Failed > 0 || s.Passed == 0 {
+			return 1
+		}
+		return 0
+	case "bench":
+		return kbench.Run(os.Stdout)
+	case "crash=fault":
+		fmt.Fprintln(os.Stderr, "crash=fault: storing to an address with no memory behind it")
+		kernel.CrashFault()
+		fmt.Fprintln(os.Stderr, "crash=fault: the store did not fault")
+		return 1
+	case "crash=panic":
+		panic("crash=panic: the Go panic path was asked for")
+	}
+	fmt.Fprintf(os.Stderr, "k42: unknown boot argument %q (want info, test, bench, crash=fault, crash=panic, or none for the console)\n", args[0])
+	return 2
+}
+
+// machine is the console's view of this kernel.
+type machine struct{}
+
+func (machine) Info() kernel.Info                    { return kernel.ReadInfo() }
+func (machine) CPUStats() ([]kernel.CPUStats, error) { return kernel.CPUStatsAll() }
+func (machine) Threads() []kernel.ThreadStat         { return kernel.Threads() }
+func (machine) Mem() kernel.MemStats                 { return kernel.ReadMemStats() }
+func (machine) Syscalls() map[int]kernel.SyscallInfo { return kernel.Syscalls() }
+func (machine) Halt(status int)                      { kernel.Halt(status) }

@@ -1,0 +1,255 @@
+package ktest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// Tests of individual system calls, one per partial entry of the kernel's
+// table and the full ones the runtime leans on. Each asserts Linux
+// behaviour, so it runs on the host too.
+
+func init() {
+	Add(
+		Test{Name: "TestFutexTimeout", Fn: testFutexTimeout},
+		Test{Name: "TestFutexWakeAcrossThreads", Fn: testFutexWake},
+		Test{Name: "TestMmapMunmapMadvise", Fn: testMmap},
+		Test{Name: "TestSignalDelivery", Fn: testSignals},
+		Test{Name: "TestGetrandom", Fn: testGetrandom},
+		Test{Name: "TestUname", Fn: testUname},
+		Test{Name: "TestFcntlAndBadFDs", Fn: testFcntl},
+		Test{Name: "TestSchedGetaffinity", Fn: testAffinity},
+		Test{Name: "TestClocks", Fn: testClocks},
+		Test{Name: "TestNanosleep", Fn: testNanosleep},
+		Test{Name: "TestRlimitsAndPrctl", Fn: testRlimits},
+		Test{Name: "TestUnknownSyscallIsENOSYS", Fn: testENOSYS},
+		Test{Name: "TestWriteStderr", Fn: testWriteStderr},
+	)
+}
+
+const (
+	futexWaitPrivate = 128 | 0
+	futexWakePrivate = 128 | 1
+)
+
+func futex(addr *uint32, op, val uintptr, ts *syscall.Timespec) (uintptr, syscall.Errno) {
+	r, _, e := syscall.Syscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), op, val, uintptr(unsafe.Pointer(ts)), 0, 0)
+	return r, e
+}
+
+func testFutexTimeout(t TB) {
+	var word uint32
+	ts := syscall.NsecToTimespec(int64(20 * time.Millisecond))
+	start := time.Now()
+	_, e := futex(&word, futexWaitPrivate, 0, &ts)
+	d := time.Since(start)
+	if e != syscall.ETIMEDOUT {
+		t.Fatalf("futex wait with a 20ms timeout returned %v, want ETIMEDOUT", e)
+	}
+	if d < 20*time.Millisecond {
+		t.Fatalf("futex timed out after %v, before its 20ms timeout", d)
+	}
+	if _, e := futex(&word, futexWaitPrivate, 1, &ts); e != syscall.EAGAIN {
+		t.Fatalf("futex wait on a changed value returned %v, want EAGAIN", e)
+	}
+}
+
+func testFutexWake(t TB) {
+	var word uint32
+	woke := make(chan syscall.Errno)
+	go func() {
+		runtime.LockOSThread() // a thread of its own, blocked in the kernel
+		defer runtime.UnlockOSThread()
+		ts := syscall.NsecToTimespec(int64(10 * time.Second))
+		_, e := futex(&word, futexWaitPrivate, 0, &ts)
+		woke <- e
+	}()
+	// Wake until the waiter has gone to sleep and been woken.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n, e := futex(&word, futexWakePrivate, 1, nil)
+		if e != 0 {
+			t.Fatalf("futex wake: %v", e)
+		}
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no waiter appeared on the futex")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case e := <-woke:
+		if e != 0 {
+			t.Fatalf("woken waiter returned %v, want success", e)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("woken waiter did not return")
+	}
+}
+
+func testMmap(t TB) {
+	const size = 1 << 20
+	b, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		t.Fatalf("mmap: %v", err)
+	}
+	for i := range b {
+		if b[i] != 0 {
+			t.Fatalf("fresh anonymous memory not zero at %d", i)
+		}
+		b[i] = byte(i)
+	}
+	if err := syscall.Madvise(b, syscall.MADV_DONTNEED); err != nil {
+		t.Fatalf("madvise: %v", err)
+	}
+	if !bytes.Equal(b[:4096], make([]byte, 4096)) {
+		t.Fatalf("memory after MADV_DONTNEED is not zero")
+	}
+	if err := syscall.Mprotect(b, syscall.PROT_READ|syscall.PROT_WRITE); err != nil {
+		t.Fatalf("mprotect: %v", err)
+	}
+	if err := syscall.Munmap(b); err != nil {
+		t.Fatalf("munmap: %v", err)
+	}
+	if _, err := syscall.Mmap(-1, 0, 0, syscall.PROT_READ, syscall.MAP_ANON|syscall.MAP_PRIVATE); err != syscall.EINVAL {
+		t.Fatalf("zero-length mmap returned %v, want EINVAL", err)
+	}
+}
+
+func testSignals(t TB) {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGUSR1)
+	defer signal.Stop(c)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGUSR1); err != nil {
+		t.Fatalf("kill: %v", err)
+	}
+	select {
+	case s := <-c:
+		if s != syscall.SIGUSR1 {
+			t.Fatalf("got %v", s)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("SIGUSR1 not delivered within 5s")
+	}
+	if err := syscall.Tgkill(os.Getpid(), 1<<30, syscall.SIGUSR1); err != syscall.ESRCH {
+		t.Fatalf("tgkill to a missing thread returned %v, want ESRCH", err)
+	}
+}
+
+func testGetrandom(t TB) {
+	a, b := make([]byte, 64), make([]byte, 64)
+	if _, err := rand.Read(a); err != nil {
+		t.Fatalf("crypto/rand: %v", err)
+	}
+	rand.Read(b)
+	if bytes.Equal(a, b) || bytes.Equal(a, make([]byte, 64)) {
+		t.Fatalf("random bytes repeat or are zero: %x", a)
+	}
+}
+
+func testUname(t TB) {
+	var u syscall.Utsname
+	if err := syscall.Uname(&u); err != nil {
+		t.Fatalf("uname: %v", err)
+	}
+	if u.Sysname[0] != 'L' {
+		t.Fatalf("sysname does not start with Linux")
+	}
+}
+
+func testFcntl(t TB) {
+	for _, fd := range []int{0, 1, 2} {
+		if _, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0); e != 0 {
+			t.Errorf("fcntl(%d, F_GETFD): %v", fd, e)
+		}
+	}
+	if _, _, e := syscall.Syscall(syscall.SYS_FCNTL, 1000, syscall.F_GETFD, 0); e != syscall.EBADF {
+		t.Errorf("fcntl on fd 1000 returned %v, want EBADF", e)
+	}
+	if _, err := syscall.Write(1000, []byte("x")); err != syscall.EBADF {
+		t.Errorf("write to fd 1000 returned %v, want EBADF", err)
+	}
+}
+
+func testAffinity(t TB) {
+	var mask [16]uint64
+	n, _, e := syscall.RawSyscall(syscall.SYS_SCHED_GETAFFINITY, 0, unsafe.Sizeof(mask), uintptr(unsafe.Pointer(&mask)))
+	if e != 0 {
+		t.Fatalf("sched_getaffinity: %v", e)
+	}
+	cpus := 0
+	for _, w := range mask[:n/8] {
+		for ; w != 0; w &= w - 1 {
+			cpus++
+		}
+	}
+	if cpus != runtime.NumCPU() {
+		t.Fatalf("affinity mask has %d CPUs, runtime.NumCPU() = %d", cpus, runtime.NumCPU())
+	}
+}
+
+func testClocks(t TB) {
+	var a, b, res syscall.Timespec
+	const clockMonotonic = 1
+	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockMonotonic, uintptr(unsafe.Pointer(&a)), 0)
+	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockMonotonic, uintptr(unsafe.Pointer(&b)), 0)
+	if b.Nano() < a.Nano() {
+		t.Fatalf("CLOCK_MONOTONIC went backwards: %v then %v", a, b)
+	}
+	if _, _, e := syscall.Syscall(syscall.SYS_CLOCK_GETRES, clockMonotonic, uintptr(unsafe.Pointer(&res)), 0); e != 0 || res.Nano() <= 0 {
+		t.Fatalf("clock_getres: %v %v", e, res)
+	}
+	if _, _, e := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 1000, uintptr(unsafe.Pointer(&a)), 0); e != syscall.EINVAL {
+		t.Fatalf("clock 1000 returned %v, want EINVAL", e)
+	}
+}
+
+func testNanosleep(t TB) {
+	ts := syscall.NsecToTimespec(int64(15 * time.Millisecond))
+	start := time.Now()
+	if err := syscall.Nanosleep(&ts, nil); err != nil {
+		t.Fatalf("nanosleep: %v", err)
+	}
+	if d := time.Since(start); d < 15*time.Millisecond {
+		t.Fatalf("nanosleep(15ms) returned after %v", d)
+	}
+	bad := syscall.Timespec{Nsec: 2e9}
+	if err := syscall.Nanosleep(&bad, nil); err != syscall.EINVAL {
+		t.Fatalf("nanosleep with 2e9 ns returned %v, want EINVAL", err)
+	}
+}
+
+func testRlimits(t TB) {
+	var r syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &r); err != nil || r.Cur == 0 || r.Max < r.Cur {
+		t.Fatalf("getrlimit(NOFILE) = %+v, %v", r, err)
+	}
+	name := []byte("ktest\x00")
+	if _, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_NAME, uintptr(unsafe.Pointer(&name[0])), 0); e != 0 {
+		t.Fatalf("prctl(PR_SET_NAME): %v", e)
+	}
+}
+
+func testENOSYS(t TB) {
+	_, _, e := syscall.Syscall(999, 0, 0, 0)
+	if !errors.Is(e, syscall.ENOSYS) {
+		t.Fatalf("system call 999 returned %v, want ENOSYS", e)
+	}
+}
+
+func testWriteStderr(t TB) {
+	msg := []byte("ktest: write to fd 2\n")
+	n, err := syscall.Write(2, msg)
+	if err != nil || n != len(msg) {
+		t.Fatalf("write(2) = %d, %v", n, err)
+	}
+}

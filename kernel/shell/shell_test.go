@@ -1,0 +1,60 @@
+package shell
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"k42/kernel"
+)
+
+type fake struct{ halted int }
+
+func (f *fake) Info() kernel.Info {
+	return kernel.Info{CPUs: 2, MemBytes: 1 << 31, TimebaseHz: 512000000, BootMs: 42}
+}
+func (f *fake) CPUStats() ([]kernel.CPUStats, error) {
+	return []kernel.CPUStats{{Switches: 10, Idle: true, IdleTicks: 512000}, {Syscalls: 7}}, nil
+}
+func (f *fake) Threads() []kernel.ThreadStat {
+	return []kernel.ThreadStat{{TID: 1, State: "running", Runs: 3}}
+}
+func (f *fake) Mem() kernel.MemStats {
+	return kernel.MemStats{FramesTotal: 100, FramesUsed: 10, FramesPeak: 12, FrameSize: 65536}
+}
+func (f *fake) Syscalls() map[int]kernel.SyscallInfo { return kernel.Syscalls() }
+func (f *fake) Halt(status int)                      { f.halted = status }
+
+func session(t *testing.T, input string) (string, *fake) {
+	var out bytes.Buffer
+	f := &fake{halted: -1}
+	New(f, &out).Run(strings.NewReader(input))
+	return out.String(), f
+}
+
+func TestConsoleCommands(t *testing.T) {
+	out, f := session(t, "info\ncpus\nmem\nsyscalls futex\nhalt 3\ninfo\n")
+	require.Contains(t, out, `{"cpus":2,"mem_bytes":2147483648,"timebase_hz":512000000,"boot_ms":42}`)
+	require.Contains(t, out, "idle")
+	require.Contains(t, out, "10 used")
+	require.Regexp(t, `221\s+futex\s+partial`, out)
+	require.Equal(t, 3, f.halted)
+	require.Equal(t, 1, strings.Count(out, `"cpus":2`), "nothing runs after halt")
+}
+
+func TestConsoleErrors(t *testing.T) {
+	out, f := session(t, "frobnicate\nhalt x\nsyscalls nosuchcall\n\n")
+	require.Contains(t, out, `k42: unknown command "frobnicate" (type help for the list)`)
+	require.Contains(t, out, `k42: halt: status "x" is not a number from 0 to 255`)
+	require.Contains(t, out, `no system call "nosuchcall"`)
+	require.Equal(t, -1, f.halted)
+}
+
+func TestHelpListsEveryCommand(t *testing.T) {
+	out, _ := session(t, "help\n")
+	for _, c := range builtins {
+		require.Contains(t, out, c.Name)
+	}
+}
