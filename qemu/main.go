@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"k42/qemu/runner"
 )
 
 func main() {
@@ -36,21 +38,21 @@ func main() {
 }
 
 func run(smp int, mem string, timeout time.Duration, app string, buildOnly bool, bootargs []string) int {
-	root, err := moduleRoot()
+	root, err := runner.ModuleRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "k42 runner:", err)
 		return 2
 	}
 	pkg, name := "./kernel/k42", "k42"
 	if app != "" {
-		pkg, name, err = stageApp(root, app)
+		pkg, name, err = runner.StageApp(root, app)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "k42 runner: -app:", err)
 			return 2
 		}
 		bootargs = append([]string{"k42.argv0=" + name}, bootargs...)
 	}
-	img, _, err := buildKernel(root, pkg, name, os.Stderr)
+	img, _, err := runner.BuildKernel(root, pkg, name, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "k42 runner:", err)
 		return 2
@@ -59,7 +61,7 @@ func run(smp int, mem string, timeout time.Duration, app string, buildOnly bool,
 		fmt.Println(img)
 		return 0
 	}
-	res, err := Run(&Machine{
+	res, err := runner.Run(&runner.Machine{
 		Image: img, CPUs: smp, Memory: mem, Timeout: timeout, Bootargs: bootargs,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 	})

@@ -1,4 +1,7 @@
-package main
+// Package runner builds kernel images and boots them under QEMU: the
+// library behind the qemu command, the boot tests and the host-side
+// benchmarks.
+package runner
 
 import (
 	"crypto/sha256"
@@ -24,9 +27,9 @@ var (
 	buildFlags = []string{"-ldflags=-T 0x401000 -checklinkname=0"}
 )
 
-// moduleRoot finds the k42 module's root directory from the working
+// ModuleRoot finds the k42 module's root directory from the working
 // directory upwards.
-func moduleRoot() (string, error) {
+func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
@@ -43,10 +46,10 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// buildKernel builds the Go main package pkg (an import path or ./dir
+// BuildKernel builds the Go main package pkg (an import path or ./dir
 // inside the module) into a bootable image and returns the image and ELF
 // paths.
-func buildKernel(root, pkg, name string, log io.Writer) (img, elf string, err error) {
+func BuildKernel(root, pkg, name string, log io.Writer) (img, elf string, err error) {
 	out := filepath.Join(root, ".build")
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return "", "", err
@@ -68,11 +71,11 @@ func buildKernel(root, pkg, name string, log io.Writer) (img, elf string, err er
 	return img, elf, nil
 }
 
-// stageApp copies the Go main package at path (a directory or one .go
+// StageApp copies the Go main package at path (a directory or one .go
 // file, written for Linux) into the module's build area with one more file
 // that imports k42/boot, so that it links with the kernel, and returns the
 // package's directory relative to root and a short name for it.
-func stageApp(root, path string) (pkg, name string, err error) {
+func StageApp(root, path string) (pkg, name string, err error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return "", "", err

@@ -1,4 +1,4 @@
-package main
+package runner
 
 import (
 	"bufio"
@@ -44,7 +44,46 @@ const (
 	StatusNoReport = 125
 )
 
-var exitRe = regexp.MustCompile(`k42: power off, exit status (-?\d+)`)
+// exitMarker starts the line the kernel prints before powering off
+// (kernel.ExitMarker); the runner takes the status from it and does not
+// show it.
+const exitMarker = "k42: power off, exit status "
+
+var exitRe = regexp.MustCompile(`^` + exitMarker + `(-?\d+)\r?$`)
+
+// consoleFilter forwards console bytes as they arrive, except a line that
+// turns out to be the exit marker: bytes that could still start it are
+// held back until the line proves to be something else.
+type consoleFilter struct {
+	w    io.Writer
+	held []byte
+}
+
+// put forwards b and reports the exit status when b completes the marker.
+func (c *consoleFilter) put(b byte) (int, bool) {
+	if b == '\n' {
+		if m := exitRe.FindSubmatch(c.held); m != nil {
+			c.held = c.held[:0]
+			n, _ := strconv.Atoi(string(m[1]))
+			return n, true
+		}
+		c.held = append(c.held, b)
+		c.flush()
+		return 0, false
+	}
+	c.held = append(c.held, b)
+	if !bytes.HasPrefix([]byte(exitMarker), c.held) && !bytes.HasPrefix(c.held, []byte(exitMarker)) {
+		c.flush()
+	}
+	return 0, false
+}
+
+func (c *consoleFilter) flush() {
+	if len(c.held) > 0 {
+		c.w.Write(c.held)
+		c.held = c.held[:0]
+	}
+}
 
 // qemuArgs builds QEMU's command line. The kernel's console is a virtual
 // terminal on QEMU's standard input and output; a second terminal, written
@@ -159,26 +198,20 @@ func Run(m *Machine) (Result, error) {
 	}()
 	go func() { // console: forward and watch for the exit status
 		defer wg.Done()
+		c := consoleFilter{w: m.Stderr}
 		r := bufio.NewReader(conR)
-		var line bytes.Buffer
 		for {
 			b, err := r.ReadByte()
 			if err != nil {
 				break
 			}
-			m.Stderr.Write([]byte{b})
-			if b != '\n' {
-				line.WriteByte(b)
-				continue
-			}
-			if mm := exitRe.FindSubmatch(line.Bytes()); mm != nil {
-				n, _ := strconv.Atoi(string(mm[1]))
+			if n, ok := c.put(b); ok {
 				mu.Lock()
 				res.Status, res.Reported = n, true
 				mu.Unlock()
 			}
-			line.Reset()
 		}
+		c.flush()
 	}()
 	go func() { // QEMU's own messages
 		defer wg.Done()
@@ -198,6 +231,8 @@ func Run(m *Machine) (Result, error) {
 	}
 	if !res.Reported {
 		fmt.Fprintf(m.Stderr, "\nk42 runner: QEMU exited (%v) without a kernel exit status\n", werr)
+	} else if res.Status != 0 {
+		fmt.Fprintf(m.Stderr, "k42 runner: kernel exit status %d\n", res.Status)
 	}
 	return res, nil
 }

@@ -1,0 +1,45 @@
+# k42: a Go kernel for QEMU pseries with online reconfiguration.
+#
+#   make run     boot the console (installs QEMU if missing)
+#   make test    host tests with -race, then the in-kernel suite
+#   make bench   in-kernel benchmarks and boot time
+#   make kernel  build .build/k42.img only
+
+SMP     ?= 1
+MEM     ?= 2G
+TIMEOUT ?= 10m
+GO      ?= go
+
+.PHONY: all kernel run test test-host test-kernel bench qemu clean
+
+all: kernel
+
+# QEMU comes from Debian's qemu-system-ppc; installed when missing.
+qemu:
+	@command -v qemu-system-ppc64 >/dev/null 2>&1 || { \
+	  echo "installing qemu-system-ppc (Debian)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq qemu-system-ppc >/dev/null; }
+	@qemu-system-ppc64 --version | head -1
+
+kernel:
+	$(GO) run ./qemu -build
+
+run: qemu
+	$(GO) run ./qemu -smp $(SMP) -m $(MEM)
+
+test: qemu test-host test-kernel
+
+test-host:
+	$(GO) test -race ./...
+
+test-kernel:
+	$(GO) run ./qemu -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -- test
+
+bench: qemu
+	$(GO) run ./qemu -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -- bench
+	$(GO) run ./benchmarks/boottime -smp $(SMP) -m $(MEM)
+
+clean:
+	rm -rf .build

@@ -1,0 +1,242 @@
+package runner
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestConsoleFilterTakesTheExitMarker(t *testing.T) {
+	var out bytes.Buffer
+	c := consoleFilter{w: &out}
+	status, seen := 0, false
+	for _, b := range []byte("k42> k42: power of the console\nhello\nk42: power off, exit status 3\n") {
+		if n, ok := c.put(b); ok {
+			status, seen = n, true
+		}
+	}
+	c.flush()
+	require.True(t, seen)
+	require.Equal(t, 3, status)
+	require.Equal(t, "k42> k42: power of the console\nhello\n", out.String())
+}
+
+func TestJoinBootargsQuotes(t *testing.T) {
+	require.Equal(t, `a 'b c' "it's" ''`, joinBootargs([]string{"a", "b c", "it's", ""}))
+}
+
+// Boot tests need QEMU; make test installs it.
+
+var (
+	buildOnce sync.Once
+	testImage string
+	buildErr  error
+)
+
+func kernelImage(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("qemu-system-ppc64"); err != nil {
+		t.Skip("qemu-system-ppc64 not installed (make qemu installs it)")
+	}
+	buildOnce.Do(func() {
+		root, err := ModuleRoot()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		var log bytes.Buffer
+		testImage, _, buildErr = BuildKernel(root, "./kernel/k42", "k42-test", &log)
+		if buildErr != nil {
+			buildErr = errorsJoin(buildErr, log.String())
+		}
+	})
+	require.NoError(t, buildErr)
+	return testImage
+}
+
+func errorsJoin(err error, log string) error {
+	return &buildError{err, log}
+}
+
+type buildError struct {
+	err error
+	log string
+}
+
+func (e *buildError) Error() string { return e.err.Error() + "\n" + e.log }
+
+func boot(t *testing.T, img string, stdin string, args ...string) (Result, string, string) {
+	t.Helper()
+	var out, con bytes.Buffer
+	m := &Machine{Image: img, CPUs: 1, Memory: "2G", Timeout: 2 * time.Minute, Bootargs: args, Stdout: &out, Stderr: &con}
+	if stdin != "" {
+		m.Stdin = strings.NewReader(stdin)
+	}
+	res, err := Run(m)
+	require.NoError(t, err)
+	return res, out.String(), con.String()
+}
+
+func TestBootInfo(t *testing.T) {
+	res, out, con := boot(t, kernelImage(t), "", "info")
+	require.True(t, res.Reported, con)
+	require.Equal(t, 0, res.Status, con)
+	require.Regexp(t, `^\{"cpus":1,"mem_bytes":2147483648,"timebase_hz":512000000,"boot_ms":\d+\}\n$`, out)
+}
+
+func TestCrashPanicReportsAndFails(t *testing.T) {
+	res, _, con := boot(t, kernelImage(t), "", "crash=panic")
+	require.True(t, res.Reported, con)
+	require.Equal(t, 2, res.Status, "a Go panic exits with status 2")
+	require.Contains(t, con, "panic: crash=panic: the Go panic path was asked for")
+	require.Contains(t, con, "goroutine 1")
+	require.Contains(t, con, "main.dispatch")
+}
+
+func TestCrashFaultReportsAndFails(t *testing.T) {
+	res, _, con := boot(t, kernelImage(t), "", "crash=fault")
+	require.True(t, res.Reported, con)
+	require.Equal(t, 3, res.Status, con)
+	for _, want := range []string{"unexpected exception", "SRR0", "SRR1", "DAR", "DSISR", " LR ", "CTR", "r31", "disassembly around SRR0", "=>"} {
+		require.Contains(t, con, want)
+	}
+	require.Regexp(t, regexp.MustCompile(`=> 0x[0-9a-f]+\s+[0-9a-f]{8}\s+MOVD R4, 0\(R3\)`), con, "the faulting store, disassembled")
+}
+
+func TestConsoleAnswersTypedCommands(t *testing.T) {
+	res, out, con := boot(t, kernelImage(t), "info\nbogus\nhalt 7\n")
+	require.True(t, res.Reported, con)
+	require.Equal(t, 7, res.Status)
+	require.Contains(t, out, `"timebase_hz":512000000`)
+	require.Contains(t, out, `k42: unknown command "bogus"`)
+	require.Contains(t, con, "info", "input is echoed on the console")
+}
+
+func TestAppOutputMatchesLinux(t *testing.T) {
+	kernelImage(t) // QEMU present
+	dir := t.TempDir()
+	src := filepath.Join(dir, "prog.go")
+	require.NoError(t, os.WriteFile(src, []byte(appSource), 0o644))
+	// The program's output on the host's Linux...
+	cmd := exec.Command("go", "run", src, "alpha", "beta gamma")
+	want, err := cmd.Output()
+	require.NoError(t, err)
+	// ...and on the kernel.
+	root, err := ModuleRoot()
+	require.NoError(t, err)
+	pkg, name, err := StageApp(root, src)
+	require.NoError(t, err)
+	var log bytes.Buffer
+	img, _, err := BuildKernel(root, pkg, name, &log)
+	require.NoError(t, err, log.String())
+	res, got, con := boot(t, img, "", "k42.argv0="+name, "alpha", "beta gamma")
+	require.Equal(t, 0, res.Status, con)
+	require.Equal(t, string(want), got)
+}
+
+const appSource = `package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+type result struct {
+	id  int
+	sum int
+}
+
+func work(id int, out chan<- result, wg *sync.WaitGroup) {
+	defer wg.Done()
+	s := 0
+	for i := 0; i <= id*1000; i++ {
+		s += i
+	}
+	out <- result{id, s}
+}
+
+func safeDiv(a, b int) (q int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.New(fmt.Sprint(r))
+		}
+	}()
+	return a / b, nil
+}
+
+func main() {
+	fmt.Println("args:", strings.Join(os.Args[1:], "|"))
+	out := make(chan result, 16)
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go work(i, out, &wg)
+	}
+	wg.Wait()
+	close(out)
+	var rs []result
+	for r := range out {
+		rs = append(rs, r)
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].id < rs[j].id })
+	for _, r := range rs {
+		fmt.Printf("worker %2d: %d\n", r.id, r.sum)
+	}
+	m := map[string]int{}
+	for i := 0; i < 1000; i++ {
+		m[fmt.Sprint("k", i%37)]++
+	}
+	fmt.Println("map keys:", len(m), "k0 =", m["k0"])
+	timeout := time.After(50 * time.Millisecond)
+	tick := time.NewTicker(10 * time.Millisecond)
+	n := 0
+loop:
+	for {
+		select {
+		case <-tick.C:
+			n++
+		case <-timeout:
+			break loop
+		}
+	}
+	tick.Stop()
+	fmt.Println("ticked:", n >= 3)
+	var keep [][]byte
+	for i := 0; i < 2000; i++ {
+		b := make([]byte, 64<<10)
+		b[0] = byte(i)
+		if i%100 == 0 {
+			keep = append(keep, b)
+		}
+	}
+	runtime.GC()
+	fmt.Println("kept:", len(keep), keep[19][0])
+	done := make(chan bool)
+	runtime.SetFinalizer(new([16]byte), func(*[16]byte) { done <- true })
+	runtime.GC()
+	select {
+	case <-done:
+		fmt.Println("finalizer: ran")
+	case <-time.After(2 * time.Second):
+		fmt.Println("finalizer: no")
+	}
+	_, err := safeDiv(1, 0)
+	fmt.Println("recovered:", err)
+	fmt.Fprintln(os.Stderr, "this goes to standard error")
+	os.Exit(0)
+}
+`
