@@ -29,6 +29,11 @@ type CPU struct {
 	idle    int32  // index of this CPU's idle thread
 	sliceAt uint64 // timebase when the current thread's slice began
 
+	// Run queue of threads ready to run here (index+1 links, 0 = none),
+	// guarded by sched.
+	runqHead, runqTail int32
+	runqLen            int32
+
 	Stats  CPUStats
 	nested Context
 }
@@ -42,6 +47,7 @@ type CPUStats struct {
 	Switches   uint64 // context switches
 	IdleTicks  uint64 // timebase ticks spent in the idle thread
 	ThreadsRun uint64 // distinct dispatches of non-idle threads
+	Steals     uint64 // threads taken from another CPU's queue
 	Idle       bool   // running its idle thread when sampled
 	idleSince  uint64
 }

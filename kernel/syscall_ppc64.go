@@ -181,13 +181,12 @@ func sysYield(c *CPU, t *Thread) int64 {
 		return 0
 	}
 	sched.lock()
-	if runqHead != 0 {
+	defer sched.unlock()
+	if runnable > 0 {
 		t.Ctx.SetReturn(0)
 		enqueue(c.current)
-		sched.unlock()
 		return blocked
 	}
-	sched.unlock()
 	return 0
 }
 

@@ -23,11 +23,14 @@ func wildStore(addr uintptr)
 // to sleep (the waker sets the result) or has set the registers itself.
 const blocked = -1 << 63
 
-// sched guards the thread table, the run queue and every wait.
+// sched guards the thread table, every CPU's run queue and every wait.
+// One lock for all CPUs keeps the invariants simple (a thread is in at
+// most one queue, a blocked thread is woken once); per-CPU queues keep
+// threads on the CPU they last ran on and let idle CPUs steal.
 var sched spinlock
 
-// Run queue of runnable threads: index+1 links, 0 = empty.
-var runqHead, runqTail int32
+// runnable counts queued threads on all CPUs. sched guards it.
+var runnable int32
 
 // Time slice and console poll period in timebase ticks, set at boot.
 var sliceTicks, pollTicks uint64
@@ -58,37 +61,86 @@ func trap(c *CPU) {
 	reschedule(c, ppc64.Timebase())
 }
 
-// enqueue makes thread i runnable at the tail of the run queue.
-// sched must be held.
+// enqueue makes thread i runnable: on the queue of the CPU it last ran on,
+// unless that CPU is busy and another is idle, in which case the idle one
+// gets it and is woken. sched must be held.
 func enqueue(i int32) {
 	t := &threads[i]
 	t.state = threadRunnable
 	t.next = 0
-	if runqTail == 0 {
-		runqHead = i + 1
-	} else {
-		threads[runqTail-1].next = i + 1
+	me := int(ppc64.SPRG3())
+	target := int(t.cpu)
+	if target < 0 || target >= numCPUs || !cpus[target].Online {
+		target = me
 	}
-	runqTail = i + 1
-	kickIdle()
+	if !cpuIdle(target) {
+		for k := 1; k <= numCPUs; k++ {
+			if o := (target + k) % numCPUs; cpuIdle(o) && cpus[o].runqLen == 0 {
+				target = o
+				break
+			}
+		}
+	}
+	c := &cpus[target]
+	if c.runqTail == 0 {
+		c.runqHead = i + 1
+	} else {
+		threads[c.runqTail-1].next = i + 1
+	}
+	c.runqTail = i + 1
+	c.runqLen++
+	runnable++
+	if target != me && cpuIdle(target) {
+		ppc64.Prod(uint64(c.Server))
+	}
 }
 
-// dequeue takes the thread at the head of the run queue, or returns -1.
-// sched must be held.
-func dequeue() int32 {
-	for runqHead != 0 {
-		i := runqHead - 1
-		runqHead = threads[i].next
-		if runqHead == 0 {
-			runqTail = 0
+// cpuIdle reports whether CPU i is online and running its idle thread.
+func cpuIdle(i int) bool {
+	c := &cpus[i]
+	return c.Online && threads[c.current].idle
+}
+
+// popQueue takes the thread at the head of c's queue, or returns -1.
+// Threads frozen by a fault elsewhere are dropped. sched must be held.
+func popQueue(c *CPU) int32 {
+	for c.runqHead != 0 {
+		i := c.runqHead - 1
+		c.runqHead = threads[i].next
+		if c.runqHead == 0 {
+			c.runqTail = 0
 		}
 		threads[i].next = 0
+		c.runqLen--
+		runnable--
 		if faultFrozen(i) {
 			continue
 		}
 		return i
 	}
 	return -1
+}
+
+// dequeue takes the next thread for c: its own queue first, otherwise the
+// oldest thread of the longest other queue. sched must be held.
+func dequeue(c *CPU) int32 {
+	if i := popQueue(c); i >= 0 {
+		return i
+	}
+	if runnable == 0 {
+		return -1
+	}
+	var victim *CPU
+	for k := 0; k < numCPUs; k++ {
+		if o := &cpus[k]; o != c && o.runqLen > 0 && (victim == nil || o.runqLen > victim.runqLen) {
+			victim = o
+		}
+	}
+	if victim == nil {
+		return -1
+	}
+	c.Stats.Steals++
+	return popQueue(victim)
 }
 
 // wake makes a blocked thread runnable with result r. sched must be held.
@@ -109,18 +161,6 @@ func block(c *CPU, t *Thread, w uint8, deadline uint64, timeout int64) {
 	t.wait = w
 	t.wakeAt = deadline
 	t.timeout = timeout
-}
-
-// kickIdle wakes one ceded CPU so it picks up new work.
-func kickIdle() {
-	me := ppc64.SPRG3()
-	for i := 0; i < numCPUs; i++ {
-		o := &cpus[i]
-		if uint64(i) != me && o.Online && threads[o.current].idle {
-			ppc64.Prod(uint64(o.Server))
-			return
-		}
-	}
 }
 
 // expireTimers wakes threads whose deadline has passed and returns the
@@ -155,30 +195,39 @@ func reschedule(c *CPU, now uint64) {
 	}
 	earliest := expireTimers(now)
 	cur := &threads[c.current]
+	// The current thread may have blocked, been woken by another CPU and
+	// already be running there (or be queued again): then it is no longer
+	// this CPU's to resume or account.
+	gone := cur.state == threadRunning && cur.cpu != int32(c.ID)
 	next := c.current
 	switch {
 	case cur.idle:
-		if n := dequeue(); n >= 0 {
+		if n := dequeue(c); n >= 0 {
 			next = n
 		}
-	case cur.state == threadRunning && !faultFrozen(c.current):
-		if cur.Ctx.Trap == ppc64.VecDecrementer && now-c.sliceAt >= sliceTicks && runqHead != 0 {
+	case cur.state == threadRunning && !gone && !faultFrozen(c.current):
+		if cur.Ctx.Trap == ppc64.VecDecrementer && now-c.sliceAt >= sliceTicks && c.runqLen > 0 {
 			enqueue(c.current)
-			next = dequeue()
+			next = dequeue(c)
 		}
-	default: // yielded, blocked, exited or frozen
-		next = dequeue()
+	default: // yielded, blocked, exited, frozen or gone
+		next = dequeue(c)
 		if next < 0 {
 			next = c.idle
 		}
 	}
-	if next != c.current {
-		switchTo(c, cur, next, now)
+	if next != c.current || gone {
+		switchTo(c, cur, gone, next, now)
+	} else if cur.state != threadRunning { // it yielded, and is next again
+		cur.state = threadRunning
 	}
 	t := &threads[next]
 	dec := uint64(0x7fffffff)
-	if !t.idle {
+	switch {
+	case !t.idle:
 		dec = sliceTicks
+	case runnable > 0:
+		dec = sliceTicks / 10 // come back soon to steal
 	}
 	if earliest != 0 {
 		dec = min(dec, max(earliest-now, 1))
@@ -196,9 +245,12 @@ func reschedule(c *CPU, now uint64) {
 	}
 }
 
-// switchTo makes thread next current on c. sched must be held.
-func switchTo(c *CPU, cur *Thread, next int32, now uint64) {
-	cur.runTicks += now - cur.lastRun
+// switchTo makes thread next current on c; cur is the thread it leaves,
+// gone if it already runs elsewhere. sched must be held.
+func switchTo(c *CPU, cur *Thread, gone bool, next int32, now uint64) {
+	if !gone {
+		cur.runTicks += now - cur.lastRun
+	}
 	if cur.idle {
 		c.Stats.IdleTicks += now - c.Stats.idleSince
 	}
