@@ -52,7 +52,8 @@ func Boot(p *devtree.Platform, entryTB uint64) {
 	phys.Init(Platform.MemBytes, uint64(imageEnd()))
 	readRTC()
 	installVectors()
-	setupCPU(0)
+	prepareCPU(0)
+	enterCPU(&cpus[0])
 	if top, ok := allocHigh(faultStackSize); ok {
 		faultStackTop = top
 	}
@@ -63,13 +64,17 @@ func Boot(p *devtree.Platform, entryTB uint64) {
 	t.Ctx.MSR = ppc64.MSRKernel
 	t.Ctx.GPR[1] = buildInitialStack()
 
+	startSecondaries()
+
 	c := &cpus[0]
 	c.current = main
 	c.curCtx = ctxAddr(main)
 	t.state = threadRunning
+	t.cpu = 0
 	t.lastRun = ppc64.Timebase()
 	c.sliceAt = t.lastRun
-	numCPUs = 1
+	c.Online = true
+	online.Add(1)
 	ppc64.SetDEC(uint32(sliceTicks))
 	trapExit()
 }
@@ -112,9 +117,9 @@ func installVectors() {
 	ppc64.SyncICache(0, 0x2000)
 }
 
-// setupCPU prepares CPU i's area, stacks and idle thread, and points this
-// processor's SPRG0/SPRG3 at it. It runs on the CPU being set up.
-func setupCPU(i int) {
+// prepareCPU prepares CPU i's area, stacks and idle thread; it runs on the
+// boot CPU for every CPU.
+func prepareCPU(i int) {
 	c := &cpus[i]
 	c.ID = i
 	c.Server = Platform.CPUServer[i]
@@ -133,12 +138,18 @@ func setupCPU(i int) {
 	t.Ctx.PC = uint64(idleLoopAddr())
 	t.Ctx.MSR = ppc64.MSRKernel
 	t.Ctx.GPR[1] = allocFrames(idleStack) + idleStack - 128
+	t.cpu = int32(i)
 	c.idle = idle
-	c.Online = true
-
-	ppc64.SetSPRG0(uintptr(unsafe.Pointer(c)))
-	ppc64.SetSPRG3(uint64(i))
 }
+
+// enterCPU points this processor's SPRG0 (the trap entry's per-CPU area)
+// and SPRG3 (the CPU number) at c.
+func enterCPU(c *CPU) {
+	ppc64.SetSPRG0(uintptrOf(c))
+	ppc64.SetSPRG3(uint64(c.ID))
+}
+
+func uintptrOf(c *CPU) uintptr { return uintptr(unsafe.Pointer(c)) }
 
 // Auxiliary vector keys and the hardware capability bits the runtime reads.
 const (
