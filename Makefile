@@ -5,7 +5,7 @@
 #   make bench   in-kernel benchmarks and boot time
 #   make kernel  build .build/k42.img only
 
-SMP     ?= 1
+SMP     ?= 4
 MEM     ?= 2G
 TIMEOUT ?= 10m
 GO      ?= go
@@ -38,7 +38,7 @@ test-kernel:
 	$(GO) run ./qemu -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -- test
 
 bench: qemu
-	$(GO) run ./qemu -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -- bench
+	$(GO) run ./qemu -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -- bench k42.env.K42_HOST_CORES=$$(nproc)
 	$(GO) run ./benchmarks/boottime -smp $(SMP) -m $(MEM)
 
 clean:

@@ -46,6 +46,13 @@ func TimebaseHz() uint64 { return Platform.TimebaseHz }
 // be stale as soon as it is returned unless the caller cannot migrate.
 func CPUID() int { return int(ppc64.SPRG3()) }
 
+// SchedulerCPU returns the CPU the scheduler records the calling thread
+// as running on (a system call: the answer is the kernel's, not SPRG3's).
+func SchedulerCPU() int {
+	r, _, _ := syscall.RawSyscall(sysK42CPU, 0, 0, 0)
+	return int(r)
+}
+
 // NumCPUs returns the number of CPUs online.
 func NumCPUs() int { return numCPUs }
 

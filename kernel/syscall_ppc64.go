@@ -101,6 +101,7 @@ var syscallHandlers = [numSyscalls]handler{
 	sysK42Stats:       sysK42StatsR,
 	sysK42Halt:        sysK42HaltR,
 	sysK42Fault:       sysK42FaultR,
+	sysK42CPU:         sysK42CPUR,
 }
 
 // reported marks unknown system calls already printed.
@@ -515,3 +516,5 @@ func sysK42StatsR(c *CPU, t *Thread) int64 {
 }
 
 func ptr(addr uint64) unsafe.Pointer { return unsafe.Pointer(uintptr(addr)) }
+
+func sysK42CPUR(c *CPU, t *Thread) int64 { return int64(t.cpu) }

@@ -107,9 +107,10 @@ const (
 	sysK42Base  = 1000
 	sysK42Stats = 1000 // copy per-CPU statistics out
 	sysK42Halt  = 1001 // power off with a status, without the runtime's exit path
-	sysK42Fault = 1002 // debugging: report a fault record (see fault_ppc64.go)
+	sysK42Fault = 1002 // the fault report's hand-off (see fault_ppc64.go)
+	sysK42CPU   = 1003 // the CPU the scheduler has the caller on
 
-	numSyscalls = 1003
+	numSyscalls = 1004
 )
 
 // syscallInfo is the documentation half of the table; the handlers are in
@@ -181,6 +182,7 @@ var syscallInfo = [numSyscalls]SyscallInfo{
 	sysK42Stats:       {"k42_stats", Full, "kernel: copy per-CPU statistics"},
 	sysK42Halt:        {"k42_halt", Full, "kernel: power off with a status"},
 	sysK42Fault:       {"k42_fault", Full, "kernel: the fault report's hand-off"},
+	sysK42CPU:         {"k42_cpu", Full, "kernel: the scheduler's record of the caller's CPU"},
 }
 
 // Syscalls returns the documented table, indexed by number.
