@@ -36,6 +36,9 @@ func ReadInfo() Info {
 	}
 }
 
+// BootTB is the timebase at the kernel's first instruction.
+func BootTB() uint64 { return bootTB }
+
 // Timebase reads the timebase register.
 func Timebase() uint64 { return ppc64.Timebase() }
 

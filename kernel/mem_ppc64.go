@@ -64,7 +64,11 @@ func sysMmapMem(c *CPU, t *Thread) int64 {
 		return int64(addr)
 	}
 	hint := addr &^ (frames.Size - 1)
-	p, ok := phys.Alloc(n, hint, zeroFrames)
+	zero := zeroFrames
+	if arg(t, 2) == protNone {
+		zero = nil // a reservation: zeroed when made accessible
+	}
+	p, ok := phys.Alloc(n, hint, zero)
 	if !ok {
 		return -eNOMEM
 	}
@@ -98,8 +102,16 @@ func sysMadviseMem(c *CPU, t *Thread) int64 {
 }
 
 func sysMprotectMem(c *CPU, t *Thread) int64 {
-	if arg(t, 0)%frames.Size != 0 {
+	addr, length, prot := arg(t, 0), arg(t, 1), arg(t, 2)
+	if addr%frames.Size != 0 {
 		return -eINVAL
+	}
+	if prot != protNone {
+		memLock.lock()
+		defer memLock.unlock()
+		if !phys.Claim(addr, length, zeroFrames) {
+			return -eNOMEM
+		}
 	}
 	return 0
 }

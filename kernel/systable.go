@@ -139,7 +139,7 @@ var syscallInfo = [numSyscalls]SyscallInfo{
 	sysSysinfo:        {"sysinfo", Partial, "uptime, RAM and free RAM"},
 	sysClone:          {"clone", Partial, "threads only (CLONE_VM|CLONE_THREAD); no new processes"},
 	sysUname:          {"uname", Full, "Linux-compatible names, nodename k42"},
-	sysMprotect:       {"mprotect", Partial, "accepted; real mode has no protection"},
+	sysMprotect:       {"mprotect", Partial, "making a PROT_NONE reservation accessible zeroes it; real mode enforces no protection"},
 	sysWritev:         {"writev", Partial, "as write, per vector"},
 	sysSchedYield:     {"sched_yield", Full, "the caller goes to the back of the run queue"},
 	sysNanosleep:      {"nanosleep", Full, "timebase deadline"},

@@ -3,6 +3,10 @@
 // hints, claims of exact ranges, and a record of which frames have ever been
 // handed out so that only reused frames need zeroing.
 //
+// A frame allocated as a reservation (no zero function) keeps whatever it
+// held; it is marked pending and zeroed when it is claimed for use, so
+// that address-space reservations which are never touched cost no zeroing.
+//
 // An Allocator holds no Go pointers and allocates nothing, so it can live in
 // a global, be set up before the Go runtime starts, and be called from the
 // kernel's trap handler. It does no locking: callers serialise.
@@ -24,7 +28,8 @@ const MaxFrames = 1 << 20
 type Allocator struct {
 	n     int
 	used  [MaxFrames / 64]uint64 // 1: in use or reserved
-	dirty [MaxFrames / 64]uint64 // 1: handed out since boot, may be non-zero
+	dirty   [MaxFrames / 64]uint64 // 1: handed out since boot, may be non-zero
+	pending [MaxFrames / 64]uint64 // 1: reserved, not zeroed yet
 	inUse int
 	peak  int
 	fixed int // frames reserved at Init (kernel image, firmware)
@@ -41,6 +46,7 @@ func (a *Allocator) Init(memBytes, reservedEnd uint64) {
 	a.n = n
 	clear(a.used[:])
 	clear(a.dirty[:])
+	clear(a.pending[:])
 	r := int((reservedEnd + Size - 1) >> Shift)
 	if r > n {
 		r = n
@@ -88,14 +94,20 @@ func (a *Allocator) free(i, n int) bool {
 	return true
 }
 
-// take marks [i, i+n) used, zeroing frames that were handed out before.
+// take marks [i, i+n) used, zeroing frames that were handed out before,
+// or, for a reservation (zero == nil), marking them pending.
 func (a *Allocator) take(i, n int, zero func(addr, n uint64)) {
 	for j := i; j < i+n; j++ {
-		if a.isDirty(j) && zero != nil {
-			zero(uint64(j)<<Shift, Size)
+		bit := uint64(1) << (j % 64)
+		if a.isDirty(j) {
+			if zero != nil {
+				zero(uint64(j)<<Shift, Size)
+			} else {
+				a.pending[j/64] |= bit
+			}
 		}
-		a.used[j/64] |= 1 << (j % 64)
-		a.dirty[j/64] |= 1 << (j % 64)
+		a.used[j/64] |= bit
+		a.dirty[j/64] |= bit
 	}
 	a.inUse += n
 	if a.inUse > a.peak {
@@ -105,7 +117,8 @@ func (a *Allocator) take(i, n int, zero func(addr, n uint64)) {
 
 // Alloc finds n contiguous free frames, at hint if that range is free,
 // otherwise first fit, and returns the address of the first. Frames that
-// were used before are zeroed with zero. ok is false if no run is free.
+// were used before are zeroed with zero, or left pending if zero is nil
+// (a reservation). ok is false if no run is free.
 func (a *Allocator) Alloc(n int, hint uint64, zero func(addr, n uint64)) (addr uint64, ok bool) {
 	if n <= 0 {
 		return 0, false
@@ -158,17 +171,24 @@ func (a *Allocator) search(from, n int) int {
 	return -1
 }
 
-// Claim marks every free frame in [addr, addr+nbytes) used (a fixed mapping
-// over memory that may already be partly in use). It fails without change if
-// the range leaves memory.
+// Claim makes [addr, addr+nbytes) usable memory: free frames are taken
+// and pending ones zeroed (a fixed mapping over memory that may already be
+// partly reserved). It fails without change if the range leaves memory.
 func (a *Allocator) Claim(addr, nbytes uint64, zero func(addr, n uint64)) bool {
 	i, n := int(addr>>Shift), Frames(addr%Size+nbytes)
 	if i+n > a.n {
 		return false
 	}
 	for j := i; j < i+n; j++ {
-		if !a.isUsed(j) {
+		bit := uint64(1) << (j % 64)
+		switch {
+		case !a.isUsed(j):
 			a.take(j, 1, zero)
+		case a.pending[j/64]&bit != 0:
+			if zero != nil {
+				zero(uint64(j)<<Shift, Size)
+			}
+			a.pending[j/64] &^= bit
 		}
 	}
 	return true
@@ -184,6 +204,7 @@ func (a *Allocator) Free(addr, nbytes uint64) int {
 			continue
 		}
 		a.used[j/64] &^= 1 << (j % 64)
+		a.pending[j/64] &^= 1 << (j % 64)
 		freed++
 	}
 	a.inUse -= freed

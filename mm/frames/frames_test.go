@@ -87,3 +87,21 @@ func TestRandomAgainstModel(t *testing.T) {
 		require.Equal(t, a.Count(), a.Used())
 	}
 }
+
+func TestReservationsZeroOnClaim(t *testing.T) {
+	var a Allocator
+	a.Init(16<<20, Size)
+	var zeroed []uint64
+	zero := func(addr, n uint64) { zeroed = append(zeroed, addr) }
+	p, _ := a.Alloc(4, 0, zero)
+	a.Free(p, 4*Size) // four dirty frames
+	r, ok := a.Alloc(4, 0, nil)
+	require.True(t, ok)
+	require.Equal(t, p, r)
+	require.Empty(t, zeroed, "a reservation zeroes nothing")
+	require.True(t, a.Claim(r+Size, 2*Size, zero))
+	require.Equal(t, []uint64{r + Size, r + 2*Size}, zeroed, "claiming reserved dirty frames zeroes them")
+	zeroed = nil
+	require.True(t, a.Claim(r+Size, 2*Size, zero))
+	require.Empty(t, zeroed, "a second claim zeroes nothing")
+}
