@@ -31,6 +31,7 @@ var (
 // start runs on the boot stack before the Go runtime exists: no
 // allocation, no package initialisers.
 func start(entryTB uint64) {
+	ppc64.NegotiateRadix(vof{}) // CAS: the radix MMU (QEMU rebuilds the tree)
 	devtree.Probe(vof{}, &platform)
 	kernel.Boot(&platform, entryTB)
 }
@@ -80,6 +81,19 @@ func (vof) Child(node uint32) uint32 {
 		return 0
 	}
 	return r
+}
+
+func (vof) FindDevice(path string) uint32 { return ci("finddevice", 1, cstr(ciName[:], path)) }
+func (vof) Open(path string) uint32       { return ci("open", 1, cstr(ciName[:], path)) }
+func (vof) Close(ihandle uint32)          { ci("close", 0, ihandle) }
+
+// CallMethod returns the first two result cells of call-method. ok is
+// false when the hypercall failed: ci then returns ^0 without writing the
+// result cell, which is cleared beforehand.
+func (vof) CallMethod(method string, ihandle, arg uint32) (first, second uint32, ok bool) {
+	ciArgs[6], ciArgs[7] = 0, 0
+	first = ci("call-method", 2, cstr(ciName[:], method), ihandle, arg)
+	return first, ciArgs[7], first != ^uint32(0) || ciArgs[6] == ^uint32(0)
 }
 
 func (vof) GetProp(node uint32, name string, buf []byte) int {

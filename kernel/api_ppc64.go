@@ -3,7 +3,6 @@ package kernel
 import (
 	"encoding/binary"
 	"fmt"
-	"os"
 	"runtime"
 	"strings"
 	"syscall"
@@ -101,7 +100,10 @@ func reportFault() {
 		Halt(FaultStatus)
 	}
 	rec := (*FaultRecord)(unsafe.Pointer(addr))
-	fmt.Fprint(os.Stderr, FormatDisassembly(rec.Ctx.PC, 8, 4))
+	// A raw write: reportFault runs on the fault stack, outside the
+	// goroutine's stack bounds, which entersyscall (Syscall) rejects.
+	b := []byte(FormatDisassembly(rec.Ctx.PC, 8, 4))
+	syscall.RawSyscall(syscall.SYS_WRITE, 2, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 	Halt(FaultStatus)
 }
 

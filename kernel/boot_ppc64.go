@@ -57,11 +57,14 @@ func Boot(p *devtree.Platform, entryTB uint64) {
 	if top, ok := allocHigh(faultStackSize); ok {
 		faultStackTop = top
 	}
+	if err := ppc64.SetupRadix(Platform.MemBytes, allocFrames); err != nil {
+		bootPanic(err.Error())
+	}
 
 	main := newThread() // slot 0: tid 1, the process's pid
 	t := &threads[main]
 	t.Ctx.PC = uint64(rt0Addr())
-	t.Ctx.MSR = ppc64.MSRKernel
+	t.Ctx.MSR = ppc64.MSRKernel | ppc64.MSRTranslate
 	t.Ctx.GPR[1] = buildInitialStack()
 
 	startSecondaries()
@@ -136,7 +139,7 @@ func prepareCPU(i int) {
 	t := &threads[idle]
 	t.idle = true
 	t.Ctx.PC = uint64(idleLoopAddr())
-	t.Ctx.MSR = ppc64.MSRKernel
+	t.Ctx.MSR = ppc64.MSRKernel | ppc64.MSRTranslate
 	t.Ctx.GPR[1] = allocFrames(idleStack) + idleStack - 128
 	t.cpu = int32(i)
 	c.idle = idle

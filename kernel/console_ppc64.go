@@ -76,13 +76,14 @@ func sysReadFD(c *CPU, t *Thread) int64 {
 		return -eFAULT
 	}
 	sched.lock()
-	defer sched.unlock()
 	pollConsole()
-	if tty.readable() {
-		return int64(tty.read(user(buf, int(n))))
-	}
-	if consoleReader >= 0 {
-		return -eAGAIN // one reader at a time
+	if tty.readable() || consoleReader >= 0 {
+		r := int64(-eAGAIN) // one reader at a time
+		if tty.readable() {
+			r = int64(tty.read(user(buf, int(n))))
+		}
+		sched.unlock()
+		return r
 	}
 	consoleReader = int32(c.current)
 	t.readBuf, t.readLen = uintptr(buf), int(min(n, 1<<20))

@@ -33,6 +33,11 @@ type CPU struct {
 	// guarded by sched.
 	runqHead, runqTail int32
 	runqLen            int32
+	// schedHeld is set by a system-call handler that changed the running
+	// thread's state (blocked it, queued it, ended it) and kept sched
+	// locked: the lock passes to reschedule, so no other CPU can dispatch
+	// the thread before this one has switched away from it.
+	schedHeld bool
 
 	Stats  CPUStats
 	nested Context

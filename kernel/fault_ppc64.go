@@ -108,7 +108,7 @@ func fault(c *CPU, t *Thread) {
 	t.Ctx.GPR[12] = reportFaultPC
 	t.Ctx.PC = reportFaultPC
 	t.Ctx.LR = 0
-	t.Ctx.MSR = ppc64.MSRKernel
+	t.Ctx.MSR = ppc64.MSRKernel | ppc64.MSRTranslate
 	t.sigMask = ^uint64(0)
 }
 

@@ -153,12 +153,13 @@ func sysEpollPwaitR(c *CPU, t *Thread) int64 {
 		return -eFAULT
 	}
 	sched.lock()
-	defer sched.unlock()
 	ep := fdGet(epfd, fdEpoll)
 	if ep == nil {
+		sched.unlock()
 		return -eBADF
 	}
 	if n := epollReady(ep, buf, max); n > 0 || timeout == 0 {
+		sched.unlock()
 		return int64(n)
 	}
 	deadline := uint64(0)

@@ -15,7 +15,9 @@ func TestSignalFrameRoundTrip(t *testing.T) {
 		ctx.VSR[i] = [2]uint64{uint64(i) << 32, uint64(i)}
 	}
 	ctx.PC, ctx.LR, ctx.CTR, ctx.CR, ctx.XER, ctx.FPSCR = 0x401000, 0x402000, 7, 0x20000000, 1, 0x800
-	f := new(sigframe)
+	// The frame holds its own addresses as integers (as in guest memory),
+	// so it must not live on a goroutine stack, which may move.
+	f := &testFrame
 	f.fill(&ctx, sigURG, siTkill, 0x5, stackT{sp: 0x9000, size: 0x8000}, 0x1234)
 	require.Equal(t, int32(sigURG), f.info.signo)
 	require.Equal(t, uint64(0x5), f.uc.sigmask)
@@ -37,3 +39,5 @@ func TestSignalFrameRoundTrip(t *testing.T) {
 	require.Equal(t, ctx.FPSCR, out.FPSCR)
 	require.Equal(t, uint64(0xdead), out.MSR, "the frame cannot change the MSR")
 }
+
+var testFrame sigframe

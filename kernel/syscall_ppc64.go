@@ -163,7 +163,7 @@ func sysGettidR(c *CPU, t *Thread) int64 {
 func sysExitThread(c *CPU, t *Thread) int64 {
 	sched.lock()
 	t.state = threadDead
-	sched.unlock()
+	c.schedHeld = true // reschedule switches away and frees the slot
 	return blocked
 }
 
@@ -182,12 +182,11 @@ func sysYield(c *CPU, t *Thread) int64 {
 		return 0
 	}
 	sched.lock()
-	defer sched.unlock()
 	if runnable > 0 {
-		t.Ctx.SetReturn(0)
-		enqueue(c.current)
+		requeue(c, t)
 		return blocked
 	}
+	sched.unlock()
 	return 0
 }
 
@@ -222,7 +221,6 @@ func sleepUntil(c *CPU, t *Thread, deadline uint64) int64 {
 	}
 	sched.lock()
 	block(c, t, waitSleep, deadline, 0)
-	sched.unlock()
 	return blocked
 }
 
@@ -385,7 +383,6 @@ func sysFutexR(c *CPU, t *Thread) int64 {
 		}
 		block(c, t, waitFutex, deadline, -eTIMEDOUT)
 		t.futex = uintptr(addr)
-		sched.unlock()
 		return blocked
 	case 1, 10: // FUTEX_WAKE, FUTEX_WAKE_BITSET
 		return int64(futexWake(uintptr(addr), int(int32(val))))

@@ -90,8 +90,19 @@ func enqueue(i int32) {
 	c.runqTail = i + 1
 	c.runqLen++
 	runnable++
-	if target != me && cpuIdle(target) {
-		ppc64.Prod(uint64(c.Server))
+	switch {
+	case cpuIdle(target):
+		if target != me {
+			ppc64.Prod(uint64(c.Server))
+		}
+	default:
+		// Queued behind a busy CPU: wake an idle one to steal it.
+		for k := 0; k < numCPUs; k++ {
+			if k != me && cpuIdle(k) {
+				ppc64.Prod(uint64(cpus[k].Server))
+				break
+			}
+		}
 	}
 }
 
@@ -153,14 +164,23 @@ func wake(i int32, r int64) {
 	enqueue(i)
 }
 
-// block puts the current thread of c to sleep waiting for w until deadline
-// (0 = none); when the deadline passes it resumes with timeout.
-// sched must be held.
+// block puts the current thread t of c to sleep waiting for w until
+// deadline (0 = none); when the deadline passes it resumes with timeout.
+// sched must be held; it stays held until reschedule has switched away.
 func block(c *CPU, t *Thread, w uint8, deadline uint64, timeout int64) {
 	t.state = threadBlocked
 	t.wait = w
 	t.wakeAt = deadline
 	t.timeout = timeout
+	c.schedHeld = true
+}
+
+// requeue puts the current thread t of c back on a run queue (a yield).
+// sched must be held; it stays held until reschedule has switched away.
+func requeue(c *CPU, t *Thread) {
+	t.Ctx.SetReturn(0)
+	enqueue(int32(c.current))
+	c.schedHeld = true
 }
 
 // expireTimers wakes threads whose deadline has passed and returns the
@@ -189,35 +209,34 @@ func expireTimers(now uint64) uint64 {
 // reschedule chooses the thread this CPU resumes and programs the
 // decrementer for the next event.
 func reschedule(c *CPU, now uint64) {
-	sched.lock()
+	if !c.schedHeld {
+		sched.lock()
+	}
+	c.schedHeld = false
 	if consoleReader >= 0 {
 		pollConsole()
 	}
 	earliest := expireTimers(now)
 	cur := &threads[c.current]
-	// The current thread may have blocked, been woken by another CPU and
-	// already be running there (or be queued again): then it is no longer
-	// this CPU's to resume or account.
-	gone := cur.state == threadRunning && cur.cpu != int32(c.ID)
 	next := c.current
 	switch {
 	case cur.idle:
 		if n := dequeue(c); n >= 0 {
 			next = n
 		}
-	case cur.state == threadRunning && !gone && !faultFrozen(c.current):
+	case cur.state == threadRunning && !faultFrozen(c.current):
 		if cur.Ctx.Trap == ppc64.VecDecrementer && now-c.sliceAt >= sliceTicks && c.runqLen > 0 {
 			enqueue(c.current)
 			next = dequeue(c)
 		}
-	default: // yielded, blocked, exited, frozen or gone
+	default: // yielded, blocked, exited or frozen
 		next = dequeue(c)
 		if next < 0 {
 			next = c.idle
 		}
 	}
-	if next != c.current || gone {
-		switchTo(c, cur, gone, next, now)
+	if next != c.current {
+		switchTo(c, cur, next, now)
 	} else if cur.state != threadRunning { // it yielded, and is next again
 		cur.state = threadRunning
 	}
@@ -245,12 +264,10 @@ func reschedule(c *CPU, now uint64) {
 	}
 }
 
-// switchTo makes thread next current on c; cur is the thread it leaves,
-// gone if it already runs elsewhere. sched must be held.
-func switchTo(c *CPU, cur *Thread, gone bool, next int32, now uint64) {
-	if !gone {
-		cur.runTicks += now - cur.lastRun
-	}
+// switchTo makes thread next current on c; cur is the thread it leaves.
+// sched must be held.
+func switchTo(c *CPU, cur *Thread, next int32, now uint64) {
+	cur.runTicks += now - cur.lastRun
 	if cur.idle {
 		c.Stats.IdleTicks += now - c.Stats.idleSince
 	}

@@ -174,6 +174,13 @@ stackok:
 // also how a CPU starts its first thread. MSR[EE] must be 0.
 TEXT ·trapExit(SB), NOSPLIT|NOFRAME, $0
 	MOVD	SPR(272), R13             // this CPU's area
+	// Clear any load reservation this CPU holds: the thread resumed here
+	// may have been interrupted between its lwarx and stwcx. on another
+	// CPU, and must not complete that stwcx. against a reservation some
+	// other thread left on this one. A stdcx. always clears it (it stores
+	// to the CPU's own scratch word only if a reservation were for that
+	// very address).
+	STDCCC	R12, (R13)              // (CR0 is restored below)
 	MOVD	CPU_curCtx(R13), R11      // the thread to resume
 	FMOVD	Context_FPSCR(R11), F0
 	WORD	$0xfdfe058e               // mtfsf 0xff, f0

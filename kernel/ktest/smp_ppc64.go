@@ -61,7 +61,7 @@ func testParallelEveryCPU(t TB) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			spin(counts, 3000)
+			spin(counts, 20000)
 		}()
 	}
 	wg.Wait()

@@ -26,14 +26,14 @@ const MaxFrames = 1 << 20
 
 // Allocator manages frames [0, n) of physical memory starting at address 0.
 type Allocator struct {
-	n     int
-	used  [MaxFrames / 64]uint64 // 1: in use or reserved
+	n       int
+	used    [MaxFrames / 64]uint64 // 1: in use or reserved
 	dirty   [MaxFrames / 64]uint64 // 1: handed out since boot, may be non-zero
 	pending [MaxFrames / 64]uint64 // 1: reserved, not zeroed yet
-	inUse int
-	peak  int
-	fixed int // frames reserved at Init (kernel image, firmware)
-	hint  int // where the next first-fit search starts
+	inUse   int
+	peak    int
+	fixed   int // frames reserved at Init (kernel image, firmware)
+	hint    int // where the next first-fit search starts
 }
 
 // Init manages memory [0, memBytes) with [0, reservedEnd) reserved for the

@@ -51,38 +51,62 @@ const exitMarker = "k42: power off, exit status "
 
 var exitRe = regexp.MustCompile(`^` + exitMarker + `(-?\d+)\r?$`)
 
-// consoleFilter forwards console bytes as they arrive, except a line that
-// turns out to be the exit marker: bytes that could still start it are
-// held back until the line proves to be something else.
+// consoleFilter forwards console bytes as they arrive, except the exit
+// marker line and the empty line the kernel prints before it: a line that
+// could still be the marker is held back until it proves to be something
+// else.
 type consoleFilter struct {
-	w    io.Writer
-	held []byte
+	w         io.Writer
+	held      []byte // the current line, while it could be the marker
+	holding   bool
+	midLine   bool // the current line's start was already forwarded
+	emptyLine bool // a held "\n" that may precede the marker
 }
 
 // put forwards b and reports the exit status when b completes the marker.
 func (c *consoleFilter) put(b byte) (int, bool) {
 	if b == '\n' {
-		if m := exitRe.FindSubmatch(c.held); m != nil {
-			c.held = c.held[:0]
-			n, _ := strconv.Atoi(string(m[1]))
-			return n, true
+		if c.holding {
+			if m := exitRe.FindSubmatch(c.held); m != nil {
+				c.held, c.holding, c.emptyLine = c.held[:0], false, false
+				n, _ := strconv.Atoi(string(m[1]))
+				return n, true
+			}
+		} else if !c.midLine && !c.emptyLine {
+			c.emptyLine = true
+			return 0, false
 		}
 		c.held = append(c.held, b)
 		c.flush()
+		c.midLine = false
+		return 0, false
+	}
+	if !c.midLine && !c.holding {
+		c.holding = true
+	}
+	if !c.holding {
+		c.w.Write([]byte{b})
 		return 0, false
 	}
 	c.held = append(c.held, b)
 	if !bytes.HasPrefix([]byte(exitMarker), c.held) && !bytes.HasPrefix(c.held, []byte(exitMarker)) {
 		c.flush()
+		c.midLine = true
 	}
 	return 0, false
 }
 
+// flush forwards everything held.
 func (c *consoleFilter) flush() {
+	if c.emptyLine {
+		c.w.Write([]byte{'\n'})
+		c.emptyLine = false
+	}
 	if len(c.held) > 0 {
 		c.w.Write(c.held)
 		c.held = c.held[:0]
 	}
+	c.holding = false
 }
 
 // qemuArgs builds QEMU's command line. The kernel's console is a virtual
