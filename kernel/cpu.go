@@ -9,7 +9,7 @@ const MaxCPUs = 64
 // processor runs, so the trap entry finds it in one instruction; the
 // fields before g are read and written by trap_ppc64.s.
 type CPU struct {
-	scratch   [2]uint64 // trap entry: interrupted r12, r11
+	scratch   [4]uint64 // trap entry: interrupted r12, r11, CR
 	curCtx    uintptr   // Context of the thread this CPU runs
 	inTrap    uint64    // 1 inside the trap handler, 2 in a nested fault
 	stackTop  uintptr   // interrupt stack the handler runs on
@@ -59,12 +59,12 @@ type CPUStats struct {
 
 const (
 	cpuScratch   = 0
-	cpuCurCtx    = 16
-	cpuInTrap    = 24
-	cpuStackTop  = 32
-	cpuNestCtx   = 40
-	cpuNestStack = 48
-	cpuG         = 64
+	cpuCurCtx    = 32
+	cpuInTrap    = 40
+	cpuStackTop  = 48
+	cpuNestCtx   = 56
+	cpuNestStack = 64
+	cpuG         = 80
 )
 
 var _ = [1]struct{}{}[unsafe.Offsetof(CPU{}.curCtx)-cpuCurCtx]

@@ -66,6 +66,9 @@ func trap(c *CPU) {
 // gets it and is woken. sched must be held.
 func enqueue(i int32) {
 	t := &threads[i]
+	if t.idle || t.state == threadRunnable || t.state == threadFree {
+		kernelBug("queueing a thread twice, or an idle or free one", i, t.state)
+	}
 	t.state = threadRunnable
 	t.next = 0
 	me := int(ppc64.SPRG3())
@@ -275,6 +278,9 @@ func switchTo(c *CPU, cur *Thread, next int32, now uint64) {
 		cur.state = threadFree
 	}
 	t := &threads[next]
+	if !t.idle && t.state != threadRunnable {
+		kernelBug("dispatching a thread that is not runnable", next, t.state)
+	}
 	t.state = threadRunning
 	t.cpu = int32(c.ID)
 	t.lastRun = now
@@ -306,4 +312,12 @@ func newThread() int32 {
 		}
 	}
 	return -1
+}
+
+// kernelBug reports a broken scheduler invariant and powers off.
+func kernelBug(what string, thread int32, state uint32) {
+	var k kbuf
+	k.s("\n*** k42: kernel bug: ").s(what).s(" (thread ").d(int64(thread)).s(", state ").d(int64(state)).s(")\n")
+	consoleWrite(k.bytes())
+	powerOff(FaultStatus)
 }

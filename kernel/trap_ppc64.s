@@ -12,6 +12,11 @@
 // MSR[EE] = 0 and FP/VMX/VSX off (the interrupt cleared them).
 TEXT ·trapEntry(SB), NOSPLIT|NOFRAME, $0
 	MOVD	R11, (CPU_scratch+8)(R13) // free r11
+	// Save CR before anything below writes it (the compare that follows
+	// sets CR0): an interrupt between a stwcx. and its branch must not
+	// turn a failed store-conditional into a success.
+	MOVW	CR, R11                   // mfcr: the interrupted CR
+	MOVW	R11, (CPU_scratch+16)(R13)
 	MOVD	CPU_inTrap(R13), R11
 	CMP	R11, $0
 	BNE	nested                    // a fault inside the handler itself
@@ -60,7 +65,7 @@ save:
 	MOVD	R29, (Context_GPR+232)(R11)
 	MOVD	g, (Context_GPR+240)(R11)
 	MOVD	R31, (Context_GPR+248)(R11)
-	MOVW	CR, R12                   // mfcr
+	MOVWZ	(CPU_scratch+16)(R13), R12 // the CR saved on entry
 	MOVD	R12, Context_CR(R11)
 	MOVD	LR, R12
 	MOVD	R12, Context_LR(R11)
