@@ -34,8 +34,13 @@ test: qemu test-host test-kernel
 test-host:
 	$(GO) test -race ./...
 
+# The console (kernel messages, the tests' standard error) goes to a log,
+# shown if the run fails, so that the output ends with the summary line.
 test-kernel:
-	$(GO) run ./qemu -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -- test
+	@mkdir -p .build
+	@echo "in-kernel suite on $(SMP) CPUs (console log: .build/test-console.log)"
+	@$(GO) run ./qemu -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -- test 2>.build/test-console.log \
+	  || { echo "--- console:"; cat .build/test-console.log; exit 1; }
 
 bench: qemu
 	$(GO) run ./qemu -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -- bench k42.env.K42_HOST_CORES=$$(nproc)

@@ -53,6 +53,7 @@ type CPUStats struct {
 	IdleTicks  uint64 // timebase ticks spent in the idle thread
 	ThreadsRun uint64 // distinct dispatches of non-idle threads
 	Steals     uint64 // threads taken from another CPU's queue
+	Faults     uint64 // storage faults delivered as SIGSEGV
 	Idle       bool   // running its idle thread when sampled
 	idleSince  uint64
 }

@@ -90,9 +90,9 @@ type siginfo struct {
 	errno int32
 	code  int32
 	_     int32
-	pid   int32 // or si_addr's first half for faults
-	uid   int32
-	_     [13]uint64
+	// The union: for signals sent by a process, si_pid then si_uid (the
+	// first word's halves, big-endian); for faults, si_addr.
+	union [14]uint64
 }
 
 // sigframe is what the kernel pushes: the ucontext first (rt_sigreturn
@@ -106,6 +106,12 @@ var _ = [1]struct{}{}[unsafe.Sizeof(ptRegs{})-48*8]
 var _ = [1]struct{}{}[unsafe.Offsetof(ucontext{}.mcontext)-168]
 var _ = [1]struct{}{}[unsafe.Sizeof(sigcontext{})-1528]
 var _ = [1]struct{}{}[unsafe.Sizeof(siginfo{})-128]
+
+// SIGSEGV codes.
+const (
+	segvMaperr = 1 // address not mapped
+	segvAccerr = 2 // no permission
+)
 
 // saveVector stores the vector state of ctx in a sigcontext's fp_regs and
 // vmx area: FPRs (VS0-31 high halves) and FPSCR in fp_regs; VR0-31
@@ -152,10 +158,11 @@ func (sc *sigcontext) alignedVmx() uint64 {
 	return (a + 15) &^ 15
 }
 
-// fillFrame builds the signal frame for a thread whose registers are ctx,
-// with mask the signal mask to restore and alt the alternate stack to
-// report.
-func (f *sigframe) fill(ctx *Context, sig int, code int32, mask uint64, alt stackT, handler uint64) {
+// fill builds the signal frame for a thread whose registers are ctx, with
+// mask the signal mask to restore and alt the alternate stack to report.
+// For a fault, addr is the faulting address (si_addr); otherwise the
+// sender is this process (si_pid 1, si_uid 0).
+func (f *sigframe) fill(ctx *Context, sig int, code int32, addr uint64, mask uint64, alt stackT, handler uint64) {
 	*f = sigframe{}
 	f.uc.stack = alt
 	f.uc.sigmask = mask
@@ -172,7 +179,11 @@ func (f *sigframe) fill(ctx *Context, sig int, code int32, mask uint64, alt stac
 	mc.saveVector(ctx, mc.alignedVmx())
 	f.info.signo = int32(sig)
 	f.info.code = code
-	f.info.pid = 1
+	if code > 0 { // kernel-generated: a fault
+		f.info.union[0] = addr
+	} else {
+		f.info.union[0] = 1 << 32 // si_pid 1, si_uid 0
+	}
 }
 
 // restore loads the registers rt_sigreturn resumes from the frame's

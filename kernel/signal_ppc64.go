@@ -222,12 +222,14 @@ func deliverSignals(c *CPU, t *Thread) {
 			}
 			killedBySignal(sig)
 		}
-		pushSignalFrame(t, sig, &act)
+		pushSignalFrame(t, sig, siTkill, 0, &act)
 		return
 	}
 }
 
-func pushSignalFrame(t *Thread, sig int, act *sigaction) {
+// pushSignalFrame redirects t, which is about to resume, into the handler
+// act for sig, with a frame holding its registers.
+func pushSignalFrame(t *Thread, sig int, code int32, addr uint64, act *sigaction) {
 	ctx := &t.Ctx
 	sp := ctx.GPR[1]
 	alt := stackT{sp: t.altSP, size: t.altSize, flags: t.altFlags}
@@ -247,20 +249,20 @@ func pushSignalFrame(t *Thread, sig int, act *sigaction) {
 		killedBySignal(sigSegv)
 	}
 	f := (*sigframe)(ptr(frameAddr))
-	f.fill(ctx, sig, siTkill, t.sigMask, alt, act.handler)
+	f.fill(ctx, sig, code, addr, t.sigMask, alt, act.handler)
 	*userU64(newSP) = ctx.GPR[1] // back chain to the interrupted frame
 
 	// ELFv1: the handler is a function descriptor {code, toc, env}.
-	code, toc := *userU64(act.handler), *userU64(act.handler + 8)
+	entry, toc := *userU64(act.handler), *userU64(act.handler + 8)
 	ctx.GPR[1] = newSP
 	ctx.GPR[2] = toc
 	ctx.GPR[3] = uint64(sig)
 	ctx.GPR[4] = frameAddr + uint64(unsafe.Offsetof(sigframe{}.info))
 	ctx.GPR[5] = frameAddr
 	ctx.GPR[6] = frameAddr
-	ctx.GPR[12] = code
+	ctx.GPR[12] = entry
 	ctx.LR = uint64(sigreturnAddr())
-	ctx.PC = code
+	ctx.PC = entry
 	if act.flags&saNodefer == 0 {
 		t.sigMask |= sigBit(sig)
 	}
@@ -289,4 +291,27 @@ func killedBySignal(sig int) {
 	k.s("k42: killed by signal ").d(int64(sig)).s("\n")
 	consoleWrite(k.bytes())
 	powerOff(128 + sig)
+}
+
+// nilPageEnd bounds the unmapped page zero: a storage fault below it is a
+// nil-pointer access, which Go programs expect as SIGSEGV.
+const nilPageEnd = 0x10000
+
+// segvToThread turns a storage fault of t at an address in page zero into a
+// synchronous SIGSEGV, as Linux does, when t runs Go code that handles it:
+// the runtime then panics with "invalid memory address or nil pointer
+// dereference", which recover() can stop. It reports whether it did; other
+// faults get the kernel's fault report.
+func segvToThread(c *CPU, t *Thread) bool {
+	addr := t.Ctx.DAR
+	if t.Ctx.Trap == 0x400 { // instruction storage: the fetch address
+		addr = t.Ctx.PC
+	}
+	act := sigactions[sigSegv]
+	if !runtimeUp || t.idle || addr >= nilPageEnd || act.handler == sigDfl || act.handler == sigIgn || t.sigMask&sigBit(sigSegv) != 0 {
+		return false
+	}
+	c.Stats.Faults++
+	pushSignalFrame(t, sigSegv, segvMaperr, addr, &act)
+	return true
 }

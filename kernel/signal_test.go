@@ -18,11 +18,12 @@ func TestSignalFrameRoundTrip(t *testing.T) {
 	// The frame holds its own addresses as integers (as in guest memory),
 	// so it must not live on a goroutine stack, which may move.
 	f := &testFrame
-	f.fill(&ctx, sigURG, siTkill, 0x5, stackT{sp: 0x9000, size: 0x8000}, 0x1234)
+	f.fill(&ctx, sigURG, siTkill, 0, 0x5, stackT{sp: 0x9000, size: 0x8000}, 0x1234)
 	require.Equal(t, int32(sigURG), f.info.signo)
 	require.Equal(t, uint64(0x5), f.uc.sigmask)
 	require.Equal(t, uint64(0x401000), f.uc.mcontext.gpRegs.nip)
 	require.Zero(t, f.uc.mcontext.vRegs%16, "v_regs is 16-byte aligned")
+	require.Equal(t, uint64(1)<<32, f.info.union[0], "si_pid 1 from tgkill")
 
 	// A handler changes the PC and a register through the regs pointer, as
 	// the Go runtime's pushCall does.
@@ -41,3 +42,13 @@ func TestSignalFrameRoundTrip(t *testing.T) {
 }
 
 var testFrame sigframe
+
+func TestSignalFrameForAFault(t *testing.T) {
+	var ctx Context
+	ctx.DAR = 0x8
+	f := &testFrame
+	f.fill(&ctx, sigSegv, segvMaperr, 0x8, 0, stackT{}, 0)
+	require.Equal(t, int32(segvMaperr), f.info.code)
+	require.Equal(t, uint64(0x8), f.info.union[0], "si_addr")
+	require.Equal(t, uint64(0x8), f.uc.mcontext.gpRegs.dar, "the runtime reads the fault address from regs.dar")
+}

@@ -149,7 +149,7 @@ func userU64(addr uint64) *uint64 { return (*uint64)(unsafe.Pointer(uintptr(addr
 
 // validUser reports whether [addr, addr+n) lies in RAM.
 func validUser(addr uint64, n uint64) bool {
-	return addr >= 0x1000 && addr+n >= addr && addr+n <= Platform.MemBytes
+	return addr >= nilPageEnd && addr+n >= addr && addr+n <= Platform.MemBytes
 }
 
 func sysZero(c *CPU, t *Thread) int64  { return 0 }

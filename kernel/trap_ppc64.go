@@ -55,6 +55,10 @@ func trap(c *CPU) {
 		c.Stats.Decrements++
 	case ppc64.VecDoorbell, ppc64.VecExternal:
 		c.Stats.External++
+	case ppc64.VecDataStorage, ppc64.VecInstStorage:
+		if !segvToThread(c, t) {
+			fault(c, t)
+		}
 	default:
 		fault(c, t)
 	}

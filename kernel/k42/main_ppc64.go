@@ -7,6 +7,7 @@
 //	bench         run the in-kernel benchmarks (JSON lines)
 //	crash=fault   make a wild store (the fault report path)
 //	crash=panic   panic (the Go panic path)
+//	crash=nil     write through a nil pointer (SIGSEGV, Go's nil-pointer panic)
 package main
 
 import (
@@ -55,8 +56,12 @@ func dispatch(args []string) int {
 		return 1
 	case "crash=panic":
 		panic("crash=panic: the Go panic path was asked for")
+	case "crash=nil":
+		var p *struct{ _, x int }
+		p.x = 1 // a nil-pointer write: SIGSEGV, the runtime's nil-pointer panic
+		return 1
 	}
-	fmt.Fprintf(os.Stderr, "k42: unknown boot argument %q (want info, test, bench, crash=fault, crash=panic, or none for the console)\n", args[0])
+	fmt.Fprintf(os.Stderr, "k42: unknown boot argument %q (want info, test, bench, crash=fault, crash=panic, crash=nil, or none for the console)\n", args[0])
 	return 2
 }
 

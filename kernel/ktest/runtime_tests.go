@@ -2,6 +2,8 @@ package ktest
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -302,5 +304,31 @@ func testFreeOSMemory(t TB) {
 	runtime.ReadMemStats(&ms)
 	if ms.HeapReleased == 0 {
 		t.Errorf("FreeOSMemory released nothing")
+	}
+}
+
+func init() {
+	Add(Test{Name: "TestNilDereferenceRecovered", Fn: testNilDeref})
+}
+
+type nilTarget struct{ a, b int }
+
+//go:noinline
+func writeThrough(p *nilTarget) { p.b = 1 }
+
+// testNilDeref: a nil-pointer write must become the runtime's nil-pointer
+// panic (SIGSEGV delivered for the fault), which recover() stops.
+func testNilDeref(t TB) {
+	var msg string
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				msg = fmt.Sprint(r)
+			}
+		}()
+		writeThrough(nil)
+	}()
+	if !strings.Contains(msg, "nil pointer dereference") {
+		t.Fatalf("recovered %q, want the runtime's nil pointer dereference panic", msg)
 	}
 }

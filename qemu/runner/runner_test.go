@@ -101,6 +101,15 @@ func TestCrashPanicReportsAndFails(t *testing.T) {
 	require.Contains(t, con, "main.dispatch")
 }
 
+func TestNilDereferenceIsGoPanic(t *testing.T) {
+	res, _, con := boot(t, kernelImage(t), "", "crash=nil")
+	require.True(t, res.Reported, con)
+	require.Equal(t, 2, res.Status, con)
+	require.Contains(t, con, "panic: runtime error: invalid memory address or nil pointer dereference")
+	require.Contains(t, con, "[signal SIGSEGV: segmentation violation")
+	require.Contains(t, con, "main.dispatch")
+}
+
 func TestCrashFaultReportsAndFails(t *testing.T) {
 	res, _, con := boot(t, kernelImage(t), "", "crash=fault")
 	require.True(t, res.Reported, con)
