@@ -78,6 +78,7 @@ var syscallHandlers = [numSyscalls]handler{
 	sysSetTidAddress:  sysGettidR,
 	sysExitGroup:      sysExitGroupR,
 	sysEpollCtl:       sysEpollCtlR,
+	sysEpollWait:      sysEpollPwaitR,
 	sysTimerCreate:    sysNoSys,
 	sysClockGettime:   sysClockGettimeR,
 	sysClockGetres:    sysClockGetresR,

@@ -81,6 +81,7 @@ const (
 	sysSetTidAddress  = 232
 	sysExitGroup      = 234
 	sysEpollCtl       = 237
+	sysEpollWait      = 238
 	sysTimerCreate    = 240
 	sysClockGettime   = 246
 	sysClockGetres    = 247
@@ -159,11 +160,12 @@ var syscallInfo = [numSyscalls]SyscallInfo{
 	sysSetTidAddress:  {"set_tid_address", Partial, "accepted; no clear-on-exit"},
 	sysExitGroup:      {"exit_group", Full, "reports the status and powers off through RTAS"},
 	sysEpollCtl:       {"epoll_ctl", Partial, "eventfds only; other fds EPERM (not pollable: Go's os files then block)"},
+	sysEpollWait:      {"epoll_wait", Partial, "as epoll_pwait"},
 	sysTimerCreate:    {"timer_create", Refused, "ENOSYS: no POSIX timers (CPU profiling is unavailable)"},
 	sysClockGettime:   {"clock_gettime", Full, "from the timebase; REALTIME from RTAS get-time-of-day at boot"},
 	sysClockGetres:    {"clock_getres", Full, "1 ns"},
 	sysClockNanosleep: {"clock_nanosleep", Full, "relative and TIMER_ABSTIME"},
-	sysTgkill:         {"tgkill", Full, "signals a thread of the process; IPIs a thread running elsewhere"},
+	sysTgkill:         {"tgkill", Full, "signals a thread of the process; one running on another CPU takes it at that CPU's next trap (within a 10 ms slice)"},
 	sysOpenat:         {"openat", Refused, "ENOENT: no file system is mounted"},
 	sysNewfstatat:     {"newfstatat", Refused, "ENOENT: no file system is mounted"},
 	sysReadlinkat:     {"readlinkat", Refused, "ENOENT: no file system is mounted"},

@@ -4,6 +4,7 @@ import (
 	"os"
 	"runtime"
 	"syscall"
+	"unsafe"
 
 	"k42/kernel"
 )
@@ -87,5 +88,110 @@ func testMemAccounting(t TB) {
 	}
 	if mid.FramesUsed-after.FramesUsed < frames {
 		t.Errorf("unmapping 8 MiB returned %d frames, want %d", mid.FramesUsed-after.FramesUsed, frames)
+	}
+}
+
+func init() {
+	Add(Test{Name: "TestKernelPartialSyscalls", Fn: testPartialSyscalls, KernelOnly: true})
+}
+
+// testPartialSyscalls exercises each partial entry of the system-call
+// table that the other tests do not, checking the behaviour its note
+// states.
+func testPartialSyscalls(t TB) {
+	// close: the terminals stay open; a bad fd is EBADF.
+	if err := syscall.Close(1000); err != syscall.EBADF {
+		t.Errorf("close(1000) = %v, want EBADF", err)
+	}
+	// brk: no program break.
+	if r, _, _ := syscall.RawSyscall(syscall.SYS_BRK, 0, 0, 0); r != 0 {
+		t.Errorf("brk(0) = %#x, want 0", r)
+	}
+	// fstat: fds 0-2 are character devices.
+	var st syscall.Stat_t
+	if err := syscall.Fstat(2, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFCHR {
+		t.Errorf("fstat(2) = %v, mode %#o; want a character device", err, st.Mode)
+	}
+	// sysinfo: RAM and uptime.
+	var si syscall.Sysinfo_t
+	if err := syscall.Sysinfo(&si); err != nil || si.Totalram == 0 || si.Freeram >= si.Totalram {
+		t.Errorf("sysinfo = %v, total %d free %d", err, si.Totalram, si.Freeram)
+	}
+	// writev: as write, per vector.
+	parts := [][]byte{[]byte("ktest: "), []byte("writev\n")}
+	iov := make([]syscall.Iovec, len(parts))
+	for i, p := range parts {
+		iov[i].Base = &p[0]
+		iov[i].SetLen(len(p))
+	}
+	if n, _, e := syscall.Syscall(syscall.SYS_WRITEV, 2, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov))); e != 0 || n != 14 {
+		t.Errorf("writev = %d, %v; want 14", n, e)
+	}
+	// mincore: everything resident.
+	b, _ := syscall.Mmap(-1, 0, 1<<20, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	vec := make([]byte, (1<<20)/os.Getpagesize())
+	if _, _, e := syscall.Syscall(syscall.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), 1<<20, uintptr(unsafe.Pointer(&vec[0]))); e != 0 || vec[0] != 1 {
+		t.Errorf("mincore = %v, vec[0]=%d", e, vec[0])
+	}
+	syscall.Munmap(b)
+	// sched_setaffinity, set_tid_address, set_robust_list: accepted.
+	var mask [8]byte
+	mask[0] = 1
+	if _, _, e := syscall.RawSyscall(syscall.SYS_SCHED_SETAFFINITY, 0, 8, uintptr(unsafe.Pointer(&mask[0]))); e != 0 {
+		t.Errorf("sched_setaffinity: %v", e)
+	}
+	if tid, _, _ := syscall.RawSyscall(syscall.SYS_SET_TID_ADDRESS, 0, 0, 0); int(tid) != syscall.Gettid() {
+		t.Errorf("set_tid_address = %d, want the tid %d", tid, syscall.Gettid())
+	}
+	// prlimit64 on the process itself.
+	var rl [2]uint64
+	if _, _, e := syscall.RawSyscall6(syscall.SYS_PRLIMIT64, 0, syscall.RLIMIT_STACK, 0, uintptr(unsafe.Pointer(&rl)), 0, 0); e != 0 || rl[0] != 8<<20 {
+		t.Errorf("prlimit64(STACK) = %v, %v", rl, e)
+	}
+	// lseek and ioctl on a terminal.
+	if _, err := syscall.Seek(1, 0, 0); err != syscall.ESPIPE {
+		t.Errorf("lseek(1) = %v, want ESPIPE", err)
+	}
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, 1, syscall.TCGETS, 0); e != syscall.ENOTTY {
+		t.Errorf("ioctl(TCGETS) = %v, want ENOTTY", e)
+	}
+	// eventfd and epoll: a written eventfd is reported ready.
+	efd, _, e := syscall.RawSyscall(syscall.SYS_EVENTFD2, 0, syscall.O_NONBLOCK, 0)
+	if e != 0 {
+		t.Fatalf("eventfd2: %v", e)
+	}
+	defer syscall.Close(int(efd))
+	ep, err := syscall.EpollCreate1(0)
+	if err != nil {
+		t.Fatalf("epoll_create1: %v", err)
+	}
+	defer syscall.Close(ep)
+	if err := syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, int(efd), &syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: 7}); err != nil {
+		t.Fatalf("epoll_ctl: %v", err)
+	}
+	if err := syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, 1, &syscall.EpollEvent{Events: syscall.EPOLLIN}); err != syscall.EPERM {
+		t.Errorf("epoll_ctl on a terminal = %v, want EPERM (not pollable)", err)
+	}
+	evs := make([]syscall.EpollEvent, 4)
+	if n, _ := syscall.EpollWait(ep, evs, 0); n != 0 {
+		t.Errorf("epoll_wait before a write = %d events", n)
+	}
+	one := []byte{0, 0, 0, 0, 0, 0, 0, 1}
+	syscall.Write(int(efd), one)
+	n, err := syscall.EpollWait(ep, evs, 1000)
+	if err != nil || n != 1 || evs[0].Fd != 7 {
+		t.Errorf("epoll_wait after a write = %d, %v, %+v", n, err, evs[0])
+	}
+	got := make([]byte, 8)
+	if n, err := syscall.Read(int(efd), got); err != nil || n != 8 || got[7] != 1 {
+		t.Errorf("eventfd read = %d, %v, %v", n, err, got)
+	}
+	if _, err := syscall.Read(int(efd), got); err != syscall.EAGAIN {
+		t.Errorf("second eventfd read = %v, want EAGAIN", err)
+	}
+	// pipe2: refused.
+	var p [2]int
+	if err := syscall.Pipe2(p[:], 0); err != syscall.ENFILE {
+		t.Errorf("pipe2 = %v, want ENFILE", err)
 	}
 }

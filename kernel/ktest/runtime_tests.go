@@ -3,9 +3,9 @@ package ktest
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
