@@ -140,19 +140,6 @@ func unknownSyscall(nr uint64) int64 {
 
 func arg(t *Thread, i int) uint64 { return t.Ctx.GPR[3+i] }
 
-// user returns n bytes of memory at a user address. The kernel runs in
-// real mode, so a user address is a physical address.
-func user(addr uint64, n int) []byte {
-	return unsafe.Slice((*byte)(unsafe.Pointer(uintptr(addr))), n)
-}
-
-func userU64(addr uint64) *uint64 { return (*uint64)(unsafe.Pointer(uintptr(addr))) }
-
-// validUser reports whether [addr, addr+n) lies in RAM.
-func validUser(addr uint64, n uint64) bool {
-	return addr >= nilPageEnd && addr+n >= addr && addr+n <= Platform.MemBytes
-}
-
 func sysZero(c *CPU, t *Thread) int64  { return 0 }
 func sysOne(c *CPU, t *Thread) int64   { return 1 }
 func sysNoSys(c *CPU, t *Thread) int64 { return -eNOSYS }
@@ -512,7 +499,5 @@ func sysK42StatsR(c *CPU, t *Thread) int64 {
 	}
 	return int64(numCPUs)
 }
-
-func ptr(addr uint64) unsafe.Pointer { return unsafe.Pointer(uintptr(addr)) }
 
 func sysK42CPUR(c *CPU, t *Thread) int64 { return int64(t.cpu) }
