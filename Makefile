@@ -6,7 +6,7 @@
 #   make kernel  build .build/k42.img only
 
 SMP     ?= 4
-MEM     ?= 2G
+MEM     ?= 512M
 TIMEOUT ?= 10m
 GO      ?= go
 

@@ -27,11 +27,15 @@ func init() {
 // ReadInfo returns the machine's description; BootMs is the time from the
 // kernel's first instruction to now.
 func ReadInfo() Info {
+	m := ReadMemStats()
 	return Info{
-		CPUs:       numCPUs,
-		MemBytes:   Platform.MemBytes,
-		TimebaseHz: Platform.TimebaseHz,
-		BootMs:     int64((ppc64.Timebase() - bootTB) * 1000 / Platform.TimebaseHz),
+		CPUs:        numCPUs,
+		MemBytes:    Platform.MemBytes,
+		TimebaseHz:  Platform.TimebaseHz,
+		BootMs:      int64((ppc64.Timebase() - bootTB) * 1000 / Platform.TimebaseHz),
+		FramesTotal: m.FramesTotal,
+		FramesUsed:  m.FramesUsed,
+		FramesPeak:  m.FramesPeak,
 	}
 }
 

@@ -60,6 +60,7 @@ func Boot(p *devtree.Platform, entryTB uint64) {
 	if err := ppc64.SetupRadix(Platform.MemBytes, allocFrames); err != nil {
 		bootPanic(err.Error())
 	}
+	initVM()
 
 	main := newThread() // slot 0: tid 1, the process's pid
 	t := &threads[main]

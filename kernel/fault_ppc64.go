@@ -85,7 +85,9 @@ func printCode(pc uint64) {
 	consoleWrite(k.bytes())
 }
 
-func validCode(a uint64) bool { return a&3 == 0 && a >= 0x100 && a+4 <= Platform.MemBytes }
+// validCode reports whether the instruction word at a can be read in the
+// trap handler (which runs translated: page zero is not mapped).
+func validCode(a uint64) bool { return a&3 == 0 && a >= nilPageEnd && a+4 <= Platform.MemBytes }
 
 // fault handles an unexpected exception taken by thread t on c.
 func fault(c *CPU, t *Thread) {

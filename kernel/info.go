@@ -7,6 +7,13 @@ type Info struct {
 	MemBytes   uint64 `json:"mem_bytes"`
 	TimebaseHz uint64 `json:"timebase_hz"`
 	BootMs     int64  `json:"boot_ms"`
+
+	// Frames of the physical allocator (64 KiB each): managed, in use
+	// (kernel image, page tables and the program's touched pages), and
+	// the most ever in use.
+	FramesTotal int `json:"frames_total"`
+	FramesUsed  int `json:"frames_used"`
+	FramesPeak  int `json:"frames_peak"`
 }
 
 // ThreadStat describes one live kernel thread.
@@ -24,4 +31,18 @@ type ThreadStat struct {
 type MemStats struct {
 	FramesTotal, FramesUsed, FramesPeak, FramesReserved, LargestFree int
 	FrameSize                                                        int
+}
+
+// Mapping is one area of the program's address space.
+type Mapping struct {
+	Start, End uint64
+	Prot       uint32
+}
+
+// VMStats describes the program's address space.
+type VMStats struct {
+	Areas        int    // mappings in the table
+	MappedBytes  uint64 // their total size
+	DemandFaults uint64 // pages backed on first touch since boot
+	PagesFreed   uint64 // pages unmapped and their frames freed
 }

@@ -297,21 +297,28 @@ func killedBySignal(sig int) {
 // nil-pointer access, which Go programs expect as SIGSEGV.
 const nilPageEnd = 0x10000
 
-// segvToThread turns a storage fault of t at an address in page zero into a
-// synchronous SIGSEGV, as Linux does, when t runs Go code that handles it:
-// the runtime then panics with "invalid memory address or nil pointer
-// dereference", which recover() can stop. It reports whether it did; other
-// faults get the kernel's fault report.
-func segvToThread(c *CPU, t *Thread) bool {
+// segvToThread turns a storage fault of t into a synchronous SIGSEGV, as
+// Linux does, when t runs Go code that handles it and the address is in
+// page zero (code segvMaperr: the runtime panics with "invalid memory
+// address or nil pointer dereference", which recover() can stop) or in a
+// mapping that does not allow the access (segvAccerr: PROT_NONE, a store
+// to read-only memory; the runtime panics with "unexpected fault address"
+// or, under debug.SetPanicOnFault, a recoverable panic). It reports
+// whether it did; other faults, wild addresses outside page zero and
+// every mapping, get the kernel's fault report.
+func segvToThread(c *CPU, t *Thread, code int32) bool {
 	addr := t.Ctx.DAR
 	if t.Ctx.Trap == 0x400 { // instruction storage: the fetch address
 		addr = t.Ctx.PC
 	}
 	act := sigactions[sigSegv]
-	if !runtimeUp || t.idle || addr >= nilPageEnd || act.handler == sigDfl || act.handler == sigIgn || t.sigMask&sigBit(sigSegv) != 0 {
+	if code == segvMaperr && addr >= nilPageEnd {
+		return false
+	}
+	if !runtimeUp || t.idle || act.handler == sigDfl || act.handler == sigIgn || t.sigMask&sigBit(sigSegv) != 0 {
 		return false
 	}
 	c.Stats.Faults++
-	pushSignalFrame(t, sigSegv, segvMaperr, addr, &act)
+	pushSignalFrame(t, sigSegv, code, addr, &act)
 	return true
 }

@@ -103,6 +103,7 @@ var syscallHandlers = [numSyscalls]handler{
 	sysK42Halt:        sysK42HaltR,
 	sysK42Fault:       sysK42FaultR,
 	sysK42CPU:         sysK42CPUR,
+	sysK42Mem:         sysK42MemR,
 }
 
 // reported marks unknown system calls already printed.

@@ -110,8 +110,9 @@ const (
 	sysK42Halt  = 1001 // power off with a status, without the runtime's exit path
 	sysK42Fault = 1002 // the fault report's hand-off (see fault_ppc64.go)
 	sysK42CPU   = 1003 // the CPU the scheduler has the caller on
+	sysK42Mem   = 1004 // memory figures and device mappings (mem_ppc64.go)
 
-	numSyscalls = 1004
+	numSyscalls = 1005
 )
 
 // syscallInfo is the documentation half of the table; the handlers are in
@@ -185,6 +186,7 @@ var syscallInfo = [numSyscalls]SyscallInfo{
 	sysK42Halt:        {"k42_halt", Full, "kernel: power off with a status"},
 	sysK42Fault:       {"k42_fault", Full, "kernel: the fault report's hand-off"},
 	sysK42CPU:         {"k42_cpu", Full, "kernel: the scheduler's record of the caller's CPU"},
+	sysK42Mem:         {"k42_mem", Full, "kernel: memory figures, device mappings"},
 }
 
 // Syscalls returns the documented table, indexed by number.

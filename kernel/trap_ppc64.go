@@ -19,6 +19,11 @@ func idleLoop()
 func sigreturnTramp()
 func wildStore(addr uintptr)
 
+// trapDR is ORed into the MSR trapEntry runs the Go handler with:
+// MSR[DR] once the page table is set up, so that the handler reaches user
+// mappings at their virtual addresses (kernel memory is identity-mapped).
+var trapDR uint64
+
 // blocked is what a system-call handler returns when it has put the thread
 // to sleep (the waker sets the result) or has set the registers itself.
 const blocked = -1 << 63
@@ -56,8 +61,19 @@ func trap(c *CPU) {
 	case ppc64.VecDoorbell, ppc64.VecExternal:
 		c.Stats.External++
 	case ppc64.VecDataStorage, ppc64.VecInstStorage:
-		if !segvToThread(c, t) {
+		switch demandFault(t) {
+		case faultRetry:
+		case faultDenied:
+			if !segvToThread(c, t, segvAccerr) {
+				fault(c, t)
+			}
+		case faultNoMem:
+			consoleWrite([]byte("\n*** k42: out of memory backing a page\n"))
 			fault(c, t)
+		default: // page zero: SIGSEGV; anywhere else: the fault report
+			if !segvToThread(c, t, segvMaperr) {
+				fault(c, t)
+			}
 		}
 	default:
 		fault(c, t)

@@ -88,6 +88,11 @@ save:
 	WORD	$0x7c6000a6               // mfmsr r3
 	MOVD	$0x2802000, R4            // MSR[VEC] | MSR[VSX] | MSR[FP]
 	OR	R4, R3
+	// And data translation once the page table is up (trapDR = MSR[DR]):
+	// the handler reaches user mappings at their virtual addresses and
+	// kernel memory through the identity map; fetches stay real.
+	MOVD	·trapDR(SB), R4
+	OR	R4, R3
 	WORD	$0x7c600164               // mtmsrd r3
 	ISYNC
 	STXV	VS0, (Context_VSR+0)(R11)

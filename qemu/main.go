@@ -25,7 +25,7 @@ import (
 
 func main() {
 	smp := flag.Int("smp", 1, "number of CPUs")
-	mem := flag.String("m", "2G", "guest memory (QEMU -m syntax)")
+	mem := flag.String("m", "512M", "guest memory (QEMU -m syntax)")
 	timeout := flag.Duration("timeout", 0, "stop QEMU after this long (exit status 124); 0 = no limit")
 	app := flag.String("app", "", "Go main package (directory or .go file) to run as the kernel's program")
 	buildOnly := flag.Bool("build", false, "build the image and print its path; do not boot")

@@ -54,6 +54,10 @@
 // 0 (LPCR[AIL]=0), where the identity map means the handler sees the same
 // addresses as the interrupted thread.
 //
+// The kernel (package kernel, mem_ppc64.go) adds to this tree: the
+// program's demand-paged mappings above RAM and device mappings, and runs
+// its trap handler with MSR[DR] set so that both are visible there.
+//
 // Both quadrant 0 (addresses with top bits 00, the PID from PIDR = 0) and
 // quadrant 3 (top bits 11, PID 0) use process-table entry 0. The first
 // 64 KiB (page 0) are not mapped, so a nil dereference, or a wild store

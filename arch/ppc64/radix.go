@@ -527,3 +527,34 @@ func (pt *PageTable) Translate(va uint64) (pa, pageSize uint64, attr Attr, ok bo
 	}
 	return 0, 0, 0, false
 }
+
+// NextLeaf returns the first valid leaf that maps any of [va, end): its
+// first address, the real address it maps and its size. Empty parts of
+// the tree are skipped a directory at a time, so walking a large sparse
+// range costs little. It takes no callback, so the kernel's trap handler
+// can iterate with it without allocating.
+func (pt *PageTable) NextLeaf(va, end uint64) (lva, pa, size uint64, ok bool) {
+	if pt.root == 0 {
+		return 0, 0, 0, false
+	}
+	return pt.nextLeaf(pt.root, 0, va, min(end, 1<<RadixBits))
+}
+
+func (pt *PageTable) nextLeaf(table uint64, level int, lo, hi uint64) (uint64, uint64, uint64, bool) {
+	span := uint64(1) << levelShift[level]
+	for a := lo; a < hi; {
+		next := a&^(span-1) + span
+		end := min(hi, next)
+		v := pt.mem.Load(entry(table, level, a))
+		if v&pteValid != 0 {
+			if v&pteLeaf != 0 {
+				return a &^ (span - 1), v & pteRPN &^ (span - 1), span, true
+			}
+			if l, p, s, ok := pt.nextLeaf(v&pdeNLB, level+1, a, end); ok {
+				return l, p, s, true
+			}
+		}
+		a = end
+	}
+	return 0, 0, 0, false
+}

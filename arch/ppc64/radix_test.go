@@ -352,3 +352,36 @@ func TestRandomAgainstModel(t *testing.T) {
 	require.True(t, pt.empty(pt.Root(), 0))
 	require.True(t, a.inTables(pt.Root()))
 }
+
+func TestNextLeafSkipsHoles(t *testing.T) {
+	pt, _ := newTable(t, 8)
+	base := uint64(1 << 40)
+	for _, off := range []uint64{0, 5 * PageSize, 1 << 30, 3<<30 + 7*PageSize} {
+		_, err := pt.Map(base+off, 0x100000+off%(1<<20), PageSize, AttrKernel)
+		require.NoError(t, err)
+	}
+	_, err := pt.Map(base+1<<31, 0x40000000, Page2M, AttrKernel) // a 2 MiB leaf
+	require.NoError(t, err)
+	var got [][3]uint64
+	for a := base; ; {
+		l, p, s, ok := pt.NextLeaf(a, base+1<<32)
+		if !ok {
+			break
+		}
+		got = append(got, [3]uint64{l - base, p, s})
+		a = l + s
+	}
+	require.Equal(t, [][3]uint64{
+		{0, 0x100000, PageSize},
+		{5 * PageSize, 0x100000 + 5*PageSize, PageSize},
+		{1 << 30, 0x100000, PageSize},
+		{1 << 31, 0x40000000, Page2M},
+		{3<<30 + 7*PageSize, 0x100000 + 7*PageSize, PageSize},
+	}, got)
+	_, _, _, ok := pt.NextLeaf(base+6*PageSize, base+1<<30)
+	require.False(t, ok)
+	// A leaf that begins below va but covers it is returned.
+	l, _, _, ok := pt.NextLeaf(base+1<<31+PageSize, base+1<<32)
+	require.True(t, ok)
+	require.Equal(t, base+1<<31, l)
+}

@@ -43,7 +43,12 @@ func dispatch(args []string) int {
 		if len(args) > 1 {
 			pattern = args[1]
 		}
-		if s := ktest.Run(os.Stdout, pattern, 2*time.Minute); s.Failed > 0 || s.Passed == 0 {
+		s := ktest.Run(os.Stdout, pattern, 2*time.Minute)
+		// Frames in use after the suite, on the console (stdout ends with
+		// the summary line).
+		m := kernel.ReadMemStats()
+		fmt.Fprintf(os.Stderr, "{\"name\":\"frames_used_after_suite\",\"frames\":%d,\"peak\":%d,\"total\":%d}\n", m.FramesUsed, m.FramesPeak, m.FramesTotal)
+		if s.Failed > 0 || s.Passed == 0 {
 			return 1
 		}
 		return 0
@@ -72,5 +77,10 @@ func (machine) Info() kernel.Info                    { return kernel.ReadInfo() 
 func (machine) CPUStats() ([]kernel.CPUStats, error) { return kernel.CPUStatsAll() }
 func (machine) Threads() []kernel.ThreadStat         { return kernel.Threads() }
 func (machine) Mem() kernel.MemStats                 { return kernel.ReadMemStats() }
+func (machine) Mappings() (kernel.VMStats, []kernel.Mapping) {
+	var m [8]kernel.Mapping
+	s, n := kernel.ReadVMStats(m[:])
+	return s, m[:n]
+}
 func (machine) Syscalls() map[int]kernel.SyscallInfo { return kernel.Syscalls() }
 func (machine) Halt(status int)                      { kernel.Halt(status) }

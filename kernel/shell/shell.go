@@ -27,6 +27,9 @@ type Machine interface {
 	CPUStats() ([]kernel.CPUStats, error)
 	Threads() []kernel.ThreadStat
 	Mem() kernel.MemStats
+	// Mappings returns the program's address-space figures and its
+	// largest mappings, largest first.
+	Mappings() (kernel.VMStats, []kernel.Mapping)
 	Syscalls() map[int]kernel.SyscallInfo
 	Halt(status int)
 }
@@ -156,6 +159,12 @@ func mem(s *Shell, args []string) error {
 	fmt.Fprintf(s.Out, "frames: %d total, %d used (%.1f MiB), %d peak, %d reserved for the kernel image; frame %d KiB\n",
 		m.FramesTotal, m.FramesUsed, mib(m.FramesUsed), m.FramesPeak, m.FramesReserved, m.FrameSize>>10)
 	fmt.Fprintf(s.Out, "largest free run: %d frames (%.1f MiB)\n", m.LargestFree, mib(m.LargestFree))
+	vs, maps := s.M.Mappings()
+	fmt.Fprintf(s.Out, "mappings: %d, %.1f MiB mapped; %d pages demand-zeroed, %d freed since boot\n",
+		vs.Areas, float64(vs.MappedBytes)/(1<<20), vs.DemandFaults, vs.PagesFreed)
+	for _, a := range maps {
+		fmt.Fprintf(s.Out, "  %#014x-%#014x %9.1f MiB %s\n", a.Start, a.End, float64(a.End-a.Start)/(1<<20), protString(a.Prot))
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	fmt.Fprintf(s.Out, "go heap: %.1f MiB in use, %.1f MiB from the kernel, %.1f MiB released, %d GCs\n",
@@ -226,4 +235,15 @@ func halt(s *Shell, args []string) error {
 	s.quit = true
 	s.M.Halt(status)
 	return nil
+}
+
+// protString renders mmap protection bits as "rwx".
+func protString(p uint32) string {
+	b := []byte("---")
+	for i, c := range "rwx" {
+		if p&(1<<i) != 0 {
+			b[i] = byte(c)
+		}
+	}
+	return string(b)
 }

@@ -24,6 +24,10 @@ func (f *fake) Threads() []kernel.ThreadStat {
 func (f *fake) Mem() kernel.MemStats {
 	return kernel.MemStats{FramesTotal: 100, FramesUsed: 10, FramesPeak: 12, FrameSize: 65536}
 }
+func (f *fake) Mappings() (kernel.VMStats, []kernel.Mapping) {
+	return kernel.VMStats{Areas: 2, MappedBytes: 3 << 20, DemandFaults: 9},
+		[]kernel.Mapping{{Start: 0xc000000000, End: 0xc000200000, Prot: 3}, {Start: 1 << 40, End: 1<<40 + 1<<20}}
+}
 func (f *fake) Syscalls() map[int]kernel.SyscallInfo { return kernel.Syscalls() }
 func (f *fake) Halt(status int)                      { f.halted = status }
 
@@ -36,9 +40,11 @@ func session(t *testing.T, input string) (string, *fake) {
 
 func TestConsoleCommands(t *testing.T) {
 	out, f := session(t, "info\ncpus\nmem\nsyscalls futex\nhalt 3\ninfo\n")
-	require.Contains(t, out, `{"cpus":2,"mem_bytes":2147483648,"timebase_hz":512000000,"boot_ms":42}`)
+	require.Contains(t, out, `{"cpus":2,"mem_bytes":2147483648,"timebase_hz":512000000,"boot_ms":42,"frames_total":0,"frames_used":0,"frames_peak":0}`)
 	require.Contains(t, out, "idle")
 	require.Contains(t, out, "10 used")
+	require.Contains(t, out, "mappings: 2, 3.0 MiB mapped; 9 pages demand-zeroed")
+	require.Regexp(t, `0x0000c000000000-0x0000c000200000\s+2\.0 MiB rw-`, out)
 	require.Regexp(t, `221\s+futex\s+partial`, out)
 	require.Equal(t, 3, f.halted)
 	require.Equal(t, 1, strings.Count(out, `"cpus":2`), "nothing runs after halt")

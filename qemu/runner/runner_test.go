@@ -76,7 +76,7 @@ func (e *buildError) Error() string { return e.err.Error() + "\n" + e.log }
 func boot(t *testing.T, img string, stdin string, args ...string) (Result, string, string) {
 	t.Helper()
 	var out, con bytes.Buffer
-	m := &Machine{Image: img, CPUs: 1, Memory: "2G", Timeout: 2 * time.Minute, Bootargs: args, Stdout: &out, Stderr: &con}
+	m := &Machine{Image: img, CPUs: 1, Memory: "512M", Timeout: 2 * time.Minute, Bootargs: args, Stdout: &out, Stderr: &con}
 	if stdin != "" {
 		m.Stdin = strings.NewReader(stdin)
 	}
@@ -89,7 +89,7 @@ func TestBootInfo(t *testing.T) {
 	res, out, con := boot(t, kernelImage(t), "", "info")
 	require.True(t, res.Reported, con)
 	require.Equal(t, 0, res.Status, con)
-	require.Regexp(t, `^\{"cpus":1,"mem_bytes":2147483648,"timebase_hz":512000000,"boot_ms":\d+\}\n$`, out)
+	require.Regexp(t, `^\{"cpus":1,"mem_bytes":536870912,"timebase_hz":512000000,"boot_ms":\d+,"frames_total":8192,"frames_used":\d+,"frames_peak":\d+\}\n$`, out)
 }
 
 func TestCrashPanicReportsAndFails(t *testing.T) {
