@@ -3,7 +3,7 @@
 // standard output) and as the kernel reports it (boot_ms: from its first
 // instruction, by the timebase). It prints one JSON line.
 //
-//	go run ./benchmarks/boottime [-n 5] [-smp 1] [-m 2G]
+//	go run ./benchmarks/boottime [-n 5] [-smp 1] [-m 512M]
 package main
 
 import (
@@ -40,7 +40,7 @@ func (f *firstLine) Write(p []byte) (int, error) {
 func main() {
 	n := flag.Int("n", 5, "boots")
 	smp := flag.Int("smp", 1, "CPUs")
-	mem := flag.String("m", "2G", "memory")
+	mem := flag.String("m", "512M", "memory")
 	flag.Parse()
 	root, err := runner.ModuleRoot()
 	if err != nil {
