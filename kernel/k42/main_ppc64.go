@@ -11,6 +11,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -20,7 +21,10 @@ import (
 	"k42/kernel"
 	"k42/kernel/kbench"
 	"k42/kernel/ktest"
+	"k42/kernel/objects"
 	"k42/kernel/shell"
+	"k42/reconfig"
+	"k42/reconfig/testcomp"
 )
 
 func main() {
@@ -30,7 +34,10 @@ func main() {
 func dispatch(args []string) int {
 	if len(args) == 0 {
 		fmt.Println("k42 console: type help for the commands")
-		shell.New(machine{}, os.Stdout).Run(os.Stdin)
+		sh := shell.New(machine{}, os.Stdout)
+		sh.AddObjects(objects.Table())
+		startDemo()
+		sh.Run(os.Stdin)
 		return 0
 	}
 	switch args[0] {
@@ -84,3 +91,21 @@ func (machine) Mappings() (kernel.VMStats, []kernel.Mapping) {
 }
 func (machine) Syscalls() map[int]kernel.SyscallInfo { return kernel.Syscalls() }
 func (machine) Halt(status int)                      { kernel.Halt(status) }
+
+// startDemo registers demo/counter in the system table and calls it, one
+// request a call, ten times a second, so that the console's wrappers have
+// live traffic to watch (attach demo/counter count, then objects).
+func startDemo() {
+	t := objects.Table()
+	e, err := reconfig.Create[testcomp.Counter](t, "demo/counter", testcomp.CounterInterface, new(testcomp.AtomicCounter))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "k42: demo object:", err)
+		return
+	}
+	ref, d := e.Ref(), t.Domain()
+	go func() {
+		for range time.Tick(100 * time.Millisecond) {
+			d.Do(func() { ref.Get().Add(context.Background(), 1) })
+		}
+	}()
+}

@@ -1,0 +1,198 @@
+package shell
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"k42/reconfig"
+	"k42/reconfig/wrappers"
+)
+
+// Reconfiguration commands: list the objects of a translation table,
+// attach and detach the generic wrappers on a named object while it is in
+// use, show a profiler's histograms, and null-swap an object.
+
+// wrapperKinds are the wrappers an operator can attach by name.
+var wrapperKinds = []string{"count", "inflight", "profile", "trace"}
+
+// AddObjects adds the reconfiguration commands over table t.
+func (s *Shell) AddObjects(t *reconfig.Table) {
+	s.Register(Command{Name: "objects", Help: "objects: name, interface, implementation, wrappers, calls, swaps",
+		Run: func(s *Shell, args []string) error { return listObjects(s, t) }})
+	s.Register(Command{Name: "attach", Args: "NAME count|inflight|profile|trace [METHOD...]", Help: "attach a generic wrapper to an object, live",
+		Run: func(s *Shell, args []string) error { return attach(s, t, args) }})
+	s.Register(Command{Name: "detach", Args: "NAME count|inflight|profile|trace", Help: "detach a wrapper, live",
+		Run: func(s *Shell, args []string) error { return detach(s, t, args) }})
+	s.Register(Command{Name: "profile", Args: "NAME", Help: "latency histograms of an attached profiler",
+		Run: func(s *Shell, args []string) error { return profile(s, t, args) }})
+	s.Register(Command{Name: "swap", Args: "NAME", Help: "null-swap an object (to itself) and print the swap report",
+		Run: func(s *Shell, args []string) error { return nullSwap(s, t, args) }})
+}
+
+func object(t *reconfig.Table, name string) (reconfig.Object, error) {
+	o, err := t.Object(name)
+	if err != nil {
+		return nil, fmt.Errorf("no object %q (objects lists them)", name)
+	}
+	return o, nil
+}
+
+// kindOf names the kind of an attached wrapper, or "".
+func kindOf(w reconfig.Wrapper) string {
+	switch w.(type) {
+	case *wrappers.CallCounter:
+		return "count"
+	case *wrappers.InFlight:
+		return "inflight"
+	case *wrappers.Profiler:
+		return "profile"
+	case *wrappers.Tracer:
+		return "trace"
+	}
+	return ""
+}
+
+func listObjects(s *Shell, t *reconfig.Table) error {
+	w := tabwriter.NewWriter(s.Out, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(w, "name\tinterface\timplementation\twrappers\tcalls\tswaps")
+	for _, info := range t.List() {
+		calls, kinds := "-", []string{}
+		if o, err := t.Object(info.Name); err == nil {
+			for _, a := range o.Attachments() {
+				k := kindOf(a.Wrapper())
+				if k == "" {
+					k = fmt.Sprintf("%T", a.Wrapper())
+				}
+				kinds = append(kinds, k)
+				if c, ok := a.Wrapper().(*wrappers.CallCounter); ok {
+					calls = fmt.Sprint(c.Total())
+				}
+			}
+		}
+		ws := strings.Join(kinds, ",")
+		if ws == "" {
+			ws = "-"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", info.Name, info.Interface, info.Implementation, ws, calls, info.Swaps)
+	}
+	return w.Flush()
+}
+
+func attach(s *Shell, t *reconfig.Table, args []string) error {
+	if len(args) < 2 {
+		return errUsage
+	}
+	o, err := object(t, args[0])
+	if err != nil {
+		return err
+	}
+	var wr reconfig.Wrapper
+	p, methods := t.Platform(), o.Methods()
+	switch args[1] {
+	case "count":
+		wr = wrappers.NewCallCounter(p, methods)
+	case "inflight":
+		wr = wrappers.NewInFlight(p, methods)
+	case "profile":
+		wr = wrappers.NewProfiler(p, methods)
+	case "trace":
+		wr = wrappers.NewTracer(s.Out)
+	default:
+		return fmt.Errorf("no wrapper %q (want one of %s)", args[1], strings.Join(wrapperKinds, ", "))
+	}
+	start := time.Now()
+	a, err := o.Attach(wr, args[2:]...)
+	if err != nil {
+		return err
+	}
+	which := strings.Join(a.Methods(), ",")
+	if which == "" {
+		which = "all"
+	}
+	fmt.Fprintf(s.Out, "attached %s to %s (methods: %s) in %v\n", args[1], args[0], which, time.Since(start).Round(time.Microsecond))
+	return nil
+}
+
+func findAttachment(o reconfig.Object, kind string) *reconfig.Attachment {
+	as := o.Attachments()
+	for i := len(as) - 1; i >= 0; i-- {
+		if kindOf(as[i].Wrapper()) == kind {
+			return as[i]
+		}
+	}
+	return nil
+}
+
+func detach(s *Shell, t *reconfig.Table, args []string) error {
+	if len(args) != 2 {
+		return errUsage
+	}
+	o, err := object(t, args[0])
+	if err != nil {
+		return err
+	}
+	a := findAttachment(o, args[1])
+	if a == nil {
+		return fmt.Errorf("%s has no %s wrapper attached", args[0], args[1])
+	}
+	start := time.Now()
+	if err := o.Detach(a); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Out, "detached %s from %s in %v\n", args[1], args[0], time.Since(start).Round(time.Microsecond))
+	return nil
+}
+
+func profile(s *Shell, t *reconfig.Table, args []string) error {
+	if len(args) != 1 {
+		return errUsage
+	}
+	o, err := object(t, args[0])
+	if err != nil {
+		return err
+	}
+	a := findAttachment(o, "profile")
+	if a == nil {
+		return fmt.Errorf("%s has no profiler (attach %s profile)", args[0], args[0])
+	}
+	hs := a.Wrapper().(*wrappers.Profiler).Histograms()
+	sort.Slice(hs, func(i, j int) bool { return hs[i].Method < hs[j].Method })
+	for _, h := range hs {
+		fmt.Fprintf(s.Out, "%s: %d calls, mean %v\n", h.Method, h.Calls, h.Mean())
+		var max int64
+		for _, n := range h.Buckets {
+			max = maxInt(max, n)
+		}
+		for i, n := range h.Buckets {
+			if n == 0 {
+				continue
+			}
+			bar := strings.Repeat("#", int(1+39*n/max))
+			fmt.Fprintf(s.Out, "  < %-10v %8d %s\n", time.Duration(int64(1)<<i), n, bar)
+		}
+	}
+	return nil
+}
+
+func maxInt(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+func nullSwap(s *Shell, t *reconfig.Table, args []string) error {
+	if len(args) != 1 {
+		return errUsage
+	}
+	o, err := object(t, args[0])
+	if err != nil {
+		return err
+	}
+	r, err := o.NullSwap(reconfig.SwapOptions{})
+	fmt.Fprintln(s.Out, r)
+	return err
+}

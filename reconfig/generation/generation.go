@@ -1,0 +1,320 @@
+// Package generation owns requests and per-CPU thread generations, K42's
+// way of telling when every request that existed at some instant has
+// ended (paper §3.2, §4.2). The reconfiguration core builds its quiescent
+// states on it: the mediator's forward phase and the deferred reclamation
+// of interposers, mediators and destroyed objects.
+//
+// # Requests
+//
+// Work in the system is done by short-lived requests with a clear start
+// and end: a system call, a page fault, a console command, one unit of a
+// server's work. A request is counted, from Enter to End, in the current
+// generation of the CPU it started on (it remembers that CPU and
+// generation, so it may end on another CPU). Counters are per CPU and
+// padded, so the fast path writes only its own CPU's lines; it costs two
+// atomic adds and two loads.
+//
+// Only requests are counted. Goroutines that are not requests are never
+// waited for and so cannot hold a generation open:
+//
+//   - the Go runtime's own goroutines (GC workers, the scavenger, timers,
+//     finalizers) and a kernel's idle and daemon loops: they never call
+//     Enter;
+//   - long-lived server loops, which must instead start a request for
+//     each unit of work and end it before waiting for the next;
+//   - operators that reconfigure (Swap, Detach, Destroy): they wait for
+//     quiescence and would wait for themselves if they were inside a
+//     request;
+//   - callbacks of Quiesce, which run on whichever goroutine saw the last
+//     generation drain.
+//
+// The price of not counting a goroutine is that it must not use a
+// component reached through a translation table outside a request: the
+// quiescent state says nothing about it. A request must also stay short:
+// while it lives it holds its generation open, and every quiescence
+// request, swap and reclamation on the system waits for it.
+//
+// # Generations
+//
+// Each CPU numbers its generations 0, 1, 2, ... and keeps the count of
+// live requests of each generation in one of N slots (N = 2 as in K42;
+// up to MaxGenerations). A generation swap makes the next generation
+// current; it needs the next slot free, that is, the generation N before
+// it drained, which for N = 2 is the paper's "the non-current
+// generation's count is zero". A quiescence request reads every CPU's
+// current generation T and is satisfied on that CPU after two swaps (the
+// CPU's current generation is at least T+2) once generation T and all
+// before it have drained; for N = 2 the second swap implies that. More
+// than two generations let a swap happen before the older generations
+// have drained, so a new quiescence request starts its wait at once even
+// while an older one is still waiting.
+//
+// No one busy-waits: a swap that cannot happen yet is retried by the End
+// of the request that drains the blocking generation, and the callback
+// runs when the last CPU is satisfied.
+package generation
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"k42/reconfig/platform"
+)
+
+// MaxGenerations bounds the generations a CPU keeps.
+const MaxGenerations = 8
+
+const slotBits = 3 // cur holds gen<<slotBits | gen%N
+
+// ErrGenerations reports an unusable number of generations.
+var ErrGenerations = errors.New("generation: need 2 to 8 generations")
+
+// cpu is one CPU's generation state. The fast-path fields sit in the
+// middle of 256 bytes so that two CPUs' fields never share a 128-byte
+// line pair, whatever the slice's alignment.
+type cpu struct {
+	_       [128]byte
+	cur     atomic.Uint64 // current generation << slotBits | its slot
+	waiting atomic.Int64  // quiescence requests this CPU has not yet satisfied
+	count   [MaxGenerations]atomic.Int64
+	slow    *slowPath
+	_       [256 - 128 - 88]byte
+}
+
+// slowPath is a CPU's state for swaps, touched only when someone waits.
+type slowPath struct {
+	mu     sync.Mutex
+	oldest uint64 // every generation before it has drained
+	waits  []wait
+	swaps  uint64
+	d      *Domain
+	cpu    *cpu
+}
+
+type wait struct {
+	q      *quiescence
+	target uint64 // the CPU's current generation when the request was made
+}
+
+type quiescence struct {
+	remaining atomic.Int64
+	done      func()
+}
+
+// Domain is a set of CPUs whose requests are counted together: the
+// system has one, tests make their own.
+type Domain struct {
+	cpus []cpu // one spare at the end, never used, keeps the last CPU's lines private
+	n    uint64
+	plat platform.Platform
+}
+
+// New returns a domain over p's CPUs keeping generations generations per
+// CPU (2 is K42's choice).
+func New(p platform.Platform, generations int) (*Domain, error) {
+	if generations < 2 || generations > MaxGenerations {
+		return nil, fmt.Errorf("%w (asked for %d)", ErrGenerations, generations)
+	}
+	n := p.NumCPU()
+	d := &Domain{cpus: make([]cpu, n+1), n: uint64(generations), plat: p}
+	d.cpus = d.cpus[:n]
+	for i := range d.cpus {
+		c := &d.cpus[i]
+		c.slow = &slowPath{d: d, cpu: c}
+	}
+	return d, nil
+}
+
+// Platform returns the platform the domain counts on.
+func (d *Domain) Platform() platform.Platform { return d.plat }
+
+// Generations returns how many generations each CPU keeps.
+func (d *Domain) Generations() int { return int(d.n) }
+
+// Request is a started request. End it exactly once.
+type Request struct {
+	c    *cpu
+	slot uint64
+}
+
+func (d *Domain) here() *cpu {
+	i := d.plat.CPU()
+	if uint(i) >= uint(len(d.cpus)) {
+		i = int(uint(i) % uint(len(d.cpus)))
+	}
+	return &d.cpus[i]
+}
+
+// Enter starts a request on the caller's CPU, counted in that CPU's
+// current generation.
+func (d *Domain) Enter() Request {
+	c := d.here()
+	for {
+		v := c.cur.Load()
+		s := v & (1<<slotBits - 1)
+		c.count[s].Add(1)
+		// A swap between the two loads may have found the slot empty
+		// and moved on; then this count is withdrawn and taken again in
+		// the new generation. Because the generation number only grows,
+		// an unchanged cur means no swap happened in between.
+		if c.cur.Load() == v {
+			return Request{c: c, slot: s}
+		}
+		Request{c: c, slot: s}.End()
+	}
+}
+
+// End ends the request.
+func (r Request) End() {
+	n := r.c.count[r.slot].Add(-1)
+	if n <= 0 {
+		if n < 0 {
+			panic("generation: request ended twice")
+		}
+		// A generation may just have drained: if anyone waits on this
+		// CPU, let the swaps move on. (The waiter sets waiting before
+		// it reads the counts, so one of the two sees the other.)
+		if r.c.waiting.Load() != 0 {
+			r.c.slow.progress()
+		}
+	}
+}
+
+// Do runs fn as a request in the calling goroutine.
+func (d *Domain) Do(fn func()) {
+	r := d.Enter()
+	defer r.End()
+	fn()
+}
+
+// Go runs fn as a request in a new goroutine: K42's request thread. The
+// request starts on the CPU the new goroutine first runs on.
+func (d *Domain) Go(fn func()) {
+	go d.Do(fn)
+}
+
+// Quiesce calls done once every request that existed when Quiesce was
+// called has ended. done runs on the goroutine that saw the last
+// generation drain: perhaps the caller, before Quiesce returns, perhaps
+// the End of some request. It must be short and must not block; to do
+// more, it hands the work to another goroutine.
+func (d *Domain) Quiesce(done func()) {
+	q := &quiescence{done: done}
+	q.remaining.Store(int64(len(d.cpus)))
+	for i := range d.cpus {
+		s := d.cpus[i].slow
+		s.mu.Lock()
+		s.waits = append(s.waits, wait{q: q, target: s.cpu.cur.Load() >> slotBits})
+		s.cpu.waiting.Add(1)
+		fire := s.advanceLocked()
+		s.mu.Unlock()
+		fire.run()
+	}
+}
+
+// QuiesceChan is Quiesce reporting through a channel that is closed when
+// the quiescent state is reached.
+func (d *Domain) QuiesceChan() <-chan struct{} {
+	ch := make(chan struct{})
+	d.Quiesce(func() { close(ch) })
+	return ch
+}
+
+type fired []*quiescence
+
+func (f fired) run() {
+	for _, q := range f {
+		q.done()
+	}
+}
+
+func (s *slowPath) progress() {
+	s.mu.Lock()
+	fire := s.advanceLocked()
+	s.mu.Unlock()
+	fire.run()
+}
+
+// advanceLocked retires drained generations, swaps while a waiter needs
+// it and the next slot is free, and reports the quiescence requests whose
+// last CPU this was.
+func (s *slowPath) advanceLocked() fired {
+	c, n := s.cpu, s.d.n
+	for {
+		cur := c.cur.Load() >> slotBits
+		// Retire drained generations. The current one is never retired:
+		// requests may still enter it.
+		for s.oldest < cur && c.count[s.oldest%n].Load() == 0 {
+			s.oldest++
+		}
+		need := false
+		for _, w := range s.waits {
+			if cur < w.target+2 {
+				need = true
+				break
+			}
+		}
+		if !need || cur+1-s.oldest >= n {
+			break
+		}
+		next := cur + 1
+		c.cur.Store(next<<slotBits | next%n)
+		s.swaps++
+	}
+	cur := c.cur.Load() >> slotBits
+	var out fired
+	keep := s.waits[:0]
+	for _, w := range s.waits {
+		if cur >= w.target+2 && s.oldest > w.target {
+			c.waiting.Add(-1)
+			if w.q.remaining.Add(-1) == 0 {
+				out = append(out, w.q)
+			}
+			continue
+		}
+		keep = append(keep, w)
+	}
+	clear(s.waits[len(keep):])
+	s.waits = keep
+	return out
+}
+
+// CPUState is a snapshot of one CPU's generations.
+type CPUState struct {
+	Current uint64  // current generation
+	Oldest  uint64  // oldest generation that may still have requests
+	Live    []int64 // live requests per generation, Oldest first
+	Swaps   uint64  // generation swaps so far
+	Waiting int64   // quiescence requests waiting on this CPU
+}
+
+// Snapshot returns every CPU's state; figures may be a moment old.
+func (d *Domain) Snapshot() []CPUState {
+	out := make([]CPUState, len(d.cpus))
+	for i := range d.cpus {
+		c := &d.cpus[i]
+		s := c.slow
+		s.mu.Lock()
+		cur := c.cur.Load() >> slotBits
+		st := CPUState{Current: cur, Oldest: s.oldest, Swaps: s.swaps, Waiting: c.waiting.Load()}
+		for g := s.oldest; g <= cur; g++ {
+			st.Live = append(st.Live, c.count[g%d.n].Load())
+		}
+		s.mu.Unlock()
+		out[i] = st
+	}
+	return out
+}
+
+// Live returns the number of requests alive now (a snapshot).
+func (d *Domain) Live() int64 {
+	var sum int64
+	for i := range d.cpus {
+		for s := range d.cpus[i].count {
+			sum += d.cpus[i].count[s].Load()
+		}
+	}
+	return sum
+}

@@ -1,0 +1,530 @@
+package reconfig
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"k42/reconfig/internal/percpu"
+)
+
+// Hot swapping (paper §4.3.2). Swapping the component behind an entry
+// from X to Y interposes a mediator in front of X and takes it through
+// three phases:
+//
+//   - Forward: new calls are tracked (counted per CPU and method) and
+//     forwarded to X, while the generation mechanism waits until every
+//     request that existed when tracking began has ended. After that no
+//     untracked call can be in X. No caller waits.
+//   - Block: new calls are held at the mediator until the tracked calls
+//     have finished; recursive calls, made by a call already inside X,
+//     pass (see below). Once the tracked count is zero, X is quiescent.
+//   - Transfer: X's state is moved to Y by the negotiated protocol, the
+//     entry is pointed at Y, and the held calls go on, to Y.
+//
+// Recursion. Go has no thread identity, so a call cannot ask "is my
+// thread already inside X?". Instead, a component interface that can be
+// re-entered carries a context.Context as the first parameter of its
+// methods, as Go code does anyway to carry a request's identity. On every
+// call it tracks, the mediator marks that context with a value private to
+// the mediator; the component passes its context on to the calls it
+// makes, so a call arriving in the block phase whose context carries the
+// mark was made from inside a tracked call and passes. A call made on a
+// fresh context (a new request, a server thread working for someone else)
+// is not recognised, exactly like K42's cross-processor calls, which run
+// on new threads; a call cycle through such calls cannot finish while the
+// block phase holds part of it, so the block phase gives up after
+// BlockTimeout, releases the held calls to X, and tries again from the
+// forward phase, up to Tries times; then the swap fails with a SwapError
+// naming the methods in flight and held, and X goes on serving. Methods
+// without a context are never recognised as recursive.
+//
+// Before the transfer, the mediator closes the door once more: it stops
+// letting recursive calls through, and checks the tracked count again, so
+// that a call admitted as recursive at the last moment cannot slip past.
+
+// Phase is a phase of a hot swap.
+type Phase int
+
+// The phases. Done is the mediator's state after the swap, when it routes
+// stragglers to the component that stays.
+const (
+	PhaseForward Phase = iota + 1
+	PhaseBlock
+	PhaseTransfer
+	PhaseDone
+)
+
+func (p Phase) String() string {
+	switch p {
+	case PhaseForward:
+		return "forward"
+	case PhaseBlock:
+		return "block"
+	case PhaseTransfer:
+		return "transfer"
+	case PhaseDone:
+		return "done"
+	}
+	return fmt.Sprintf("phase(%d)", int(p))
+}
+
+// SwapOptions tune a swap; the zero value gives the defaults.
+type SwapOptions struct {
+	// ForwardTimeout bounds the wait for quiescence in one forward
+	// phase (default 1 s).
+	ForwardTimeout time.Duration
+	// BlockTimeout bounds the wait for tracked calls in one block phase
+	// (default 10 ms).
+	BlockTimeout time.Duration
+	// Tries bounds the attempts before the swap fails (default 5).
+	Tries int
+	// Observer, if set, is called on the swapping goroutine as each
+	// phase begins (for tracing and tests). It must not call the object
+	// being swapped: in the block phase that call would wait for the
+	// observer to return.
+	Observer func(Progress)
+}
+
+func (o SwapOptions) withDefaults() SwapOptions {
+	if o.ForwardTimeout <= 0 {
+		o.ForwardTimeout = time.Second
+	}
+	if o.BlockTimeout <= 0 {
+		o.BlockTimeout = 10 * time.Millisecond
+	}
+	if o.Tries <= 0 {
+		o.Tries = 5
+	}
+	return o
+}
+
+// Progress is the state of a swap in progress.
+type Progress struct {
+	Phase     Phase
+	Try       int   // attempt, from 1
+	Forwarded int64 // calls tracked and forwarded to the old component so far
+	Blocked   int64 // calls held so far
+	Recursive int64 // recursive calls let through in the block phase so far
+	Held      int64 // calls held now
+	InFlight  int64 // tracked calls in the old component now
+}
+
+// SwapReport describes a swap, successful or not.
+type SwapReport struct {
+	Object   string
+	From, To string // dynamic types of the components
+	Tries    int
+	// Time in each phase, summed over tries, and in all.
+	Forward, Block, Transfer, Total time.Duration
+	Forwarded                       int64 // calls tracked and forwarded to the old component
+	Blocked                         int64 // calls held in the block phase
+	Recursive                       int64 // recursive calls let through in the block phase
+	InFlight                        int64 // tracked calls in flight when the last block phase began
+	// Protocol is the transfer protocol used, if Transferred.
+	Protocol    Protocol
+	Transferred bool
+}
+
+func (r SwapReport) String() string {
+	tr := "no state transfer"
+	if r.Transferred {
+		tr = fmt.Sprintf("state in protocol %d", r.Protocol)
+	}
+	return fmt.Sprintf("swap %s: %s -> %s in %v (%d tries; forward %v, block %v, transfer %v); "+
+		"%d calls forwarded, %d blocked, %d recursive, %d in flight at block; %s",
+		r.Object, r.From, r.To, r.Total, r.Tries, r.Forward, r.Block, r.Transfer,
+		r.Forwarded, r.Blocked, r.Recursive, r.InFlight, tr)
+}
+
+// ErrTimeout reports a phase that did not finish in time.
+var ErrTimeout = errors.New("timed out")
+
+// MethodCount is a number of calls to one method.
+type MethodCount struct {
+	Method string
+	Calls  int64
+}
+
+// SwapError reports a failed swap. The old component is in place and
+// serving; every call held during the swap went to it.
+type SwapError struct {
+	Object string
+	Phase  Phase // the phase the last try stopped in
+	Tries  int
+	// At the last block-phase timeout: tracked calls still in the old
+	// component (what blocked the swap), and calls held at the mediator.
+	InFlight []MethodCount
+	Held     []MethodCount
+	Err      error
+}
+
+func (e *SwapError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "reconfig: swap of %q failed after %d tries: %s phase: %v", e.Object, e.Tries, e.Phase, e.Err)
+	list := func(what string, ms []MethodCount) {
+		if len(ms) == 0 {
+			return
+		}
+		fmt.Fprintf(&b, "; %s:", what)
+		for _, m := range ms {
+			fmt.Fprintf(&b, " %s×%d", m.Method, m.Calls)
+		}
+	}
+	list("in flight", e.InFlight)
+	list("held", e.Held)
+	return b.String()
+}
+
+func (e *SwapError) Unwrap() error { return e.Err }
+
+// mediator state as callers see it: one immutable value per phase change.
+type medState[I any] struct {
+	phase  Phase         // Forward, Block, Transfer (callers are held) or Done
+	gate   chan struct{} // closed when held calls may look again
+	target I             // where admitted calls go
+}
+
+const (
+	statForwarded = iota
+	statRecursive
+	statBlocked
+	nstats
+)
+
+type recursionKey struct{ _ byte }
+
+type mediator[I any] struct {
+	state   atomic.Pointer[medState[I]]
+	tracked *percpu.Counters // per CPU and method: tracked calls in the old component
+	stats   *percpu.Counters // per CPU: statForwarded, ...
+	held    []atomic.Int64   // per method: calls held now
+	wake    chan struct{}
+	key     *recursionKey
+	try     atomic.Int32
+}
+
+func newMediator[I any](e *Entry[I], from I) *mediator[I] {
+	m := &mediator[I]{
+		tracked: percpu.New(e.ncpu, len(e.methods)),
+		stats:   percpu.New(e.ncpu, nstats),
+		held:    make([]atomic.Int64, len(e.methods)),
+		wake:    make(chan struct{}, 1),
+		key:     new(recursionKey),
+	}
+	m.state.Store(&medState[I]{phase: PhaseForward, target: from})
+	return m
+}
+
+func (m *mediator[I]) enter(c *Call) I {
+	cpu, idx := c.core.cpu(), int(c.index)
+	for {
+		// Count first, then look at the phase: the swapper changes the
+		// phase first, then reads the counts, so it either sees this
+		// call or this call sees the new phase.
+		m.tracked.Add(cpu, idx, 1)
+		s := m.state.Load()
+		if s.phase == PhaseForward || s.phase == PhaseBlock && m.recursive(c) {
+			if s.phase == PhaseForward {
+				m.mark(c)
+				m.stats.Add(cpu, statForwarded, 1)
+			} else {
+				m.stats.Add(cpu, statRecursive, 1)
+			}
+			c.flags |= callTracked
+			c.shard = int32(cpu)
+			return s.target
+		}
+		m.untrack(cpu, idx)
+		if s.phase == PhaseDone {
+			c.flags |= callSkipPost
+			return s.target
+		}
+		m.held[idx].Add(1)
+		m.stats.Add(cpu, statBlocked, 1)
+		<-s.gate
+		m.held[idx].Add(-1)
+	}
+}
+
+func (m *mediator[I]) exit(c *Call) {
+	if c.flags&callTracked != 0 {
+		m.untrack(int(c.shard), int(c.index))
+	}
+}
+
+func (m *mediator[I]) untrack(cpu, idx int) {
+	if m.tracked.Add(cpu, idx, -1) == 0 && m.state.Load().phase != PhaseForward {
+		select {
+		case m.wake <- struct{}{}:
+			// The swapper waits for this and holds callers meanwhile:
+			// let it run now rather than when this goroutine next
+			// blocks or is preempted.
+			runtime.Gosched()
+		default:
+		}
+	}
+}
+
+// mark stamps the context of a tracked call so that calls it makes are
+// recognised as recursive.
+func (m *mediator[I]) mark(c *Call) {
+	if !c.Method().Context {
+		return
+	}
+	p, ok := c.Arg(0).(*context.Context)
+	if !ok {
+		return
+	}
+	if *p == nil {
+		*p = context.Background()
+	}
+	if (*p).Value(m.key) == nil {
+		*p = context.WithValue(*p, m.key, struct{}{})
+	}
+}
+
+func (m *mediator[I]) recursive(c *Call) bool {
+	if !c.Method().Context {
+		return false
+	}
+	p, ok := c.Arg(0).(*context.Context)
+	return ok && *p != nil && (*p).Value(m.key) != nil
+}
+
+// waitDrained waits until no tracked call is in the old component, or
+// until the deadline.
+func (m *mediator[I]) waitDrained(deadline <-chan time.Time) bool {
+	for m.tracked.Total() != 0 {
+		select {
+		case <-m.wake:
+		case <-deadline:
+			return m.tracked.Total() == 0
+		}
+	}
+	return true
+}
+
+func (m *mediator[I]) progress() Progress {
+	return Progress{
+		Phase:     m.state.Load().phase,
+		Try:       int(m.try.Load()),
+		Forwarded: m.stats.Sum(statForwarded),
+		Blocked:   m.stats.Sum(statBlocked),
+		Recursive: m.stats.Sum(statRecursive),
+		Held:      sumHeld(m.held),
+		InFlight:  m.tracked.Total(),
+	}
+}
+
+func sumHeld(h []atomic.Int64) int64 {
+	var s int64
+	for i := range h {
+		s += h[i].Load()
+	}
+	return s
+}
+
+func (m *mediator[I]) byMethod(methods []Method, count func(i int) int64) []MethodCount {
+	var out []MethodCount
+	for i, me := range methods {
+		if n := count(i); n != 0 {
+			out = append(out, MethodCount{Method: me.Name, Calls: n})
+		}
+	}
+	return out
+}
+
+// SwapStatus returns the progress of the swap in progress, if any.
+func (e *Entry[I]) SwapStatus() (Progress, bool) {
+	e.mu.Lock()
+	m := e.med
+	e.mu.Unlock()
+	if m == nil {
+		return Progress{}, false
+	}
+	return m.progress(), true
+}
+
+// Swap replaces the component behind the entry by to, which must
+// implement the same interface, moving the state across (see Transferer).
+// Callers are never refused: calls during the swap are forwarded to the
+// old component or held briefly and then sent to the new one. On failure
+// the old component stays and keeps serving every call, and the error is
+// a *SwapError. The report is filled in either way.
+func (e *Entry[I]) Swap(to I, opts SwapOptions) (SwapReport, error) {
+	if isNil(to) {
+		return SwapReport{Object: e.name}, ErrNilComponent
+	}
+	return e.swap(func(I) I { return to }, opts)
+}
+
+// NullSwap swaps the component with itself: every phase runs, nothing is
+// transferred. It measures the mechanism.
+func (e *Entry[I]) NullSwap(opts SwapOptions) (SwapReport, error) {
+	return e.swap(func(from I) I { return from }, opts)
+}
+
+func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, error) {
+	opts = opts.withDefaults()
+	e.swapMu.Lock()
+	defer e.swapMu.Unlock()
+	plat := e.plat
+	start := plat.Now()
+	since := func(t int64) time.Duration { return time.Duration(plat.Now() - t) }
+
+	e.mu.Lock()
+	if e.dead {
+		e.mu.Unlock()
+		return SwapReport{Object: e.name}, e.destroyedErr()
+	}
+	from := e.impl
+	to := pick(from)
+	rep := SwapReport{Object: e.name, From: fmt.Sprintf("%T", from), To: fmt.Sprintf("%T", to)}
+	plan, err := planTransfer(from, to)
+	if err != nil {
+		e.mu.Unlock()
+		return rep, &SwapError{Object: e.name, Phase: PhaseTransfer, Err: err}
+	}
+	m := newMediator(e, from)
+	e.med = m
+	e.setBaseLocked(e.iface.wrap(&Interposer[I]{med: m, slow: true, core: &e.core}))
+	e.mu.Unlock()
+
+	observe := func(p Phase) {
+		if opts.Observer != nil {
+			pr := m.progress()
+			pr.Phase = p
+			opts.Observer(pr)
+		}
+	}
+	finish := func(target I, gate chan struct{}, swapped bool) {
+		e.mu.Lock()
+		e.impl = target
+		e.med = nil
+		e.setBaseLocked(target)
+		if swapped {
+			e.swaps++
+		}
+		e.mu.Unlock()
+		// Stragglers that reach the mediator through old bindings, and
+		// the held calls, now go to target.
+		m.state.Store(&medState[I]{phase: PhaseDone, target: target})
+		if gate != nil {
+			close(gate)
+		}
+		rep.Forwarded = m.stats.Sum(statForwarded)
+		rep.Blocked = m.stats.Sum(statBlocked)
+		rep.Recursive = m.stats.Sum(statRecursive)
+		rep.Total = since(start)
+	}
+
+	var fail *SwapError
+	for try := 1; try <= opts.Tries; try++ {
+		rep.Tries = try
+		m.try.Store(int32(try))
+
+		// Forward: the mediator is published and tracks every new call;
+		// wait out the calls that began before it.
+		t := plat.Now()
+		quiet := e.quiesce()
+		observe(PhaseForward)
+		timer := time.NewTimer(opts.ForwardTimeout)
+		select {
+		case <-quiet:
+		case <-timer.C:
+		}
+		timer.Stop()
+		rep.Forward += since(t)
+		select {
+		case <-quiet:
+		default:
+			fail = &SwapError{Object: e.name, Phase: PhaseForward, Tries: try,
+				Err: fmt.Errorf("%w: requests did not end", ErrTimeout)}
+			continue
+		}
+
+		// Block: hold new calls, wait for the tracked ones.
+		t = plat.Now()
+		gate := make(chan struct{})
+		m.state.Store(&medState[I]{phase: PhaseBlock, gate: gate, target: from})
+		rep.InFlight = m.tracked.Total()
+		observe(PhaseBlock)
+		timer = time.NewTimer(opts.BlockTimeout)
+		drained := false
+		for {
+			if !m.waitDrained(timer.C) {
+				break
+			}
+			// Close the door on recursive calls, then look again: a
+			// call let in as recursive just before is now counted.
+			m.state.Store(&medState[I]{phase: PhaseTransfer, gate: gate, target: from})
+			if m.tracked.Total() == 0 {
+				drained = true
+				break
+			}
+			// Reopen for recursion; whoever was held in between looks
+			// again.
+			old := gate
+			gate = make(chan struct{})
+			m.state.Store(&medState[I]{phase: PhaseBlock, gate: gate, target: from})
+			close(old)
+		}
+		timer.Stop()
+		rep.Block += since(t)
+		if !drained {
+			fail = &SwapError{Object: e.name, Phase: PhaseBlock, Tries: try,
+				Err:      fmt.Errorf("%w after %v", ErrTimeout, opts.BlockTimeout),
+				InFlight: m.byMethod(e.methods, m.tracked.Sum),
+				Held:     m.byMethod(e.methods, func(i int) int64 { return m.held[i].Load() })}
+			// Release the held calls to the old component (they are
+			// tracked again) and let the cycle unwind before retrying.
+			m.state.Store(&medState[I]{phase: PhaseForward, target: from})
+			close(gate)
+			continue
+		}
+
+		// Transfer: the old component is quiescent.
+		t = plat.Now()
+		observe(PhaseTransfer)
+		if plan != nil {
+			err = plan.run()
+		}
+		rep.Transfer += since(t)
+		if err != nil {
+			finish(from, gate, false)
+			return rep, &SwapError{Object: e.name, Phase: PhaseTransfer, Tries: try, Err: err}
+		}
+		if plan != nil {
+			rep.Protocol, rep.Transferred = plan.protocol, true
+		}
+		finish(to, gate, true)
+		return rep, nil
+	}
+	finish(from, nil, false)
+	return rep, fail
+}
+
+// quiesce asks the generation mechanism for a quiescent state and returns
+// a channel closed when it is reached. The callback usually runs at the
+// End of the last old request; that goroutine then yields, so that the
+// swapper, which is waiting, runs at once instead of when the request's
+// goroutine next blocks or is preempted (up to a time slice later when
+// every CPU is busy).
+func (e *Entry[I]) quiesce() <-chan struct{} {
+	ch := make(chan struct{})
+	var asking atomic.Bool
+	asking.Store(true)
+	e.table.gens.Quiesce(func() {
+		close(ch)
+		if !asking.Load() {
+			runtime.Gosched()
+		}
+	})
+	asking.Store(false)
+	return ch
+}
