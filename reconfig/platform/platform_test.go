@@ -16,11 +16,17 @@ func TestHostCPUInRangeAndStable(t *testing.T) {
 	assert.Zero(t, n&(n-1), "a power of two")
 	seen := map[int]bool{}
 	var mu sync.Mutex
-	var wg sync.WaitGroup
+	var wg, alive sync.WaitGroup
+	release := make(chan struct{})
+	alive.Add(64)
 	for range 64 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Stay alive until all have asked: a goroutine that ended
+			// would hand its stack to the next, which then lands on the
+			// same slot.
+			defer func() { alive.Done(); <-release }()
 			a, b := p.CPU(), p.CPU()
 			mu.Lock()
 			defer mu.Unlock()
@@ -29,6 +35,8 @@ func TestHostCPUInRangeAndStable(t *testing.T) {
 			seen[a] = true
 		}()
 	}
+	alive.Wait()
+	close(release)
 	wg.Wait()
 	assert.Greater(t, len(seen), 1, "goroutines spread over CPUs")
 	t0 := p.Now()

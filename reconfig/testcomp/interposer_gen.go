@@ -4,8 +4,9 @@ package testcomp
 
 import (
 	"context"
-	"k42/reconfig"
 	"time"
+
+	"k42/reconfig"
 )
 
 // AdderInterface describes Adder to the reconfiguration core; give it to

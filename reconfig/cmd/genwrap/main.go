@@ -84,11 +84,20 @@ func Generate(dir string, names []string) ([]byte, error) {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
-	for _, p := range paths {
-		if name := g.imports[p]; name != lastElem(p) {
-			fmt.Fprintf(&file, "\t%s %q\n", name, p)
-		} else {
-			fmt.Fprintf(&file, "\t%q\n", p)
+	// Standard library first, then the rest, as goimports groups them.
+	for _, std := range []bool{true, false} {
+		if !std {
+			file.WriteString("\n")
+		}
+		for _, p := range paths {
+			if isStd(p, dir) != std {
+				continue
+			}
+			if name := g.imports[p]; name != lastElem(p) {
+				fmt.Fprintf(&file, "\t%s %q\n", name, p)
+			} else {
+				fmt.Fprintf(&file, "\t%q\n", p)
+			}
 		}
 	}
 	file.WriteString(")\n")
@@ -365,6 +374,11 @@ func (g *gen) accessor(frame, fn, prefix string, n int) {
 		g.printf("\t}\n")
 	}
 	g.printf("\treturn nil\n}\n")
+}
+
+func isStd(path, dir string) bool {
+	p, err := build.Import(path, dir, build.FindOnly)
+	return err == nil && p.Goroot
 }
 
 func lastElem(path string) string {
