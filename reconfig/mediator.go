@@ -298,15 +298,39 @@ func (m *mediator[I]) recursive(c *Call) bool {
 
 // waitDrained waits until no tracked call is in the old component, or
 // until the deadline.
-func (m *mediator[I]) waitDrained(deadline <-chan time.Time) bool {
+func (m *mediator[I]) waitDrained(limit *deadline) bool {
 	for m.tracked.Total() != 0 {
 		select {
 		case <-m.wake:
-		case <-deadline:
+		case <-limit.C():
 			return m.tracked.Total() == 0
 		}
 	}
 	return true
+}
+
+// deadline is a timeout whose timer is made only if someone waits: most
+// phases of an idle swap end without waiting.
+type deadline struct {
+	at    time.Time
+	timer *time.Timer
+}
+
+func newDeadline(d time.Duration) *deadline { return &deadline{at: time.Now().Add(d)} }
+
+// C returns a channel that receives when the deadline passes.
+func (d *deadline) C() <-chan time.Time {
+	if d.timer == nil {
+		d.timer = time.NewTimer(time.Until(d.at))
+	}
+	return d.timer.C
+}
+
+// Stop releases the timer, if one was made.
+func (d *deadline) Stop() {
+	if d.timer != nil {
+		d.timer.Stop()
+	}
 }
 
 func (m *mediator[I]) progress() Progress {
@@ -433,12 +457,16 @@ func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, erro
 		t := plat.Now()
 		quiet := e.quiesce()
 		observe(PhaseForward)
-		timer := time.NewTimer(opts.ForwardTimeout)
+		limit := newDeadline(opts.ForwardTimeout)
 		select {
 		case <-quiet:
-		case <-timer.C:
+		default:
+			select {
+			case <-quiet:
+			case <-limit.C():
+			}
 		}
-		timer.Stop()
+		limit.Stop()
 		rep.Forward += since(t)
 		select {
 		case <-quiet:
@@ -454,10 +482,10 @@ func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, erro
 		m.state.Store(&medState[I]{phase: PhaseBlock, gate: gate, target: from})
 		rep.InFlight = m.tracked.Total()
 		observe(PhaseBlock)
-		timer = time.NewTimer(opts.BlockTimeout)
+		limit = newDeadline(opts.BlockTimeout)
 		drained := false
 		for {
-			if !m.waitDrained(timer.C) {
+			if !m.waitDrained(limit) {
 				break
 			}
 			// Close the door on recursive calls, then look again: a
@@ -474,7 +502,7 @@ func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, erro
 			m.state.Store(&medState[I]{phase: PhaseBlock, gate: gate, target: from})
 			close(old)
 		}
-		timer.Stop()
+		limit.Stop()
 		rep.Block += since(t)
 		if !drained {
 			fail = &SwapError{Object: e.name, Phase: PhaseBlock, Tries: try,

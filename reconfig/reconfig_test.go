@@ -518,8 +518,7 @@ func TestTracerAndProfiler(t *testing.T) {
 // too: about 2 s on a 2-core machine, so nothing is scaled down; -short
 // scales them down tenfold.
 func TestStress(t *testing.T) {
-	cfg := testcomp.StressConfig{Callers: 8, CallsPerCaller: 100_000, Swaps: 1000, AttachCycles: 1000,
-		Options: reconfig.SwapOptions{BlockTimeout: 100 * time.Millisecond, Tries: 10}}
+	cfg := testcomp.StressConfig{Callers: 8, CallsPerCaller: 100_000, Swaps: 1000, AttachCycles: 1000}
 	if testing.Short() {
 		cfg.CallsPerCaller, cfg.Swaps, cfg.AttachCycles = 10_000, 100, 100
 	}

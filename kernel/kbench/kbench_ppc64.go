@@ -41,7 +41,7 @@ func result(name string, n int, ticks float64, unit string) Result {
 func Run(w io.Writer) int {
 	enc := json.NewEncoder(w)
 	benches := []func() []Result{
-		vmBenches, one(syscallRoundTrip), one(threadSwitch), wakeups, speedup,
+		vmBenches, one(syscallRoundTrip), one(threadSwitch), wakeups, speedup, reconfigBenches,
 		one(func() Result { return framesUsed("frames_used_after_bench") }),
 	}
 	for _, b := range benches {

@@ -24,7 +24,11 @@ type StressConfig struct {
 	CallsPerCaller int
 	Swaps          int
 	AttachCycles   int
-	Options        reconfig.SwapOptions
+	// Options for each swap. Left zero, the workload uses a 100 ms
+	// block timeout and 10 tries: generous, because a loaded machine (or
+	// an emulated one) can keep a tracked call off its CPU for many
+	// milliseconds, and a swap that gives up would count as a failure.
+	Options reconfig.SwapOptions
 }
 
 // StressResult is what the workload observed.
@@ -82,6 +86,9 @@ func Stress(t *reconfig.Table, name string, cfg StressConfig) (StressResult, err
 	}
 	defer e.Destroy()
 	ref, d := e.Ref(), t.Domain()
+	if o := cfg.Options; o.BlockTimeout == 0 && o.ForwardTimeout == 0 && o.Tries == 0 && o.Observer == nil {
+		cfg.Options = reconfig.SwapOptions{BlockTimeout: 100 * time.Millisecond, Tries: 10}
+	}
 	total := int64(cfg.Callers) * int64(cfg.CallsPerCaller)
 	seen := make([]atomic.Uint64, (total+63)/64)
 	var res StressResult
