@@ -264,7 +264,10 @@ func reschedule(c *CPU, now uint64) {
 		cur.state = threadRunning
 	}
 	t := &threads[next]
-	dec := uint64(0x7fffffff)
+	// An idle CPU still wakes every two slices: a prod (H_PROD) that
+	// arrives after it decided to idle but before it ceded may be lost, and
+	// this bounds how long work queued for it can wait.
+	dec := 2 * sliceTicks
 	switch {
 	case !t.idle:
 		dec = sliceTicks
