@@ -2,7 +2,6 @@ package shell
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -158,30 +157,8 @@ func profile(s *Shell, t *reconfig.Table, args []string) error {
 	if a == nil {
 		return fmt.Errorf("%s has no profiler (attach %s profile)", args[0], args[0])
 	}
-	hs := a.Wrapper().(*wrappers.Profiler).Histograms()
-	sort.Slice(hs, func(i, j int) bool { return hs[i].Method < hs[j].Method })
-	for _, h := range hs {
-		fmt.Fprintf(s.Out, "%s: %d calls, mean %v\n", h.Method, h.Calls, h.Mean())
-		var max int64
-		for _, n := range h.Buckets {
-			max = maxInt(max, n)
-		}
-		for i, n := range h.Buckets {
-			if n == 0 {
-				continue
-			}
-			bar := strings.Repeat("#", int(1+39*n/max))
-			fmt.Fprintf(s.Out, "  < %-10v %8d %s\n", time.Duration(int64(1)<<i), n, bar)
-		}
-	}
+	fmt.Fprint(s.Out, a.Wrapper().(*wrappers.Profiler).String())
 	return nil
-}
-
-func maxInt(a, b int64) int64 {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 func nullSwap(s *Shell, t *reconfig.Table, args []string) error {
