@@ -33,16 +33,17 @@ type Platform interface {
 // What is approximated: a goroutine has no cheap, stable CPU number in
 // portable Go (the runtime's P number is not exported). The host instead
 // derives a "CPU" from the address of the calling goroutine's stack: each
-// goroutine's stack is a separate block of memory, so different goroutines
-// usually land on different per-CPU slots and one goroutine keeps landing
-// on the same slot while its stack does not move (a stack that grows past
-// 8 KiB can give different slots at different depths). To make two
+// goroutine's stack is a separate block of memory (2 KiB at least), so
+// different goroutines usually land on different per-CPU slots and one
+// goroutine keeps landing on the same slot while its stack does not move
+// (a stack that has grown past 2 KiB can give different slots at
+// different depths). To make two
 // running goroutines unlikely to share a slot, the host has four times
 // GOMAXPROCS slots (a power of two). Two goroutines can still collide and
 // then write the same cache line; that costs time, never correctness,
 // because every user of CPU remembers the slot it chose.
 type host struct {
-	mask  uintptr
+	shift uint // 64 - log2(n): CPU takes the hash's top bits
 	n     int
 	start time.Time
 }
@@ -50,19 +51,21 @@ type host struct {
 // Host returns a Platform for an ordinary Go process, sized from
 // GOMAXPROCS at the call.
 func Host() Platform {
-	n := 1
+	n, log := 1, uint(0)
 	for n < 4*runtime.GOMAXPROCS(0) {
 		n <<= 1
+		log++
 	}
-	return &host{mask: uintptr(n - 1), n: n, start: time.Now()}
+	return &host{shift: 64 - log, n: n, start: time.Now()}
 }
 
 func (h *host) CPU() int {
 	var b byte
-	a := uintptr(unsafe.Pointer(&b)) >> 13 // stacks start at 8 KiB
-	a ^= a >> 7
-	a *= 0x9e3779b1
-	return int((a >> 16) & h.mask)
+	// Goroutine stacks start at 2 KiB, so neighbouring goroutines' stacks
+	// differ from bit 11 up. Fibonacci hashing spreads consecutive blocks
+	// over the slots.
+	a := uint64(uintptr(unsafe.Pointer(&b)) >> 11)
+	return int((a * 0x9e3779b97f4a7c15) >> h.shift)
 }
 
 func (h *host) NumCPU() int { return h.n }
