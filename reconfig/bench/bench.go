@@ -47,11 +47,11 @@ func (s Suite) Named() []struct {
 	}
 }
 
-// emptyWrapper is the paper's empty wrapper: PreCall and PostCall return.
-type emptyWrapper struct{}
+// EmptyWrapper is the paper's empty wrapper: PreCall and PostCall return.
+type EmptyWrapper struct{}
 
-func (emptyWrapper) PreCall(*reconfig.Call)  {}
-func (emptyWrapper) PostCall(*reconfig.Call) {}
+func (EmptyWrapper) PreCall(*reconfig.Call)  {}
+func (EmptyWrapper) PostCall(*reconfig.Call) {}
 
 // preOnlyWrapper asks to skip PostCall.
 type preOnlyWrapper struct{}
@@ -62,13 +62,15 @@ func (preOnlyWrapper) PostCall(*reconfig.Call)  {}
 //go:noinline
 func opaque(a testcomp.Adder) testcomp.Adder { return a }
 
-func (su Suite) newBenchTable(tb testing.TB) *reconfig.Table {
+// NewTable returns a table over the suite's platform.
+func (su Suite) NewTable(tb testing.TB) *reconfig.Table {
 	d, err := generation.New(su.P, 2)
 	require.NoError(tb, err)
 	return reconfig.NewTable(d)
 }
 
-func newAdder(tb testing.TB, t *reconfig.Table, name string) *reconfig.Entry[testcomp.Adder] {
+// NewAdder creates a PlainAdder object named name in t.
+func NewAdder(tb testing.TB, t *reconfig.Table, name string) *reconfig.Entry[testcomp.Adder] {
 	e, err := reconfig.Create(t, name, testcomp.AdderInterface, testcomp.Adder(&testcomp.PlainAdder{}))
 	require.NoError(tb, err)
 	return e
@@ -88,7 +90,7 @@ func (su Suite) CallDirect(b *testing.B) {
 
 // CallOTT calls through the translation table.
 func (su Suite) CallOTT(b *testing.B) {
-	r := newAdder(b, su.newBenchTable(b), "a").Ref()
+	r := NewAdder(b, su.NewTable(b), "a").Ref()
 	var s int64
 	for i := 0; i < b.N; i++ {
 		s += r.Get().Add(1)
@@ -97,13 +99,13 @@ func (su Suite) CallOTT(b *testing.B) {
 }
 
 // CallInterposed calls through the table and an empty wrapper.
-func (su Suite) CallInterposed(b *testing.B) { su.benchWrapped(b, emptyWrapper{}) }
+func (su Suite) CallInterposed(b *testing.B) { su.benchWrapped(b, EmptyWrapper{}) }
 
 // CallInterposedNoPost is the same with PostCall skipped.
 func (su Suite) CallInterposedNoPost(b *testing.B) { su.benchWrapped(b, preOnlyWrapper{}) }
 
 func (su Suite) benchWrapped(b *testing.B, w reconfig.Wrapper) {
-	e := newAdder(b, su.newBenchTable(b), "a")
+	e := NewAdder(b, su.NewTable(b), "a")
 	_, err := e.Attach(w)
 	require.NoError(b, err)
 	r := e.Ref()
@@ -128,13 +130,13 @@ func (su Suite) Attach(b *testing.B) { su.benchAttachDetach(b, true) }
 func (su Suite) Detach(b *testing.B) { su.benchAttachDetach(b, false) }
 
 func (su Suite) benchAttachDetach(b *testing.B, timeAttach bool) {
-	t := su.newBenchTable(b)
+	t := su.NewTable(b)
 	es := make([]*reconfig.Entry[testcomp.Adder], attachBatch)
 	for i := range es {
-		es[i] = newAdder(b, t, "a"+strconv.Itoa(i))
+		es[i] = NewAdder(b, t, "a"+strconv.Itoa(i))
 	}
 	as := make([]*reconfig.Attachment, attachBatch)
-	w := emptyWrapper{}
+	w := EmptyWrapper{}
 	b.ResetTimer()
 	for i := 0; i < b.N; i += attachBatch {
 		n := min(attachBatch, b.N-i)
@@ -160,7 +162,7 @@ func (su Suite) benchAttachDetach(b *testing.B, timeAttach bool) {
 
 // NullSwapIdle swaps a component with itself with no calls.
 func (su Suite) NullSwapIdle(b *testing.B) {
-	e := newAdder(b, su.newBenchTable(b), "a")
+	e := NewAdder(b, su.NewTable(b), "a")
 	for i := 0; i < b.N; i++ {
 		if _, err := e.NullSwap(reconfig.SwapOptions{}); err != nil {
 			b.Fatal(err)
@@ -177,7 +179,7 @@ func (su Suite) NullSwapIdle(b *testing.B) {
 // reports the mean (ns/op), the median, the 99th percentile and the
 // longest swap.
 func (su Suite) NullSwapContended(b *testing.B) {
-	t := su.newBenchTable(b)
+	t := su.NewTable(b)
 	d := t.Domain()
 	e, err := reconfig.Create(t, "c", testcomp.CounterInterface, testcomp.Counter(&testcomp.AtomicCounter{}))
 	require.NoError(b, err)
