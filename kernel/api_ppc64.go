@@ -93,9 +93,6 @@ func Halt(status int) {
 	syscall.RawSyscall(sysK42Halt, uintptr(status), 0, 0)
 }
 
-func disableInterrupts() uint64    { return ppc64.DisableInterrupts() }
-func restoreInterrupts(old uint64) { ppc64.RestoreInterrupts(old) }
-
 // reportFault runs as the faulting thread, redirected here by fault(). It
 // prints the disassembly around the faulting instruction and powers off.
 func reportFault() {

@@ -20,10 +20,9 @@ const FaultStatus = 3
 
 // FaultRecord is the state of the fault being reported.
 type FaultRecord struct {
-	Ctx    Context
-	CPU    int
-	TID    int32
-	Nested bool
+	Ctx Context
+	CPU int
+	TID int32
 }
 
 var (

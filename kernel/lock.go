@@ -3,8 +3,9 @@ package kernel
 import "sync/atomic"
 
 // spinlock serialises the trap handlers of different CPUs. It is only
-// taken with interrupts off (inside the trap handler or after
-// DisableInterrupts), so a CPU never spins on a lock it holds itself.
+// taken inside the trap handler, where interrupts are off, so a CPU never
+// spins on a lock it holds itself. (Go code reaches kernel state through
+// system calls, never by taking these locks.)
 //
 // Ordering: sync/atomic's CompareAndSwap on ppc64 is lwarx/stwcx. between
 // lwsync barriers, so the critical section's loads and stores cannot move

@@ -18,17 +18,8 @@ func MFMSR() uint64
 // MTMSRD writes the machine state register.
 func MTMSRD(v uint64)
 
-// DisableInterrupts clears MSR[EE] and returns the previous MSR.
-func DisableInterrupts() uint64
-
-// RestoreInterrupts restores MSR[EE] from a value DisableInterrupts returned.
-func RestoreInterrupts(old uint64)
-
 // SetDEC loads the decrementer.
 func SetDEC(ticks uint32)
-
-// GetDEC reads the decrementer.
-func GetDEC() int32
 
 // SPRG0 returns the per-CPU area address.
 func SPRG0() uintptr
@@ -42,9 +33,6 @@ func SPRG3() uint64
 // SetSPRG3 sets the current CPU number.
 func SetSPRG3(v uint64)
 
-// PIR reads the processor identification register.
-func PIR() uint64
-
 // Sync is a full memory barrier (sync).
 func Sync()
 
@@ -57,6 +45,3 @@ func Darn() uint64
 
 // SyncICache makes stores to [addr, addr+n) visible to instruction fetch.
 func SyncICache(addr, n uintptr)
-
-// IdleLoop cedes the processor forever; it is the code of idle threads.
-func IdleLoop()

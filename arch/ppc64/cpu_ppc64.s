@@ -51,33 +51,10 @@ TEXT ·MTMSRD(SB), NOSPLIT|NOFRAME, $0-8
 	ISYNC                    // context synchronise after MSR change
 	RET
 
-// func DisableInterrupts() (old uint64)
-// Clears MSR[EE] and returns the previous MSR.
-TEXT ·DisableInterrupts(SB), NOSPLIT|NOFRAME, $0-8
-	WORD	$0x7c6000a6      // mfmsr r3
-	MOVD	R3, ret+0(FP)
-	MOVD	$0x8000, R4      // MSR[EE]
-	ANDN	R4, R3, R3
-	WORD	$0x7c610164      // mtmsrd r3, 1: only EE and RI change
-	RET
-
-// func RestoreInterrupts(old uint64)
-// Sets MSR[EE] back to its state in old.
-TEXT ·RestoreInterrupts(SB), NOSPLIT|NOFRAME, $0-8
-	MOVD	old+0(FP), R3
-	WORD	$0x7c610164      // mtmsrd r3, 1: EE and RI from old
-	RET
-
 // func SetDEC(ticks uint32)
 TEXT ·SetDEC(SB), NOSPLIT|NOFRAME, $0-4
 	MOVWZ	ticks+0(FP), R3
 	MOVD	R3, SPR(22)      // mtdec: decrementer interrupt when it goes negative
-	RET
-
-// func GetDEC() int32
-TEXT ·GetDEC(SB), NOSPLIT|NOFRAME, $0-4
-	MOVD	SPR(22), R3      // mfdec
-	MOVW	R3, ret+0(FP)
 	RET
 
 // func SPRG0() uintptr
@@ -102,12 +79,6 @@ TEXT ·SPRG3(SB), NOSPLIT|NOFRAME, $0-8
 TEXT ·SetSPRG3(SB), NOSPLIT|NOFRAME, $0-8
 	MOVD	v+0(FP), R3
 	MOVD	R3, SPR(275)
-	RET
-
-// func PIR() uint64
-TEXT ·PIR(SB), NOSPLIT|NOFRAME, $0-8
-	MOVD	SPR(1023), R3    // processor identification register
-	MOVD	R3, ret+0(FP)
 	RET
 
 // func Sync()
@@ -156,12 +127,3 @@ done:
 	ISYNC                    // discard prefetched instructions
 	RET
 
-// func IdleLoop()
-// The body of each CPU's idle thread: cede the virtual processor to the
-// hypervisor until an interrupt arrives, forever. Runs with MSR[EE]=1 so
-// the decrementer or an IPI ends the cede and enters the trap handler.
-TEXT ·IdleLoop(SB), NOSPLIT|NOFRAME, $0-0
-cede:
-	MOVD	$0xe0, R3        // H_CEDE
-	WORD	$0x44000022      // sc 1
-	BR	cede
