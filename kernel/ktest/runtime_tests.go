@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -273,22 +274,35 @@ func testPreempt(t TB) {
 }
 
 func testLockedThreads(t TB) {
-	// Each locked goroutine forces the runtime to clone a thread.
+	// Eight goroutines locked to their threads at the same time need eight
+	// distinct threads: the runtime must clone them and each must run.
+	const n = 8
+	tids := make(chan int, n)
+	var locked, release sync.WaitGroup
+	locked.Add(n)
+	release.Add(1)
 	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for i := 0; i < 8; i++ {
+	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
-			time.Sleep(5 * time.Millisecond)
+			tids <- syscall.Gettid()
+			locked.Done()
+			release.Wait() // hold the thread until all are locked
 		}()
 	}
+	locked.Wait()
+	release.Done()
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("%v", err)
+	close(tids)
+	seen := map[int]bool{}
+	for tid := range tids {
+		seen[tid] = true
+	}
+	if len(seen) != n {
+		t.Fatalf("%d goroutines locked at once ran on %d distinct threads", n, len(seen))
 	}
 }
 
