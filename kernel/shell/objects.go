@@ -31,10 +31,15 @@ func (s *Shell) AddObjects(t *reconfig.Table) {
 		Run: func(s *Shell, args []string) error { return nullSwap(s, t, args) }})
 }
 
-func object(t *reconfig.Table, name string) (reconfig.Object, error) {
-	o, err := t.Object(name)
+// object checks that args has between min and max words and looks up the
+// object its first word names.
+func object(t *reconfig.Table, args []string, min, max int) (reconfig.Object, error) {
+	if len(args) < min || len(args) > max {
+		return nil, errUsage
+	}
+	o, err := t.Object(args[0])
 	if err != nil {
-		return nil, fmt.Errorf("no object %q (objects lists them)", name)
+		return nil, fmt.Errorf("no object %q (objects lists them)", args[0])
 	}
 	return o, nil
 }
@@ -81,10 +86,7 @@ func listObjects(s *Shell, t *reconfig.Table) error {
 }
 
 func attach(s *Shell, t *reconfig.Table, args []string) error {
-	if len(args) < 2 {
-		return errUsage
-	}
-	o, err := object(t, args[0])
+	o, err := object(t, args, 2, len(args))
 	if err != nil {
 		return err
 	}
@@ -126,10 +128,7 @@ func findAttachment(o reconfig.Object, kind string) *reconfig.Attachment {
 }
 
 func detach(s *Shell, t *reconfig.Table, args []string) error {
-	if len(args) != 2 {
-		return errUsage
-	}
-	o, err := object(t, args[0])
+	o, err := object(t, args, 2, 2)
 	if err != nil {
 		return err
 	}
@@ -146,10 +145,7 @@ func detach(s *Shell, t *reconfig.Table, args []string) error {
 }
 
 func profile(s *Shell, t *reconfig.Table, args []string) error {
-	if len(args) != 1 {
-		return errUsage
-	}
-	o, err := object(t, args[0])
+	o, err := object(t, args, 1, 1)
 	if err != nil {
 		return err
 	}
@@ -162,10 +158,7 @@ func profile(s *Shell, t *reconfig.Table, args []string) error {
 }
 
 func nullSwap(s *Shell, t *reconfig.Table, args []string) error {
-	if len(args) != 1 {
-		return errUsage
-	}
-	o, err := object(t, args[0])
+	o, err := object(t, args, 1, 1)
 	if err != nil {
 		return err
 	}
