@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"k42/reconfig/generation"
 	"k42/reconfig/internal/percpu"
 )
 
@@ -46,6 +48,18 @@ import (
 // Before the transfer, the mediator closes the door once more: it stops
 // letting recursive calls through, and checks the tracked count again, so
 // that a call admitted as recursive at the last moment cannot slip past.
+// If it finds one, the block phase reopens, within the same deadline: a
+// phase's deadline is fixed when the phase begins and, once passed, stays
+// passed for every wait in the phase, so no number of reopenings can
+// extend it.
+//
+// Failures. Every way out of a swap, successful or not, goes through one
+// path that puts the component that stays back in the entry and releases
+// the held calls to it. A forward phase that times out withdraws its
+// quiescence request. A panic in the components' Protocols, Export or
+// Import, or in the observer, is recovered and fails the swap with a
+// SwapError carrying the panic (a *PanicError); the old component serves
+// on and the object stays swappable.
 
 // Phase is a phase of a hot swap.
 type Phase int
@@ -86,7 +100,7 @@ type SwapOptions struct {
 	// Observer, if set, is called on the swapping goroutine as each
 	// phase begins (for tracing and tests). It must not call the object
 	// being swapped: in the block phase that call would wait for the
-	// observer to return.
+	// observer to return. If it panics, the swap fails (see PanicError).
 	Observer func(Progress)
 }
 
@@ -160,7 +174,10 @@ type SwapError struct {
 	// component (what blocked the swap), and calls held at the mediator.
 	InFlight []MethodCount
 	Held     []MethodCount
-	Err      error
+	// Panic is the value a component or the observer panicked with, if
+	// that is what failed the swap (Err is then a *PanicError).
+	Panic any
+	Err   error
 }
 
 func (e *SwapError) Error() string {
@@ -181,6 +198,43 @@ func (e *SwapError) Error() string {
 }
 
 func (e *SwapError) Unwrap() error { return e.Err }
+
+// ErrPanic is wrapped by every PanicError.
+var ErrPanic = errors.New("panic")
+
+// PanicError is a panic raised during a swap by one of the components
+// (Protocols, Export, Import) or by the swap's observer. The mediator
+// recovers it so that the swap fails cleanly: the old component stays and
+// the calls held at the mediator are released to it.
+type PanicError struct {
+	Where string // the function that panicked, e.g. "Import of *pkg.T"
+	Value any    // what it panicked with
+	Stack []byte // its stack at the panic
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("%v in %s: %v", ErrPanic, e.Where, e.Value) }
+
+func (e *PanicError) Unwrap() error { return ErrPanic }
+
+// protect runs f and turns a panic in it into a *PanicError.
+func protect(where string, f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Where: where, Value: r, Stack: debug.Stack()}
+		}
+	}()
+	return f()
+}
+
+// swapFailure builds the SwapError for err, carrying a panic's value.
+func swapFailure(object string, phase Phase, tries int, err error) *SwapError {
+	se := &SwapError{Object: object, Phase: phase, Tries: tries, Err: err}
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		se.Panic = pe.Value
+	}
+	return se
+}
 
 // mediator state as callers see it: one immutable value per phase change.
 type medState[I any] struct {
@@ -309,22 +363,36 @@ func (m *mediator[I]) waitDrained(limit *deadline) bool {
 	return true
 }
 
-// deadline is a timeout whose timer is made only if someone waits: most
-// phases of an idle swap end without waiting.
+// deadline is a phase's time limit. It is a property of the phase, not a
+// signal to be received: once it has passed, C stays ready and Passed
+// stays true for every later wait in the same phase. (A timer channel
+// would deliver its tick once, and a second wait in the phase would then
+// never time out.) The timer is made only if someone waits: most phases
+// of an idle swap end without waiting.
 type deadline struct {
 	at    time.Time
 	timer *time.Timer
+	done  chan struct{}
 }
 
 func newDeadline(d time.Duration) *deadline { return &deadline{at: time.Now().Add(d)} }
 
-// C returns a channel that receives when the deadline passes.
-func (d *deadline) C() <-chan time.Time {
-	if d.timer == nil {
-		d.timer = time.NewTimer(time.Until(d.at))
+// C returns a channel that is closed when the deadline passes.
+func (d *deadline) C() <-chan struct{} {
+	if d.done == nil {
+		d.done = make(chan struct{})
+		if left := time.Until(d.at); left <= 0 {
+			close(d.done)
+		} else {
+			done := d.done
+			d.timer = time.AfterFunc(left, func() { close(done) })
+		}
 	}
-	return d.timer.C
+	return d.done
 }
+
+// Passed reports whether the deadline has passed.
+func (d *deadline) Passed() bool { return !time.Now().Before(d.at) }
 
 // Stop releases the timer, if one was made.
 func (d *deadline) Stop() {
@@ -409,24 +477,25 @@ func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, erro
 	from := e.impl
 	to := pick(from)
 	rep := SwapReport{Object: e.name, From: fmt.Sprintf("%T", from), To: fmt.Sprintf("%T", to)}
-	plan, err := planTransfer(from, to)
+	var plan *transferPlan
+	err := protect("Protocols", func() (err error) {
+		plan, err = planTransfer(from, to)
+		return err
+	})
 	if err != nil {
 		e.mu.Unlock()
-		return rep, &SwapError{Object: e.name, Phase: PhaseTransfer, Err: err}
+		return rep, swapFailure(e.name, PhaseTransfer, 0, err)
 	}
 	m := newMediator(e, from)
 	e.med = m
 	e.setBaseLocked(e.iface.wrap(&Interposer[I]{med: m, slow: true, core: &e.core}))
 	e.mu.Unlock()
 
-	observe := func(p Phase) {
-		if opts.Observer != nil {
-			pr := m.progress()
-			pr.Phase = p
-			opts.Observer(pr)
-		}
-	}
-	finish := func(target I, gate chan struct{}, swapped bool) {
+	// From here on the mediator is in front of the component and callers
+	// may be held at its gate: every way out goes through finish, which
+	// puts the component that stays back in the entry and releases them.
+	var gate chan struct{} // the gate held callers wait at, if any
+	finish := func(target I, swapped bool) {
 		e.mu.Lock()
 		e.impl = target
 		e.med = nil
@@ -440,11 +509,20 @@ func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, erro
 		m.state.Store(&medState[I]{phase: PhaseDone, target: target})
 		if gate != nil {
 			close(gate)
+			gate = nil
 		}
 		rep.Forwarded = m.stats.Sum(statForwarded)
 		rep.Blocked = m.stats.Sum(statBlocked)
 		rep.Recursive = m.stats.Sum(statRecursive)
 		rep.Total = since(start)
+	}
+	observe := func(p Phase) error {
+		if opts.Observer == nil {
+			return nil
+		}
+		pr := m.progress()
+		pr.Phase = p
+		return protect("the swap's Observer", func() error { opts.Observer(pr); return nil })
 	}
 
 	var fail *SwapError
@@ -455,8 +533,12 @@ func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, erro
 		// Forward: the mediator is published and tracks every new call;
 		// wait out the calls that began before it.
 		t := plat.Now()
-		quiet := e.quiesce()
-		observe(PhaseForward)
+		quiet, q := e.quiesce()
+		if err := observe(PhaseForward); err != nil {
+			q.Cancel()
+			finish(from, false)
+			return rep, swapFailure(e.name, PhaseForward, try, err)
+		}
 		limit := newDeadline(opts.ForwardTimeout)
 		select {
 		case <-quiet:
@@ -471,6 +553,13 @@ func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, erro
 		select {
 		case <-quiet:
 		default:
+			// Give up this try: withdraw the quiescence request, so that
+			// no CPU goes on waiting for it (and taking End's slow path)
+			// until the old requests end.
+			if !q.Cancel() {
+				<-quiet // it was being satisfied just now: go on
+				break
+			}
 			fail = &SwapError{Object: e.name, Phase: PhaseForward, Tries: try,
 				Err: fmt.Errorf("%w: requests did not end", ErrTimeout)}
 			continue
@@ -478,10 +567,13 @@ func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, erro
 
 		// Block: hold new calls, wait for the tracked ones.
 		t = plat.Now()
-		gate := make(chan struct{})
+		gate = make(chan struct{})
 		m.state.Store(&medState[I]{phase: PhaseBlock, gate: gate, target: from})
 		rep.InFlight = m.tracked.Total()
-		observe(PhaseBlock)
+		if err := observe(PhaseBlock); err != nil {
+			finish(from, false)
+			return rep, swapFailure(e.name, PhaseBlock, try, err)
+		}
 		limit = newDeadline(opts.BlockTimeout)
 		drained := false
 		for {
@@ -494,6 +586,9 @@ func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, erro
 			if m.tracked.Total() == 0 {
 				drained = true
 				break
+			}
+			if limit.Passed() {
+				break // no reopening past the deadline
 			}
 			// Reopen for recursion; whoever was held in between looks
 			// again.
@@ -513,27 +608,28 @@ func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, erro
 			// tracked again) and let the cycle unwind before retrying.
 			m.state.Store(&medState[I]{phase: PhaseForward, target: from})
 			close(gate)
+			gate = nil
 			continue
 		}
 
 		// Transfer: the old component is quiescent.
 		t = plat.Now()
-		observe(PhaseTransfer)
-		if plan != nil {
+		err := observe(PhaseTransfer)
+		if err == nil && plan != nil {
 			err = plan.run()
 		}
 		rep.Transfer += since(t)
 		if err != nil {
-			finish(from, gate, false)
-			return rep, &SwapError{Object: e.name, Phase: PhaseTransfer, Tries: try, Err: err}
+			finish(from, false)
+			return rep, swapFailure(e.name, PhaseTransfer, try, err)
 		}
 		if plan != nil {
 			rep.Protocol, rep.Transferred = plan.protocol, true
 		}
-		finish(to, gate, true)
+		finish(to, true)
 		return rep, nil
 	}
-	finish(from, nil, false)
+	finish(from, false)
 	return rep, fail
 }
 
@@ -543,16 +639,16 @@ func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, erro
 // swapper, which is waiting, runs at once instead of when the request's
 // goroutine next blocks or is preempted (up to a time slice later when
 // every CPU is busy).
-func (e *Entry[I]) quiesce() <-chan struct{} {
+func (e *Entry[I]) quiesce() (<-chan struct{}, *generation.Quiescence) {
 	ch := make(chan struct{})
 	var asking atomic.Bool
 	asking.Store(true)
-	e.table.gens.Quiesce(func() {
+	q := e.table.gens.Quiesce(func() {
 		close(ch)
 		if !asking.Load() {
 			runtime.Gosched()
 		}
 	})
 	asking.Store(false)
-	return ch
+	return ch, q
 }

@@ -114,12 +114,19 @@ func planTransfer(from, to any) (*transferPlan, error) {
 	return &transferPlan{from: ft, to: tt, protocol: p}, nil
 }
 
+// run moves the state. A panic in Export or Import becomes a
+// *PanicError wrapped in ErrTransfer.
 func (t *transferPlan) run() error {
-	st, err := t.from.Export(t.protocol)
+	var st any
+	err := protect(fmt.Sprintf("Export of %T", t.from), func() (err error) {
+		st, err = t.from.Export(t.protocol)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("%w: export by %T in protocol %d: %w", ErrTransfer, t.from, t.protocol, err)
 	}
-	if err := t.to.Import(t.protocol, st); err != nil {
+	err = protect(fmt.Sprintf("Import of %T", t.to), func() error { return t.to.Import(t.protocol, st) })
+	if err != nil {
 		return fmt.Errorf("%w: import by %T in protocol %d: %w", ErrTransfer, t.to, t.protocol, err)
 	}
 	return nil

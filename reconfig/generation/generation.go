@@ -94,13 +94,48 @@ type slowPath struct {
 }
 
 type wait struct {
-	q      *quiescence
+	q      *Quiescence
 	target uint64 // the CPU's current generation when the request was made
 }
 
-type quiescence struct {
+// Quiescence is a pending quiescence request (see Domain.Quiesce).
+type Quiescence struct {
 	remaining atomic.Int64
+	state     atomic.Int32 // qPending, qFired or qCancelled
 	done      func()
+	d         *Domain
+}
+
+const (
+	qPending int32 = iota
+	qFired
+	qCancelled
+)
+
+// Cancel withdraws the request if it has not been satisfied yet: done
+// will not be called, and no CPU keeps waiting for it (so its requests'
+// End takes the fast path again). It reports whether it withdrew the
+// request; false means done has been or is being called.
+func (q *Quiescence) Cancel() bool {
+	if !q.state.CompareAndSwap(qPending, qCancelled) {
+		return false
+	}
+	for i := range q.d.cpus {
+		s := q.d.cpus[i].slow
+		s.mu.Lock()
+		keep := s.waits[:0]
+		for _, w := range s.waits {
+			if w.q == q {
+				s.cpu.waiting.Add(-1)
+				continue
+			}
+			keep = append(keep, w)
+		}
+		clear(s.waits[len(keep):])
+		s.waits = keep
+		s.mu.Unlock()
+	}
+	return true
 }
 
 // Domain is a set of CPUs whose requests are counted together: the
@@ -199,9 +234,10 @@ func (d *Domain) Go(fn func()) {
 // called has ended. done runs on the goroutine that saw the last
 // generation drain: perhaps the caller, before Quiesce returns, perhaps
 // the End of some request. It must be short and must not block; to do
-// more, it hands the work to another goroutine.
-func (d *Domain) Quiesce(done func()) {
-	q := &quiescence{done: done}
+// more, it hands the work to another goroutine. A caller that stops
+// waiting (a timeout) cancels the returned request.
+func (d *Domain) Quiesce(done func()) *Quiescence {
+	q := &Quiescence{done: done, d: d}
 	q.remaining.Store(int64(len(d.cpus)))
 	for i := range d.cpus {
 		s := d.cpus[i].slow
@@ -212,6 +248,7 @@ func (d *Domain) Quiesce(done func()) {
 		s.mu.Unlock()
 		fire.run()
 	}
+	return q
 }
 
 // QuiesceChan is Quiesce reporting through a channel that is closed when
@@ -222,11 +259,13 @@ func (d *Domain) QuiesceChan() <-chan struct{} {
 	return ch
 }
 
-type fired []*quiescence
+type fired []*Quiescence
 
 func (f fired) run() {
 	for _, q := range f {
-		q.done()
+		if q.state.CompareAndSwap(qPending, qFired) {
+			q.done()
+		}
 	}
 }
 

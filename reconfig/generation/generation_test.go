@@ -222,3 +222,37 @@ func checkRandomLifetimes(t *testing.T, gens int, seed uint64) {
 		assert.Zero(t, st.Waiting, "gens=%d seed=%d cpu=%d", gens, seed, cpu)
 	}
 }
+
+// TestCancelWithdrawsTheRequest: a cancelled quiescence request never
+// calls back and leaves no CPU waiting; cancelling a satisfied one
+// reports false; other requests are unaffected.
+func TestCancelWithdrawsTheRequest(t *testing.T) {
+	p := &fixedCPU{n: 3}
+	d := newDomain(t, p, 2)
+	p.cpu.Store(1)
+	old := d.Enter()
+	var cancelled, kept atomic.Bool
+	q := d.Quiesce(func() { cancelled.Store(true) })
+	d.Quiesce(func() { kept.Store(true) })
+	// Idle CPUs are satisfied at once; CPU 1 waits for its old request.
+	assert.EqualValues(t, []int64{0, 2, 0}, waiting(d))
+	assert.True(t, q.Cancel())
+	assert.False(t, q.Cancel(), "a second cancel withdraws nothing")
+	assert.EqualValues(t, []int64{0, 1, 0}, waiting(d), "after cancel")
+	old.End()
+	assert.False(t, cancelled.Load(), "a cancelled request called back")
+	assert.True(t, kept.Load(), "the other request was satisfied")
+	for i, c := range d.Snapshot() {
+		assert.Zero(t, c.Waiting, "CPU %d", i)
+	}
+	done := d.Quiesce(func() {})
+	assert.False(t, done.Cancel(), "an idle domain satisfies at once; nothing to cancel")
+}
+
+func waiting(d *generation.Domain) []int64 {
+	var w []int64
+	for _, c := range d.Snapshot() {
+		w = append(w, c.Waiting)
+	}
+	return w
+}
