@@ -20,6 +20,11 @@ func init() {
 	if keep {
 		entry()
 	}
+	// Every kernel package this image links was initialised before this
+	// one: every option is defined by now.
+	if err := kernel.CheckOptions(); err != nil {
+		kernel.BootFailed(err.Error())
+	}
 }
 
 var (

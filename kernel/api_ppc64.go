@@ -3,6 +3,7 @@ package kernel
 import (
 	"encoding/binary"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"syscall"
@@ -140,4 +141,35 @@ func FormatDisassembly(pc uint64, before, after int) string {
 // CrashFault makes a wild store to an address with no memory behind it.
 func CrashFault() {
 	wildStore(0x7fff_0000_0000)
+}
+
+// bootWords returns the boot-argument words as laid out on the initial
+// stack.
+func bootWords() []string {
+	if argStrs.n == 0 {
+		return nil
+	}
+	b := user(argStrs.addr, argStrs.n)
+	return strings.Split(string(b[:len(b)-1]), "\x00")
+}
+
+// BootOptions returns the kernel options given at boot, other than
+// argv0 and env, each as "NAME" or "NAME=VALUE" without the k42. prefix,
+// in the order given.
+func BootOptions() []string { return optionsIn(bootWords()) }
+
+// Option returns the value of kernel option name as given at boot (the
+// last one wins) and whether it was given; a flag given without "=" has
+// the value "".
+func Option(name string) (string, bool) { return optionIn(BootOptions(), name) }
+
+// CheckOptions reports the first boot option that no subsystem defined.
+func CheckOptions() error { return checkOptions(BootOptions()) }
+
+// BootFailed reports why the boot cannot go on, on the console, and
+// powers off with the boot-failure status. For checks made after the
+// runtime has started (CheckOptions).
+func BootFailed(why string) {
+	fmt.Fprintf(os.Stderr, "k42: boot failed: %s\n", why)
+	Halt(BootFailStatus)
 }

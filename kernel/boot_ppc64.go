@@ -5,6 +5,7 @@ import (
 
 	"k42/arch/ppc64"
 	"k42/boot/devtree"
+	"k42/boot/initrd"
 	"k42/mm/frames"
 )
 
@@ -50,6 +51,7 @@ func Boot(p *devtree.Platform, entryTB uint64) {
 	consoleWrite(k.bytes())
 
 	phys.Init(Platform.MemBytes, uint64(imageEnd()))
+	reserveInitrd()
 	readRTC()
 	installVectors()
 	prepareCPU(0)
@@ -103,9 +105,21 @@ func allocHigh(n uint64) (uint64, bool) {
 
 func bootPanic(msg string) {
 	var k kbuf
-	k.s("k42: boot failed: ").s(msg).s("\n")
+	k.s(msg)
+	bootFail(k.bytes())
+}
+
+// BootFailStatus is the exit status of a boot that failed.
+const BootFailStatus = 4
+
+// bootFail reports why the boot cannot go on and powers off.
+func bootFail(msg []byte) {
+	var k kbuf
+	k.s("k42: boot failed: ")
 	consoleWrite(k.bytes())
-	powerOff(4)
+	consoleWrite(msg)
+	consoleWrite([]byte("\n"))
+	powerOff(BootFailStatus)
 }
 
 // installVectors writes the branch stub at every interrupt vector.
@@ -181,48 +195,95 @@ const (
 // argv0 is the program name when the boot arguments do not give one.
 const argv0 = "k42"
 
+// argWords returns the source of the boot-argument words: the initrd's
+// argument member, or else the kernel command line.
+func argWords() wordSource {
+	if a := initrdBytes(); a != nil {
+		if w, ok := initrd.Find(a, initrd.ArgsName); ok {
+			return wordSource{src: w, nul: true}
+		}
+	}
+	if Platform.BootargsLen > devtree.MaxBootargs {
+		var k kbuf
+		k.s("the kernel command line is ").d(int64(Platform.BootargsLen)).s(" bytes, more than the ").d(devtree.MaxBootargs).s(" the kernel reads; the runner passes long arguments in the initrd")
+		bootFail(k.bytes())
+	}
+	return wordSource{src: Platform.Bootargs()}
+}
+
+// argFail stops the boot on bad boot arguments.
+func argFail(e argError) {
+	var k kbuf
+	k.s("bad boot arguments: ").s(e.what)
+	if e.word != nil {
+		w := e.word
+		k.s(" (got \"")
+		if len(w) > 80 {
+			k.bs(w[:80]).s("...")
+		} else {
+			k.bs(w)
+		}
+		k.s("\")")
+	}
+	bootFail(k.bytes())
+}
+
+// argStrs is the strings area of the initial stack: every boot-argument
+// word, NUL-terminated, in order. It lives as long as the program (the
+// runtime's os.Args point into it), and BootOptions reads it.
+var argStrs struct {
+	addr uint64
+	n    int
+}
+
 // buildInitialStack lays out the Linux process entry stack the runtime's
 // _rt0_ppc64_linux expects: argc, argv, NULL, envp, NULL, auxv, AT_NULL,
-// with the strings above. Boot arguments of the form k42.argv0=NAME and
-// k42.env.KEY=VALUE are taken by the kernel; the rest become argv[1:].
+// with the strings above (see args.go for where the words come from).
 // It returns the stack pointer.
 func buildInitialStack() uint64 {
 	base := allocFrames(mainStack)
 	top := base + mainStack
-	// Strings area: the top 8 KiB.
-	strs := unsafe.Slice((*byte)(unsafe.Pointer(uintptr(top-8192))), 8192)
-	var offs [maxArgs]int
-	n := splitArgs(Platform.Bootargs(), strs[:8192-64], &offs)
-	strBase := top - 8192
 	random := top - 32
 	for i := uint64(0); i < 16; i += 8 {
 		*userU64(random + i) = random64()
 	}
 	platform := top - 48
 	copy(user(platform, 8), "power9\x00")
+	name := top - 64
+	copy(user(name, 8), argv0+"\x00")
 
-	var argv, envp [maxArgs]uint64
-	argc, envc := 1, 0
-	argv[0] = 0
-	for i := 0; i < n; i++ {
-		w := cstring(strs, offs[i])
-		addr := strBase + uint64(offs[i])
-		switch {
-		case hasPrefix(w, "k42.argv0="):
-			argv[0] = addr + uint64(len("k42.argv0="))
-		case hasPrefix(w, "k42.env."):
-			envp[envc] = addr + uint64(len("k42.env."))
-			envc++
-		default:
-			argv[argc] = addr
-			argc++
+	// First pass: copy every word into the strings area and count.
+	strBase := name - maxArgBytes
+	strs := user(strBase, maxArgBytes)
+	src := argWords()
+	used, words, argc, envc := 0, 0, 1, 0
+	for {
+		n, ok, err := src.next(strs[used : maxArgBytes-1])
+		if err.failed() {
+			argFail(err)
 		}
+		if !ok {
+			break
+		}
+		if words++; words > maxArgs {
+			argFail(argError{what: "more than 8192 words"})
+		}
+		kind, _, err := classify(strs[used : used+n])
+		if err.failed() {
+			argFail(err)
+		}
+		switch kind {
+		case wordArg:
+			argc++
+		case wordEnv:
+			envc++
+		}
+		strs[used+n] = 0
+		used += n + 1
 	}
-	if argv[0] == 0 {
-		a := top - 64
-		copy(user(a, 8), argv0+"\x00")
-		argv[0] = a
-	}
+	argStrs.addr, argStrs.n = strBase, used
+
+	// Second pass: the pointer arrays below the strings.
 	aux := [...][2]uint64{
 		{atPagesz, frames.Size},
 		{atClktck, 100},
@@ -233,22 +294,68 @@ func buildInitialStack() uint64 {
 		{atSecure, 0},
 		{atNull, 0},
 	}
-	words := 1 + argc + 1 + envc + 1 + 2*len(aux)
-	sp := (strBase - uint64(8*words)) &^ 15
-	w := sp
-	put := func(v uint64) { *userU64(w) = v; w += 8 }
-	put(uint64(argc))
-	for _, a := range argv[:argc] {
-		put(a)
+	nptr := 1 + argc + 1 + envc + 1 + 2*len(aux)
+	sp := (strBase - uint64(8*nptr)) &^ 15
+	argvAt := sp + 8
+	envAt := argvAt + 8*uint64(argc+1)
+	*userU64(sp) = uint64(argc)
+	*userU64(argvAt) = name
+	ai, ei := 1, 0
+	for off := 0; off < used; {
+		end := off
+		for strs[end] != 0 {
+			end++
+		}
+		addr := strBase + uint64(off)
+		kind, skip, _ := classify(strs[off:end])
+		switch kind {
+		case wordArg:
+			*userU64(argvAt + 8*uint64(ai)) = addr
+			ai++
+		case wordArgv0:
+			*userU64(argvAt) = addr + uint64(skip)
+		case wordEnv:
+			*userU64(envAt + 8*uint64(ei)) = addr + uint64(skip)
+			ei++
+		}
+		off = end + 1
 	}
-	put(0)
-	for _, e := range envp[:envc] {
-		put(e)
-	}
-	put(0)
+	*userU64(argvAt + 8*uint64(argc)) = 0
+	*userU64(envAt + 8*uint64(envc)) = 0
+	w := envAt + 8*uint64(envc+1)
 	for _, a := range aux {
-		put(a[0])
-		put(a[1])
+		*userU64(w), *userU64(w + 8) = a[0], a[1]
+		w += 16
 	}
 	return sp
+}
+
+// initrd locates the initial RAM archive, reserved at boot; 0 if none.
+var initrdLo, initrdHi uint64
+
+// reserveInitrd keeps the frames of the initial RAM archive from the
+// allocator. It runs at boot, before anything is allocated.
+func reserveInitrd() {
+	s, e := Platform.InitrdStart, Platform.InitrdEnd
+	if e <= s {
+		return
+	}
+	if s < uint64(imageEnd()) || e > Platform.MemBytes {
+		var k kbuf
+		k.s("the initrd at ").x(s, 0).s("-").x(e, 0).s(" overlaps the kernel image (ending at ").x(uint64(imageEnd()), 0).s(") or lies outside RAM")
+		bootFail(k.bytes())
+	}
+	lo := s &^ (frames.Size - 1)
+	if p, ok := phys.Alloc(frames.Frames(e-lo), lo, nil); !ok || p != lo {
+		bootPanic("the initrd's memory is not free")
+	}
+	initrdLo, initrdHi = s, e
+}
+
+// initrdBytes returns the initial RAM archive, or nil.
+func initrdBytes() []byte {
+	if initrdHi <= initrdLo {
+		return nil
+	}
+	return user(initrdLo, int(initrdHi-initrdLo))
 }

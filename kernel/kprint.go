@@ -16,6 +16,19 @@ func (k *kbuf) s(s string) *kbuf {
 	return k
 }
 
+// bs appends b, with bytes outside printable ASCII as \xNN.
+func (k *kbuf) bs(b []byte) *kbuf {
+	const hex = "0123456789abcdef"
+	for _, c := range b {
+		if c >= 0x20 && c < 0x7f {
+			k.c(c)
+		} else {
+			k.c('\\').c('x').c(hex[c>>4]).c(hex[c&15])
+		}
+	}
+	return k
+}
+
 func (k *kbuf) c(c byte) *kbuf {
 	if k.n < len(k.b) {
 		k.b[k.n] = c

@@ -37,10 +37,19 @@ type Platform struct {
 	RTAS       RTAS            //
 	NumVty     int             // virtual terminals under /vdevice
 	Vty        [4]uint32       // their terminal numbers, lowest first
-	bootargs   [1024]byte      //
-	nbootargs  int             //
-	Model      [64]byte        // root "model", NUL padded
+	bootargs   [MaxBootargs]byte
+	nbootargs  int
+	// BootargsLen is the length of /chosen/bootargs as the firmware has
+	// it; more than MaxBootargs means Bootargs holds only its start.
+	BootargsLen int
+	Model       [64]byte // root "model", NUL padded
+	// InitrdStart and InitrdEnd locate the initial RAM archive QEMU
+	// loaded (/chosen linux,initrd-start and -end); both 0 if none.
+	InitrdStart, InitrdEnd uint64
 }
+
+// MaxBootargs bounds the kernel command line the kernel reads.
+const MaxBootargs = 4096
 
 // Bootargs returns /chosen/bootargs without the trailing NUL.
 func (p *Platform) Bootargs() []byte { return p.bootargs[:p.nbootargs] }
@@ -115,11 +124,19 @@ func Probe(fw Firmware, p *Platform) {
 			probeRTAS(fw, node, p)
 		case eq(buf[:], n, "chosen"):
 			if l := fw.GetProp(node, "bootargs", p.bootargs[:]); l > 0 {
+				p.BootargsLen = l
 				l = min(l, len(p.bootargs))
 				for l > 0 && p.bootargs[l-1] == 0 {
 					l--
+					p.BootargsLen--
 				}
 				p.nbootargs = l
+			}
+			if n := fw.GetProp(node, "linux,initrd-start", buf[:]); n == 4 || n == 8 {
+				p.InitrdStart = cells(buf[:], n/4)
+			}
+			if n := fw.GetProp(node, "linux,initrd-end", buf[:]); n == 4 || n == 8 {
+				p.InitrdEnd = cells(buf[:], n/4)
 			}
 		case eq(buf[:], n, "vdevice"):
 			probeVdevice(fw, node, p)

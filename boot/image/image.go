@@ -10,6 +10,15 @@
 // keeps its addresses, sizes and contents, the header page in memory keeps
 // its bytes except the first word.
 //
+// One more adjustment: QEMU places the initial RAM archive (-initrd) at
+// the load address plus the sum of the segments' memory sizes, rounded
+// up, as if the segments were contiguous. A Go binary's segments have
+// gaps between them, so that address can fall inside the last segment's
+// BSS and QEMU refuses to start ("ROM regions are overlapping"). Make
+// therefore grows each segment but the last to reach the next one: the
+// gaps become zeroed memory that nothing uses, the memory sizes add up to
+// the image's span, and the archive lands above the image.
+//
 // This is a host-side package: it is used by the runner in qemu/ and by the
 // command boot/mkimage.
 package image
@@ -146,7 +155,11 @@ func Build(src []byte) ([]byte, Info, error) {
 		be.PutUint64(ph[16:], p.Vaddr)
 		be.PutUint64(ph[24:], p.Vaddr)
 		be.PutUint64(ph[32:], p.Filesz)
-		be.PutUint64(ph[40:], p.Memsz)
+		memsz := p.Memsz
+		if i+1 < len(loads) && loads[i+1].Vaddr > p.Vaddr+memsz {
+			memsz = loads[i+1].Vaddr - p.Vaddr // fill the gap (see above)
+		}
+		be.PutUint64(ph[40:], memsz)
 		be.PutUint64(ph[48:], p.Align)
 		for int64(out.Len()) < fileOff {
 			out.WriteByte(0)

@@ -1,0 +1,103 @@
+package kernel
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Kernel options: the boot-argument words k42.NAME[=VALUE] other than
+// k42.argv0 and k42.env.* (which the boot itself takes). Subsystems
+// define the options they read, with DefineOption in a package
+// initialiser; once every initialiser has run, CheckOptions refuses the
+// boot if an option was given that nobody defined, so that a misspelt
+// option is an error rather than silently ignored. This is ordinary Go,
+// run after the runtime has started.
+
+// OptionInfo documents one kernel option.
+type OptionInfo struct {
+	Name string // without the k42. prefix, e.g. "pagecache"
+	Args string // the value's form, e.g. "SIZE"; "" for a flag
+	Help string
+}
+
+var (
+	optMu   sync.Mutex
+	optDefs = map[string]OptionInfo{
+		"argv0": {Name: "argv0", Args: "NAME", Help: "os.Args[0] of the program"},
+		"env.":  {Name: "env.KEY", Args: "VALUE", Help: "adds KEY=VALUE to the program's environment"},
+	}
+)
+
+// DefineOption makes k42.NAME a known option. A name ending in "." is
+// a prefix: every option under it is known.
+func DefineOption(o OptionInfo) {
+	optMu.Lock()
+	defer optMu.Unlock()
+	optDefs[o.Name] = o
+}
+
+// Options lists the defined options, sorted by name.
+func Options() []OptionInfo {
+	optMu.Lock()
+	defer optMu.Unlock()
+	out := make([]OptionInfo, 0, len(optDefs))
+	for _, o := range optDefs {
+		out = append(out, o)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// optionsIn returns the kernel options among words, other than argv0 and
+// env, each as "NAME" or "NAME=VALUE" without the k42. prefix, in order.
+func optionsIn(words []string) []string {
+	var out []string
+	for _, w := range words {
+		if kind, _, _ := classify([]byte(w)); kind == wordOption {
+			out = append(out, strings.TrimPrefix(w, "k42."))
+		}
+	}
+	return out
+}
+
+// optionIn returns the value of option name among opts (the last one
+// wins) and whether it was given.
+func optionIn(opts []string, name string) (string, bool) {
+	val, ok := "", false
+	for _, o := range opts {
+		n, v, _ := strings.Cut(o, "=")
+		if n == name {
+			val, ok = v, true
+		}
+	}
+	return val, ok
+}
+
+// checkOptions reports the first of opts that no subsystem defined.
+func checkOptions(opts []string) error {
+	optMu.Lock()
+	defer optMu.Unlock()
+	for _, o := range opts {
+		n, _, _ := strings.Cut(o, "=")
+		if _, ok := optDefs[n]; ok {
+			continue
+		}
+		known := false
+		for def := range optDefs {
+			if strings.HasSuffix(def, ".") && strings.HasPrefix(n, def) {
+				known = true
+			}
+		}
+		if !known {
+			names := make([]string, 0, len(optDefs))
+			for _, d := range optDefs {
+				names = append(names, "k42."+d.Name)
+			}
+			sort.Strings(names)
+			return fmt.Errorf("unknown kernel option k42.%s (the kernel knows %s)", o, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}

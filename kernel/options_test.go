@@ -1,0 +1,29 @@
+package kernel
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestKernelOptions(t *testing.T) {
+	words := []string{"prog-arg", "k42.argv0=x", "k42.env.A=b", "k42.trace", "k42.size=1M", "k42.size=2M", "k42.policy.seq=21"}
+	opts := optionsIn(words)
+	require.Equal(t, []string{"trace", "size=1M", "size=2M", "policy.seq=21"}, opts)
+	v, ok := optionIn(opts, "size")
+	require.True(t, ok)
+	require.Equal(t, "2M", v, "the last one wins")
+	v, ok = optionIn(opts, "trace")
+	require.True(t, ok)
+	require.Empty(t, v)
+	_, ok = optionIn(opts, "absent")
+	require.False(t, ok)
+
+	err := checkOptions(opts)
+	require.ErrorContains(t, err, "unknown kernel option k42.trace")
+	DefineOption(OptionInfo{Name: "trace", Help: "test"})
+	DefineOption(OptionInfo{Name: "size", Args: "SIZE"})
+	require.ErrorContains(t, checkOptions(opts), "unknown kernel option k42.policy.seq=21")
+	DefineOption(OptionInfo{Name: "policy.", Args: "VALUE"})
+	require.NoError(t, checkOptions(opts))
+}
