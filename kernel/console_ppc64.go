@@ -40,7 +40,7 @@ func consoleWrite(b []byte) {
 // completes a waiting read. sched must be held.
 func pollConsole() {
 	var in [16]byte
-	for {
+	for tty.room() {
 		n := ppc64.GetTermChars(conTerm, &in)
 		if n == 0 {
 			break

@@ -3,14 +3,25 @@ package kernel
 // ldisc is the console's line discipline (a cooked terminal): input bytes
 // are collected into a line with echo and erase, and a read returns only
 // completed lines. ^D on an empty line is end of file; ^C drops the line.
-// It holds no pointers and allocates nothing.
+// A line holds at most maxLine bytes: further bytes are dropped, but the
+// newline that ends it is always taken, so the next line is a line of
+// its own (the reader sees an over-long line and can refuse it). It
+// holds no pointers and allocates nothing.
 type ldisc struct {
-	line  [1024]byte // the line being typed
+	line  [maxLine + 1]byte // the line being typed, and its newline
 	n     int
-	ready [4096]byte // completed input not yet read
+	ready [2 * (maxLine + 1)]byte // completed input not yet read
 	rn    int
 	eof   bool // a ^D arrived at the start of a line
 }
+
+// maxLine bounds a typed line, as Linux's N_TTY does.
+const maxLine = 4096
+
+// room reports whether the ready buffer can take another whole line; the
+// console stops taking input from the terminal until it can, so no
+// completed line is ever cut.
+func (l *ldisc) room() bool { return l.rn+len(l.line) <= len(l.ready) }
 
 // input takes one typed byte and appends what the terminal should echo to
 // echo, returning the new length.
@@ -47,7 +58,7 @@ func (l *ldisc) input(b byte, echo *[64]byte, en int) int {
 		if b < 0x20 && b != '\t' {
 			return en
 		}
-		if l.n < len(l.line) {
+		if l.n < maxLine {
 			l.line[l.n] = b
 			l.n++
 			if en < len(echo) {

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -42,4 +43,29 @@ func TestLineDisciplineControlKeys(t *testing.T) {
 	require.False(t, l.readable(), "EOF is reported once")
 	typeInto(&l, "ab\x04")
 	require.Equal(t, 2, l.read(buf), "^D mid-line sends the line without a newline")
+}
+
+func TestLineDisciplineLongLines(t *testing.T) {
+	var l ldisc
+	long := strings.Repeat("x", 70000)
+	typeInto(&l, long+"\nhalt 3\n")
+	buf := make([]byte, maxLine+1)
+	n := l.read(buf)
+	require.Equal(t, maxLine+1, n, "the line is cut at maxLine, its newline kept")
+	require.Equal(t, strings.Repeat("x", maxLine)+"\n", string(buf[:n]))
+	n = l.read(buf)
+	require.Equal(t, "halt 3\n", string(buf[:n]), "the next line is a line of its own")
+}
+
+func TestLineDisciplineHoldsInputWhenFull(t *testing.T) {
+	var l ldisc
+	for l.room() {
+		typeInto(&l, strings.Repeat("y", 100)+"\n")
+	}
+	require.LessOrEqual(t, l.rn+maxLine+1, len(l.ready)+maxLine+1)
+	before := l.rn
+	buf := make([]byte, 1000)
+	l.read(buf)
+	require.True(t, l.room(), "reading makes room again")
+	require.Less(t, l.rn, before)
 }

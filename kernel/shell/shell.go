@@ -85,16 +85,54 @@ func (s *Shell) Exec(line string) {
 	}
 }
 
-// Run reads and executes commands from in until end of input or halt.
+// MaxLine bounds a command line, in bytes.
+const MaxLine = 1024
+
+// Run reads and executes commands from in until end of input or halt. A
+// line longer than MaxLine is refused with one error, whatever its
+// length; the next line is a new command.
 func (s *Shell) Run(in io.Reader) {
-	r := bufio.NewScanner(in)
+	r := bufio.NewReaderSize(in, MaxLine+1)
 	for !s.quit {
 		fmt.Fprint(s.Out, "k42> ")
-		if !r.Scan() {
+		line, n, err := readLine(r)
+		if n > MaxLine {
+			fmt.Fprintf(s.Out, "k42: line too long: a command line holds at most %d bytes\n", MaxLine)
+		} else if n > 0 || err == nil {
+			s.Exec(line)
+		}
+		if err != nil {
 			fmt.Fprintln(s.Out)
 			return
 		}
-		s.Exec(r.Text())
+	}
+}
+
+// readLine reads one line and returns it without its newline if it is
+// at most MaxLine bytes, and its length in any case; the rest of an
+// over-long line is read and dropped. err is io.EOF (or the read error)
+// at the end of the input.
+func readLine(r *bufio.Reader) (string, int, error) {
+	var keep []byte
+	n := 0
+	for {
+		chunk, err := r.ReadSlice('\n')
+		n += len(chunk)
+		if len(keep) <= MaxLine {
+			keep = append(keep, chunk...)
+		}
+		switch err {
+		case bufio.ErrBufferFull:
+			continue
+		case nil:
+			n--
+			keep = keep[:len(keep)-1]
+		}
+		line := strings.TrimSuffix(string(keep), "\r")
+		if n > MaxLine {
+			line = ""
+		}
+		return line, n, err
 	}
 }
 

@@ -64,3 +64,16 @@ func TestHelpListsEveryCommand(t *testing.T) {
 		require.Contains(t, out, c.Name)
 	}
 }
+
+func TestConsoleLongLines(t *testing.T) {
+	long := strings.Repeat("x", MaxLine+1)
+	out, f := session(t, long+"\ninfo\n"+strings.Repeat("y", 70000)+"\nhalt 5\n")
+	require.Contains(t, out, "k42: line too long: a command line holds at most 1024 bytes")
+	require.Contains(t, out, `"cpus":2`, "the line after a long one is a command of its own")
+	require.Equal(t, 5, f.halted, "halt after 64 KiB without a newline still works")
+	require.Equal(t, 2, strings.Count(out, "line too long"))
+
+	out, f = session(t, strings.Repeat("z", MaxLine)+"\nhalt 6")
+	require.Contains(t, out, `unknown command "zzz`, "a line of exactly MaxLine bytes is a command")
+	require.Equal(t, 6, f.halted, "a last line without a newline is a command")
+}
