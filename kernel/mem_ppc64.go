@@ -252,12 +252,20 @@ func unmapPages(start, end uint64) {
 	}
 }
 
+// reserveFrames are kept from the program's pages: the kernel's own
+// needs (page tables, device mappings) can still be met, and the
+// out-of-memory report made, once the program has taken the rest.
+const reserveFrames = 16
+
 // backPage maps a zeroed frame at page (in an accessible area) unless
 // one is there. memLock is held. It reports false when memory ran out.
 func backPage(page uint64, prot uint32) bool {
 	pt := ppc64.KernelTable()
 	if _, _, _, ok := pt.Translate(page); ok {
 		return true
+	}
+	if phys.Total()-phys.Used() <= reserveFrames {
+		return false
 	}
 	pa, ok := phys.Alloc(1, 0, zeroFrames)
 	if !ok {
@@ -316,7 +324,8 @@ func demandFault(t *Thread) int {
 
 // faultIn makes [addr, addr+n) of user memory present for the trap
 // handler: every page must lie in an accessible area. It runs in the trap
-// handler.
+// handler. Memory running out while it backs the pages is the program's
+// out-of-memory condition (oomKill), as a page fault would be.
 func faultIn(addr, n uint64) bool {
 	if n == 0 {
 		return userVM.Inside(addr, 1)
@@ -325,14 +334,41 @@ func faultIn(addr, n uint64) bool {
 		return false
 	}
 	memLock.lock()
-	defer memLock.unlock()
 	for p := addr &^ (pageSize - 1); p < addr+n; p += pageSize {
 		a, ok := userVM.Find(p)
-		if !ok || a.Prot == protNone || !backPage(p, a.Prot) {
+		if !ok || a.Prot == protNone {
+			memLock.unlock()
 			return false
 		}
+		if !backPage(p, a.Prot) {
+			memLock.unlock()
+			oomKill()
+		}
 	}
+	memLock.unlock()
 	return true
+}
+
+// OOMStatus is the exit status of a program killed for want of memory:
+// 128 + SIGKILL, what a shell reports for Linux's OOM killer.
+const OOMStatus = 128 + 9
+
+// oomKill ends the program when it needs a page and none is left. Like
+// Linux's OOM killer, it kills the program with SIGKILL (one process: the
+// machine powers off with status 137) and says so in one line with the
+// memory figures; no register dump, for this is not a kernel fault. It
+// runs in the trap handler and allocates nothing.
+func oomKill() {
+	memLock.lock()
+	total, used, reserved := phys.Total(), phys.Used(), phys.Reserved()
+	memLock.unlock()
+	touched := int64(demandFaults.Load()) - int64(pagesFreed.Load())
+	mib := func(frames int64) int64 { return frames * pageSize >> 20 }
+	var k kbuf
+	k.s("\nk42: out of memory: killed the program (SIGKILL): ").d(mib(int64(used))).s(" of ").d(mib(int64(total))).
+		s(" MiB in use, ").d(mib(touched)).s(" MiB of it the program's pages, ").d(mib(int64(reserved))).s(" MiB the kernel image\n")
+	consoleWrite(k.bytes())
+	powerOff(OOMStatus)
 }
 
 func sysMmapMem(c *CPU, t *Thread) int64 {
@@ -439,12 +475,28 @@ func sysMprotectMem(c *CPU, t *Thread) int64 {
 func sysMincoreMem(c *CPU, t *Thread) int64 {
 	addr, length, vec := arg(t, 0), arg(t, 1), arg(t, 2)
 	n := uint64(frames.Frames(length))
-	if addr%pageSize != 0 || !validUser(vec, n) {
+	if addr%pageSize != 0 || addr+length < addr {
 		return -eINVAL
 	}
+	if !userVM.Inside(addr, max(length, 1)) {
+		return -eNOMEM
+	}
+	if !validUser(vec, n) {
+		return -eFAULT
+	}
 	b := user(vec, int(n))
+	pt := ppc64.KernelTable()
+	memLock.lock()
+	defer memLock.unlock()
 	for i := range b {
-		b[i] = 1
+		p := addr + uint64(i)*pageSize
+		if _, ok := userVM.Find(p); !ok {
+			return -eNOMEM // a hole in the range
+		}
+		b[i] = 0
+		if _, _, _, ok := pt.Translate(p); ok {
+			b[i] = 1 // backed by a frame
+		}
 	}
 	return 0
 }

@@ -152,7 +152,7 @@ var syscallInfo = [numSyscalls]SyscallInfo{
 	sysGetcwd:         {"getcwd", Partial, "always /"},
 	sysSigaltstack:    {"sigaltstack", Full, "per-thread alternate stacks"},
 	sysMadvise:        {"madvise", Partial, "MADV_DONTNEED zeroes the range; other advice accepted"},
-	sysMincore:        {"mincore", Partial, "every page reported resident"},
+	sysMincore:        {"mincore", Full, "a page is resident once touched (64 KiB pages); ENOMEM for unmapped ranges"},
 	sysGettid:         {"gettid", Full, ""},
 	sysTkill:          {"tkill", Full, "as tgkill"},
 	sysFutex:          {"futex", Partial, "FUTEX_WAIT (relative timeout) and FUTEX_WAKE, private or shared; others ENOSYS"},

@@ -68,8 +68,7 @@ func trap(c *CPU) {
 				fault(c, t)
 			}
 		case faultNoMem:
-			consoleWrite([]byte("\n*** k42: out of memory backing a page\n"))
-			fault(c, t)
+			oomKill()
 		default: // page zero: SIGSEGV; anywhere else: the fault report
 			if !segvToThread(c, t, segvMaperr) {
 				fault(c, t)
