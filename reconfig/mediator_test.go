@@ -1,11 +1,6 @@
 package reconfig_test
 
 import (
-	"context"
-	"errors"
-	"runtime"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,49 +17,6 @@ import (
 // the whole of a phase, components and observers that panic, and
 // forward phases that give up.
 
-// dawdleCtx dawdles while the mediator asks it for its mark, so that the
-// caller is counted while the swapper looks at the tracked calls: the
-// window in which a block phase's wait can see a count that then drops
-// (a looker, which is not recursive and is then held) or in which the
-// re-check sees a count and reopens the phase (a recurser, whose Value
-// answers every key, so the mediator lets it through as recursive).
-type dawdleCtx struct {
-	context.Context
-	recursive bool
-}
-
-func (c dawdleCtx) Value(any) any {
-	for range 3 {
-		runtime.Gosched()
-	}
-	if c.recursive {
-		return struct{}{}
-	}
-	return nil
-}
-
-// blockCycler is a Node whose Ping, when it is let into the component
-// during a block phase, waits for a Pong it makes in a new request: a
-// cross-request call cycle, which the mediator cannot recognise as
-// recursion and which only the block timeout breaks. Outside block
-// phases Ping returns at once, so block phases start with nothing in
-// flight and end only by the recheck or the deadline.
-type blockCycler struct {
-	e *reconfig.Entry[testcomp.Node]
-	d *generation.Domain
-}
-
-func (c *blockCycler) Ping(context.Context, int) int {
-	if st, ok := c.e.SwapStatus(); !ok || st.Phase == reconfig.PhaseForward {
-		return 1
-	}
-	reply := make(chan int, 1)
-	c.d.Go(func() { reply <- 1 + c.e.Ref().Get().Pong(bg) })
-	return <-reply
-}
-
-func (c *blockCycler) Pong(context.Context) int { return 1 }
-
 // TestBlockDeadlineSurvivesReopen drives calls through the block phase's
 // reopen window: lookers are counted for a moment and then held, so a
 // round of the phase can see them, wait, and find them gone; recursers
@@ -75,67 +27,14 @@ func (c *blockCycler) Pong(context.Context) int { return 1 }
 func TestBlockDeadlineSurvivesReopen(t *testing.T) {
 	d, err := generation.New(platform.Host(), 3)
 	require.NoError(t, err)
-	tb := reconfig.NewTable(d)
-	c := &blockCycler{d: d}
-	e, err := reconfig.Create(tb, "n", testcomp.NodeInterface, testcomp.Node(c))
-	require.NoError(t, err)
-	c.e = e
-
-	stop := make(chan struct{})
-	var calls atomic.Int64
-	var wg sync.WaitGroup
-	for i := range 6 {
-		ctx := dawdleCtx{Context: bg, recursive: i%3 == 0}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				d.Do(func() {
-					if ctx.recursive {
-						e.Ref().Get().Ping(ctx, 0)
-					} else {
-						e.Ref().Get().Pong(ctx)
-					}
-				})
-				calls.Add(1)
-			}
-		}()
-	}
-	defer func() { close(stop); wg.Wait() }()
-
-	iterations := 600
+	swaps := 600
 	if testing.Short() {
-		iterations = 200
+		swaps = 200
 	}
-	for i := range iterations {
-		opts := reconfig.SwapOptions{
-			BlockTimeout:   time.Duration(1+i%5) * time.Microsecond,
-			ForwardTimeout: 2 * time.Second,
-			Tries:          2,
-		}
-		done := make(chan error, 1)
-		go func() {
-			_, err := e.NullSwap(opts)
-			done <- err
-		}()
-		select {
-		case err := <-done:
-			var se *reconfig.SwapError
-			if err != nil && !errors.As(err, &se) {
-				t.Fatalf("swap %d: %v is not a SwapError", i, err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Fatalf("swap %d hung in its block phase (block timeout %v)", i, opts.BlockTimeout)
-		}
-	}
-	before := calls.Load()
-	time.Sleep(20 * time.Millisecond)
-	assert.Greater(t, calls.Load(), before, "the object keeps serving after the swaps")
+	res, err := testcomp.ReopenWindow(reconfig.NewTable(d), swaps, 15*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, swaps, res.Swaps)
+	assert.NotZero(t, res.CallsAfter, "the object keeps serving after the swaps")
 }
 
 // panicking counters: each panics in one transfer step.

@@ -135,13 +135,32 @@ func testPartialSyscalls(t TB) {
 	if n, _, e := syscall.Syscall(syscall.SYS_WRITEV, 2, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov))); e != 0 || n != 14 {
 		t.Errorf("writev = %d, %v; want 14", n, e)
 	}
-	// mincore: everything resident.
-	b, _ := syscall.Mmap(-1, 0, 1<<20, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
-	vec := make([]byte, (1<<20)/os.Getpagesize())
-	if _, _, e := syscall.Syscall(syscall.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), 1<<20, uintptr(unsafe.Pointer(&vec[0]))); e != 0 || vec[0] != 1 {
-		t.Errorf("mincore = %v, vec[0]=%d", e, vec[0])
+	// mincore: touched pages are resident, untouched ones are not.
+	b, err := syscall.Mmap(-1, 0, 1<<20, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		t.Fatalf("mmap: %v", err)
+	}
+	ps := os.Getpagesize()
+	vec := make([]byte, (1<<20)/ps)
+	for _, i := range []int{0, 3, len(vec) - 1} {
+		b[i*ps] = 1
+	}
+	if _, _, e := syscall.Syscall(syscall.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), 1<<20, uintptr(unsafe.Pointer(&vec[0]))); e != 0 {
+		t.Errorf("mincore: %v", e)
+	}
+	for i, v := range vec {
+		want := byte(0)
+		if i == 0 || i == 3 || i == len(vec)-1 {
+			want = 1
+		}
+		if v&1 != want {
+			t.Errorf("mincore page %d = %d, want %d", i, v, want)
+		}
 	}
 	syscall.Munmap(b)
+	if _, _, e := syscall.Syscall(syscall.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), 1<<20, uintptr(unsafe.Pointer(&vec[0]))); e != syscall.ENOMEM {
+		t.Errorf("mincore of an unmapped range = %v, want ENOMEM", e)
+	}
 	// sched_setaffinity, set_tid_address, set_robust_list: accepted.
 	var mask [8]byte
 	mask[0] = 1

@@ -6,10 +6,13 @@
 package ktest
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +37,8 @@ type Test struct {
 	// KernelOnly tests check behaviour only this kernel has (or that
 	// differs from the host's Linux); they do not run on the host.
 	KernelOnly bool
+	// Timeout bounds the test; 0: the run's default.
+	Timeout time.Duration
 }
 
 var (
@@ -64,6 +69,7 @@ type T struct {
 	skipped  bool
 	logs     []string
 	cleanups []func()
+	cleaned  sync.Once
 }
 
 func (t *T) Helper()      {}
@@ -94,13 +100,41 @@ func (t *T) Skipf(f string, a ...any) {
 	t.mu.Unlock()
 	runtime.Goexit()
 }
-func (t *T) Cleanup(f func()) { t.cleanups = append(t.cleanups, f) }
+func (t *T) Cleanup(f func()) {
+	t.mu.Lock()
+	t.cleanups = append(t.cleanups, f)
+	t.mu.Unlock()
+}
+
+// runCleanups runs the cleanups, last registered first, once: when the
+// test returns, or when it overruns its time and is abandoned. A panic in
+// one fails the test and the others still run.
+func (t *T) runCleanups() {
+	t.cleaned.Do(func() {
+		t.mu.Lock()
+		cs := t.cleanups
+		t.mu.Unlock()
+		for i := len(cs) - 1; i >= 0; i-- {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("panic in cleanup: %v", r)
+					}
+				}()
+				cs[i]()
+			}()
+		}
+	})
+}
 
 // Summary counts the outcome of a run.
 type Summary struct{ Passed, Failed, Skipped int }
 
 // Run runs the tests whose names match pattern (all if empty) and reports
-// like go test -v on w.
+// like go test -v on w. A test that overruns its time (its Timeout, or
+// timeout) is reported as failed, by name, with the stacks of its
+// goroutines (every goroutine it started carries its name as a profiler
+// label); its cleanups run, and the suite goes on with the next test.
 func Run(w io.Writer, pattern string, timeout time.Duration) Summary {
 	var re *regexp.Regexp
 	if pattern != "" {
@@ -117,24 +151,29 @@ func Run(w io.Writer, pattern string, timeout time.Duration) Summary {
 		}
 		fmt.Fprintf(w, "=== RUN   %s\n", tc.Name)
 		t := &T{name: tc.Name, w: w}
+		limit := timeout
+		if tc.Timeout > 0 {
+			limit = tc.Timeout
+		}
 		start := time.Now()
 		done := make(chan struct{})
-		go func() {
+		go pprof.Do(context.Background(), pprof.Labels("ktest", tc.Name), func(context.Context) {
 			defer close(done)
+			defer t.runCleanups()
 			defer func() {
 				if r := recover(); r != nil {
 					t.Errorf("panic: %v", r)
 				}
-				for i := len(t.cleanups) - 1; i >= 0; i-- {
-					t.cleanups[i]()
-				}
 			}()
 			tc.Fn(t)
-		}()
+		})
+		timer := time.NewTimer(limit)
 		select {
 		case <-done:
-		case <-time.After(timeout):
-			t.Errorf("test timed out after %v", timeout)
+			timer.Stop()
+		case <-timer.C:
+			t.Errorf("test timed out after %v; its goroutines:\n%s", limit, stacksLabelled(tc.Name))
+			t.runCleanups()
 		}
 		d := time.Since(start)
 		t.mu.Lock()
@@ -162,4 +201,24 @@ func Run(w io.Writer, pattern string, timeout time.Duration) Summary {
 	}
 	fmt.Fprintln(w)
 	return s
+}
+
+// stacksLabelled returns the stacks of the goroutines labelled with test
+// name, in the goroutine profile's text form.
+func stacksLabelled(name string) string {
+	var b bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&b, 1); err != nil {
+		return err.Error()
+	}
+	want := fmt.Sprintf("%q:%q", "ktest", name)
+	var out []string
+	for _, rec := range strings.Split(b.String(), "\n\n") {
+		if strings.Contains(rec, "# labels: ") && strings.Contains(rec, want) {
+			out = append(out, rec)
+		}
+	}
+	if len(out) == 0 {
+		return "(none found)"
+	}
+	return strings.Join(out, "\n\n")
 }

@@ -42,3 +42,40 @@ func TestHarnessReportsLikeGoTest(t *testing.T) {
 		}
 	}
 }
+
+// TestHarnessSurvivesAHangingTest: a test that hangs is failed by name
+// with its goroutines' stacks after its timeout, its cleanups run, and
+// the suite goes on to the next test and its summary.
+func TestHarnessSurvivesAHangingTest(t *testing.T) {
+	saved := Tests()
+	mu.Lock()
+	tests = nil
+	mu.Unlock()
+	defer func() { mu.Lock(); tests = saved; mu.Unlock() }()
+	release := make(chan struct{})
+	defer close(release)
+	cleaned := make(chan struct{})
+	Add(Test{Name: "TestHangs", Timeout: 100 * time.Millisecond, Fn: func(t TB) {
+		t.Cleanup(func() { close(cleaned) })
+		go func() { <-release }() // a helper goroutine, also labelled
+		hangHere(release)
+	}}, Test{Name: "TestAfter", Fn: func(t TB) {}})
+	var out bytes.Buffer
+	s := Run(&out, "", time.Minute)
+	select {
+	case <-cleaned:
+	default:
+		t.Fatal("the hanging test's cleanup did not run")
+	}
+	if s.Passed != 1 || s.Failed != 1 {
+		t.Fatalf("summary %+v\n%s", s, out.String())
+	}
+	for _, want := range []string{"--- FAIL: TestHangs", "test timed out after 100ms", "ktest.hangHere", "--- PASS: TestAfter", "1 passed, 1 failed"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+//go:noinline
+func hangHere(c chan struct{}) { <-c }
