@@ -3,6 +3,7 @@
 #   make run     boot the console (installs QEMU if missing)
 #   make test    host tests with -race, then the in-kernel suite
 #   make bench   in-kernel benchmarks and boot time
+#   make runner  build the runner, bin/k42 (it keeps every exit status)
 #   make kernel  build .build/k42.img only
 
 SMP     ?= 4
@@ -10,9 +11,16 @@ MEM     ?= 512M
 TIMEOUT ?= 10m
 GO      ?= go
 
-.PHONY: all kernel run test test-host test-kernel bench qemu clean
+RUNNER  := bin/k42
 
-all: kernel
+.PHONY: all kernel runner run test test-host test-kernel bench qemu clean
+
+all: runner kernel
+
+# The runner. go run would turn every non-zero exit status into 1; the
+# binary passes the kernel's own status through.
+runner:
+	$(GO) build -o $(RUNNER) ./qemu
 
 # QEMU comes from Debian's qemu-system-ppc; installed when missing.
 qemu:
@@ -23,11 +31,11 @@ qemu:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq qemu-system-ppc >/dev/null; }
 	@qemu-system-ppc64 --version | head -1
 
-kernel:
-	$(GO) run ./qemu -build
+kernel: runner
+	$(RUNNER) -build
 
-run: qemu
-	$(GO) run ./qemu -smp $(SMP) -m $(MEM)
+run: qemu runner
+	$(RUNNER) -smp $(SMP) -m $(MEM)
 
 test: qemu test-host test-kernel
 
@@ -36,15 +44,15 @@ test-host:
 
 # The console (kernel messages, the tests' standard error) goes to a log,
 # shown if the run fails, so that the output ends with the summary line.
-test-kernel:
+test-kernel: runner
 	@mkdir -p .build
 	@echo "in-kernel suite on $(SMP) CPUs (console log: .build/test-console.log)"
-	@$(GO) run ./qemu -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -- test 2>.build/test-console.log \
+	@$(RUNNER) -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -- test 2>.build/test-console.log \
 	  || { echo "--- console:"; cat .build/test-console.log; exit 1; }
 
-bench: qemu
-	$(GO) run ./qemu -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -- bench k42.env.K42_HOST_CORES=$$(nproc)
+bench: qemu runner
+	$(RUNNER) -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -- bench k42.env.K42_HOST_CORES=$$(nproc)
 	$(GO) run ./benchmarks/boottime -smp $(SMP) -m $(MEM)
 
 clean:
-	rm -rf .build
+	rm -rf .build bin

@@ -1,8 +1,10 @@
 // Command qemu is the host-side runner: it builds a kernel image, boots
 // it under QEMU's pseries machine, streams the console, enforces a
-// timeout and exits with the kernel's own exit status.
+// timeout and exits with the kernel's own exit status. `make runner`
+// builds it as bin/k42, which keeps every status; `go run ./qemu` works
+// too, but go run turns every non-zero status into 1.
 //
-//	go run ./qemu [-smp N] [-m SIZE] [-timeout D] [-app PATH] [-build] -- BOOTARGS...
+//	bin/k42 [-smp N] [-m SIZE] [-timeout D] [-app PATH] [-env KEY=VALUE] [-build] -- BOOTARGS...
 //
 // Without -app it boots the default kernel (./kernel/k42: the console,
 // the in-kernel tests and benchmarks). With -app it builds the Go main
@@ -15,47 +17,87 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"k42/qemu/runner"
 )
 
-func main() {
-	smp := flag.Int("smp", 1, "number of CPUs")
-	mem := flag.String("m", "512M", "guest memory (QEMU -m syntax)")
-	timeout := flag.Duration("timeout", 0, "stop QEMU after this long (exit status 124); 0 = no limit")
-	app := flag.String("app", "", "Go main package (directory or .go file) to run as the kernel's program")
-	buildOnly := flag.Bool("build", false, "build the image and print its path; do not boot")
-	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: go run ./qemu [flags] -- BOOTARGS...\n\nboot arguments of the default kernel: info, test, bench, crash=fault, crash=panic; none: the console\n\nflags:\n")
-		flag.PrintDefaults()
+// envFlags collects -env KEY=VALUE.
+type envFlags []string
+
+func (e *envFlags) String() string { return strings.Join(*e, " ") }
+func (e *envFlags) Set(v string) error {
+	k, _, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("%q: want KEY=VALUE with a non-empty KEY", v)
 	}
-	flag.Parse()
-	os.Exit(run(*smp, *mem, *timeout, *app, *buildOnly, flag.Args()))
+	*e = append(*e, v)
+	return nil
+}
+
+func main() {
+	fs := flag.NewFlagSet("k42", flag.ContinueOnError)
+	smp := fs.Int("smp", 1, "number of CPUs (1 to 64)")
+	mem := fs.String("m", "512M", "guest memory (QEMU -m syntax)")
+	timeout := fs.Duration("timeout", 0, "stop QEMU after this long (exit status 124); 0 = no limit")
+	app := fs.String("app", "", "Go main package (directory or .go file) to run as the kernel's program")
+	buildOnly := fs.Bool("build", false, "build the image and print its path; do not boot")
+	var env envFlags
+	fs.Var(&env, "env", "add KEY=VALUE to the program's environment (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "usage: k42 [flags] -- BOOTARGS...\n\nboot arguments of the default kernel: info, test [REGEXP], bench, crash=fault, crash=panic, crash=nil; none: the console\n\nexit status: the program's own; 2 Go panic; 3 kernel fault; 4 boot failed; 128+N killed by signal N (137: out of memory); 64 refused by the runner; 124 timeout; 125 QEMU ended without a status\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		os.Exit(runner.StatusUsage)
+	}
+	if *smp < 1 || *smp > 64 {
+		fmt.Fprintf(os.Stderr, "k42 runner: -smp %d: the machine needs 1 to 64 CPUs\n", *smp)
+		os.Exit(runner.StatusUsage)
+	}
+	if _, err := runner.MemoryBytes(*mem); err != nil {
+		fmt.Fprintln(os.Stderr, "k42 runner:", err)
+		os.Exit(runner.StatusUsage)
+	}
+	var words []string
+	for _, kv := range env {
+		words = append(words, "k42.env."+kv)
+	}
+	os.Exit(run(*smp, *mem, *timeout, *app, *buildOnly, append(words, fs.Args()...)))
 }
 
 func run(smp int, mem string, timeout time.Duration, app string, buildOnly bool, bootargs []string) int {
+	fail := func(err error) int {
+		fmt.Fprintln(os.Stderr, "k42 runner:", err)
+		return runner.StatusUsage
+	}
 	root, err := runner.ModuleRoot()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "k42 runner:", err)
-		return 2
+		return fail(err)
 	}
-	pkg, name := "./kernel/k42", "k42"
+	if err := runner.CheckBootargs(bootargs); err != nil {
+		return fail(err)
+	}
+	var img string
 	if app != "" {
-		pkg, name, err = runner.StageApp(root, app)
+		a, err := runner.PrepareApp(root, app)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "k42 runner: -app:", err)
-			return 2
+			return fail(fmt.Errorf("-app %s", err))
 		}
-		bootargs = append([]string{"k42.argv0=" + name}, bootargs...)
-	}
-	img, _, err := runner.BuildKernel(root, pkg, name, os.Stderr)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "k42 runner:", err)
-		return 2
+		bootargs = append([]string{"k42.argv0=" + a.Name}, bootargs...)
+		if img, _, err = a.Build(root, os.Stderr); err != nil {
+			return fail(err)
+		}
+	} else if img, _, err = runner.BuildKernel(root, "./kernel/k42", "k42", os.Stderr); err != nil {
+		return fail(err)
 	}
 	if buildOnly {
 		fmt.Println(img)
@@ -66,8 +108,12 @@ func run(smp int, mem string, timeout time.Duration, app string, buildOnly bool,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 	})
 	if err != nil {
+		var ue *runner.UsageError
+		if errors.As(err, &ue) {
+			return fail(err)
+		}
 		fmt.Fprintln(os.Stderr, "k42 runner:", err)
-		return 2
+		return runner.StatusNoReport
 	}
 	return res.Status
 }

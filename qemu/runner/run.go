@@ -16,15 +16,24 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	"k42/boot/initrd"
 )
 
 // Machine describes one QEMU boot.
 type Machine struct {
-	Image    string        // bootable image
-	CPUs     int           // -smp
-	Memory   string        // -m, e.g. 2G
-	Timeout  time.Duration // 0: none
-	Bootargs []string      // kernel command line words
+	Image   string        // bootable image
+	CPUs    int           // -smp
+	Memory  string        // -m, e.g. 2G
+	Timeout time.Duration // 0: none
+	// Bootargs are the boot-argument words: kernel options (k42.…) and
+	// the program's arguments. They travel byte for byte in the initial
+	// RAM archive (see CheckBootargs for what can be carried).
+	Bootargs []string
+	// CommandLine, when Bootargs is empty, is given to the kernel as its
+	// command line (-append) instead: the kernel splits it into words
+	// itself (see kernel/args.go), as it does when QEMU is run by hand.
+	CommandLine string
 
 	Stdin  io.Reader // console input; nil: none
 	Stdout io.Writer // the program's standard output (fd 1)
@@ -38,8 +47,18 @@ type Result struct {
 	TimedOut bool
 }
 
+// Exit statuses the kernel reports (kernel.FaultStatus and friends).
+const (
+	StatusPanic     = 2   // a Go panic or fatal error (the runtime's)
+	StatusFault     = 3   // a kernel fault
+	StatusBootFail  = 4   // the boot itself failed
+	StatusSignal    = 128 // plus N: a signal with a fatal default action
+	StatusOOMKilled = 128 + 9
+)
+
 // Runner statuses when the kernel did not report one.
 const (
+	StatusUsage    = 64 // the runner refused its input (flags, arguments, an app that does not build)
 	StatusTimeout  = 124
 	StatusNoReport = 125
 )
@@ -111,8 +130,9 @@ func (c *consoleFilter) flush() {
 
 // qemuArgs builds QEMU's command line. The kernel's console is a virtual
 // terminal on QEMU's standard input and output; a second terminal, written
-// to fd 3, carries the program's standard output.
-func qemuArgs(m *Machine) []string {
+// to fd 3, carries the program's standard output. The initial RAM archive
+// initrd (made by writeInitrd) carries the boot arguments.
+func qemuArgs(m *Machine, initrd string) []string {
 	args := []string{
 		"-M", "pseries,x-vof=on,kernel-addr=0,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off",
 		"-cpu", "power9",
@@ -125,35 +145,78 @@ func qemuArgs(m *Machine) []string {
 		"-device", "spapr-vty,chardev=out,reg=0x71000002",
 		"-kernel", m.Image,
 	}
-	if len(m.Bootargs) > 0 {
-		args = append(args, "-append", joinBootargs(m.Bootargs))
+	if initrd != "" {
+		args = append(args, "-initrd", initrd)
+	}
+	if m.CommandLine != "" {
+		args = append(args, "-append", m.CommandLine)
 	}
 	return args
 }
 
-// joinBootargs quotes words with spaces or quotes so the kernel's splitter
-// gives them back unchanged.
-func joinBootargs(words []string) string {
-	var out []string
-	for _, w := range words {
-		switch {
-		case w == "" || strings.ContainsAny(w, " \t\n"):
-			if strings.Contains(w, "'") {
-				out = append(out, `"`+w+`"`)
-			} else {
-				out = append(out, "'"+w+"'")
-			}
-		case strings.ContainsAny(w, `'"`):
-			if strings.Contains(w, "'") {
-				out = append(out, `"`+w+`"`)
-			} else {
-				out = append(out, "'"+w+"'")
-			}
-		default:
-			out = append(out, w)
+// CheckBootargs reports, as one error naming the word, what the kernel
+// could not be given: a NUL byte (the archive separates words with it),
+// more words or bytes than the kernel's limits, or a malformed kernel
+// option.
+func CheckBootargs(words []string) error {
+	if len(words) > initrd.MaxArgs {
+		return fmt.Errorf("%d boot arguments: the kernel takes at most %d", len(words), initrd.MaxArgs)
+	}
+	total := 0
+	for i, w := range words {
+		if strings.IndexByte(w, 0) >= 0 {
+			return fmt.Errorf("boot argument %d (%q) contains a NUL byte, which no argument can carry", i+1, w)
+		}
+		total += len(w) + 1
+		if err := checkOption(w); err != nil {
+			return err
 		}
 	}
-	return strings.Join(out, " ")
+	if total > initrd.MaxArgBytes {
+		return fmt.Errorf("the boot arguments are %d bytes with their terminating NULs: the kernel takes at most %d", total, initrd.MaxArgBytes)
+	}
+	return nil
+}
+
+// checkOption checks the syntax the kernel checks (kernel/args.go).
+func checkOption(w string) error {
+	switch {
+	case strings.HasPrefix(w, "k42.env."):
+		k, _, ok := strings.Cut(strings.TrimPrefix(w, "k42.env."), "=")
+		if !ok || k == "" {
+			return fmt.Errorf("kernel option %q: want k42.env.KEY=VALUE with a non-empty KEY", w)
+		}
+	case w == "k42." || strings.HasPrefix(w, "k42.="):
+		return fmt.Errorf("kernel option %q: a name must follow k42.", w)
+	}
+	return nil
+}
+
+// writeInitrd writes the initial RAM archive for m into dir and returns
+// its path.
+func writeInitrd(m *Machine, dir string) (string, error) {
+	f, err := os.CreateTemp(dir, "initrd-*.cpio")
+	if err != nil {
+		return "", err
+	}
+	var args bytes.Buffer
+	for _, w := range m.Bootargs {
+		args.WriteString(w)
+		args.WriteByte(0)
+	}
+	w := initrd.NewWriter(f)
+	err = w.Add(initrd.ArgsName, initrd.ModeRegular|0o644, args.Bytes())
+	if err == nil {
+		err = w.Close()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
 }
 
 // noise is QEMU output that says nothing to a user of this kernel.
@@ -161,8 +224,64 @@ func noise(line string) bool {
 	return strings.Contains(line, "kernel_addr changed from 0x0 to 0x400000")
 }
 
+// UsageError is an error in what the runner was asked to do (the
+// machine's settings or the boot arguments), found before QEMU starts.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// MemoryBytes parses a memory size in QEMU's -m syntax (a number of MiB,
+// or a number with a K, M, G or T suffix) and checks it is one the
+// pseries machine accepts: a multiple of 256 MiB, at most 64 GiB.
+func MemoryBytes(size string) (uint64, error) {
+	s := strings.TrimSpace(size)
+	mult := uint64(1 << 20)
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'k', 'K':
+			mult, s = 1<<10, s[:n-1]
+		case 'm', 'M':
+			mult, s = 1<<20, s[:n-1]
+		case 'g', 'G':
+			mult, s = 1<<30, s[:n-1]
+		case 't', 'T':
+			mult, s = 1<<40, s[:n-1]
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("-m %q: want a size such as 512M or 1G", size)
+	}
+	b := n * mult
+	if b/mult != n || b > 64<<30 {
+		return 0, fmt.Errorf("-m %s: the kernel manages at most 64 GiB", size)
+	}
+	if b%(256<<20) != 0 {
+		return 0, fmt.Errorf("-m %s: the pseries machine needs a multiple of 256 MiB (256M, 512M, 1G, ...)", size)
+	}
+	return b, nil
+}
+
 // Run boots m and returns how it ended.
 func Run(m *Machine) (Result, error) {
+	if m.CPUs < 1 || m.CPUs > 64 {
+		return Result{}, &UsageError{fmt.Errorf("-smp %d: the machine needs 1 to 64 CPUs", m.CPUs)}
+	}
+	if _, err := MemoryBytes(m.Memory); err != nil {
+		return Result{}, &UsageError{err}
+	}
+	if err := CheckBootargs(m.Bootargs); err != nil {
+		return Result{}, &UsageError{err}
+	}
+	rd := ""
+	if len(m.Bootargs) > 0 || m.CommandLine == "" {
+		var err error
+		if rd, err = writeInitrd(m, ""); err != nil {
+			return Result{}, err
+		}
+		defer os.Remove(rd)
+	}
 	ctx := context.Background()
 	if m.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -173,7 +292,7 @@ func Run(m *Machine) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	cmd := exec.CommandContext(ctx, "qemu-system-ppc64", qemuArgs(m)...)
+	cmd := exec.CommandContext(ctx, "qemu-system-ppc64", qemuArgs(m, rd)...)
 	cmd.ExtraFiles = []*os.File{outW}
 	cmd.WaitDelay = 2 * time.Second
 

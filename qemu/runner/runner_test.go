@@ -29,8 +29,33 @@ func TestConsoleFilterTakesTheExitMarker(t *testing.T) {
 	require.Equal(t, "k42> k42: power of the console\n\n\nhello\n", out.String())
 }
 
-func TestJoinBootargsQuotes(t *testing.T) {
-	require.Equal(t, `a 'b c' "it's" ''`, joinBootargs([]string{"a", "b c", "it's", ""}))
+func TestCheckBootargs(t *testing.T) {
+	require.NoError(t, CheckBootargs([]string{"a b", "'\"", "\t", "été", "", "k42.env.A=b", "k42.env.A="}))
+	for _, tc := range []struct {
+		words []string
+		err   string
+	}{
+		{[]string{"ok", "a\x00b"}, `boot argument 2 ("a\x00b") contains a NUL byte`},
+		{[]string{"k42.env.FOO"}, `kernel option "k42.env.FOO": want k42.env.KEY=VALUE`},
+		{[]string{"k42.env.=x"}, `kernel option "k42.env.=x"`},
+		{[]string{"k42.=x"}, "a name must follow k42."},
+		{make([]string, 8193), "8193 boot arguments: the kernel takes at most 8192"},
+		{[]string{strings.Repeat("x", 300<<10)}, "the kernel takes at most 262144"},
+	} {
+		require.ErrorContains(t, CheckBootargs(tc.words), tc.err)
+	}
+}
+
+func TestMemoryBytes(t *testing.T) {
+	for in, want := range map[string]uint64{"512M": 512 << 20, "1G": 1 << 30, "256": 256 << 20, "2g": 2 << 30} {
+		got, err := MemoryBytes(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got, in)
+	}
+	for in, want := range map[string]string{"128M": "multiple of 256 MiB", "x": "want a size", "": "want a size", "100T": "at most 64 GiB", "0": "want a size"} {
+		_, err := MemoryBytes(in)
+		require.ErrorContains(t, err, want, in)
+	}
 }
 
 // Boot tests need QEMU; make test installs it.
@@ -139,16 +164,23 @@ func TestAppOutputMatchesLinux(t *testing.T) {
 	want, err := cmd.Output()
 	require.NoError(t, err)
 	// ...and on the kernel.
-	root, err := ModuleRoot()
-	require.NoError(t, err)
-	pkg, name, err := StageApp(root, src)
-	require.NoError(t, err)
-	var log bytes.Buffer
-	img, _, err := BuildKernel(root, pkg, name, &log)
-	require.NoError(t, err, log.String())
+	img, name := buildApp(t, src)
 	res, got, con := boot(t, img, "", "k42.argv0="+name, "alpha", "beta gamma")
 	require.Equal(t, 0, res.Status, con)
 	require.Equal(t, string(want), got)
+}
+
+// buildApp prepares and builds the app at path.
+func buildApp(t *testing.T, path string) (img, name string) {
+	t.Helper()
+	root, err := ModuleRoot()
+	require.NoError(t, err)
+	a, err := PrepareApp(root, path)
+	require.NoError(t, err)
+	var log bytes.Buffer
+	img, _, err = a.Build(root, &log)
+	require.NoError(t, err, log.String())
+	return img, a.Name
 }
 
 const appSource = `package main
