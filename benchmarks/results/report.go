@@ -3,6 +3,7 @@ package results
 import (
 	"fmt"
 	"math"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -312,4 +313,29 @@ func Splice(doc string, sections []Section) (string, error) {
 		}
 	}
 	return doc, nil
+}
+
+// Update regenerates the sections of the Markdown file md from the
+// results files in dir, writing it when write is set, and reports whether
+// its contents change.
+func Update(dir, md string, write bool) (bool, error) {
+	recs, err := ReadDir(dir)
+	if err != nil {
+		return false, err
+	}
+	old, err := os.ReadFile(md)
+	if err != nil && !os.IsNotExist(err) {
+		return false, err
+	}
+	doc, err := Splice(string(old), Report(recs))
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", md, err)
+	}
+	if doc == string(old) {
+		return false, nil
+	}
+	if write {
+		return true, os.WriteFile(md, []byte(doc), 0o644)
+	}
+	return true, nil
 }

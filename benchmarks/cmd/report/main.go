@@ -42,7 +42,7 @@ func main() {
 			*out = filepath.Join(root, "benchmarks", "RESULTS.md")
 		}
 	}
-	changed, err := Update(*dir, *out, !*check)
+	changed, err := results.Update(*dir, *out, !*check)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)
 		os.Exit(2)
@@ -51,29 +51,4 @@ func main() {
 		fmt.Fprintf(os.Stderr, "report: %s is not up to date with %s (run %s)\n", *out, *dir, results.ReportCommand)
 		os.Exit(1)
 	}
-}
-
-// Update regenerates the sections of the Markdown file md from the
-// results in dir, writing it when write is set, and reports whether its
-// contents change.
-func Update(dir, md string, write bool) (bool, error) {
-	recs, err := results.ReadDir(dir)
-	if err != nil {
-		return false, err
-	}
-	old, err := os.ReadFile(md)
-	if err != nil && !os.IsNotExist(err) {
-		return false, err
-	}
-	doc, err := results.Splice(string(old), results.Report(recs))
-	if err != nil {
-		return false, fmt.Errorf("%s: %w", md, err)
-	}
-	if doc == string(old) {
-		return false, nil
-	}
-	if write {
-		return true, os.WriteFile(md, []byte(doc), 0o644)
-	}
-	return true, nil
 }

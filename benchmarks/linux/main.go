@@ -1,0 +1,241 @@
+// Command linux measures k42 against Linux on the same QEMU: it boots
+// k42 with a benchmark program as its -app and Debian's ppc64el Linux
+// kernel with the same program as a process under a small init, both
+// with the same -smp and -m, writes both sides' figures to one results
+// file under benchmarks/results/ and regenerates benchmarks/RESULTS.md
+// (package k42/benchmarks/results). It runs on the host.
+//
+//	go run ./benchmarks/linux [-smp N] [-m SIZE] [-timeout D] [-app PATH] [-only k42|linux] [-fetch] [-kernel VMLINUX] [-linux-params WORDS] [-no-write] -- PROGRAM-ARGS...
+//
+// The Linux kernel is fetched once with apt (see fetchKernel; it needs
+// root or sudo) and cached as .build/linux/vmlinux; -fetch only does
+// that. The initramfs (.build/linux/initrd.cpio, written by package
+// k42/benchmarks/linux/cpio) holds /init (k42/benchmarks/linux/pid1) and
+// the program as /bench, both built for linux/ppc64le; k42 runs the
+// big-endian linux/ppc64 build of the same source. QEMU's machine flags
+// are the runner's (runner.MachineArgs). The program's JSON lines become
+// results records with config "k42" or "linux".
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"k42/benchmarks/results"
+	"k42/qemu/runner"
+)
+
+// config is the command line.
+type config struct {
+	smp     int
+	mem     string
+	timeout time.Duration
+	app     string
+	only    string // "", "k42" or "linux"
+	fetch   bool
+	kernel  string
+	params  []string // more Linux kernel parameters
+	noWrite bool
+	args    []string // the program's
+	command string   // the command line as recorded in the results
+}
+
+const defaultApp = "./benchmarks/syscall"
+
+func parseFlags(argv []string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("linux", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := &config{}
+	fs.IntVar(&c.smp, "smp", 1, "guest CPUs, for both kernels")
+	fs.StringVar(&c.mem, "m", "512M", "guest memory (QEMU -m syntax), for both kernels")
+	fs.DurationVar(&c.timeout, "timeout", 5*time.Minute, "stop a boot after this long")
+	fs.StringVar(&c.app, "app", defaultApp, "the benchmark: a Go main package (directory or .go file), standard library only")
+	fs.StringVar(&c.only, "only", "", "run one side only: k42 or linux")
+	fs.BoolVar(&c.fetch, "fetch", false, "fetch and cache the Linux kernel, then exit")
+	fs.StringVar(&c.kernel, "kernel", "", "boot this ppc64le vmlinux instead of the cached Debian kernel")
+	params := fs.String("linux-params", "", "more Linux kernel parameters, space-separated (for example mitigations=off)")
+	fs.BoolVar(&c.noWrite, "no-write", false, "print the records; write no results file and leave RESULTS.md alone")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: go run ./benchmarks/linux [flags] [-- PROGRAM-ARGS...]\n\nboots k42 and Linux with the same benchmark program, records both, regenerates benchmarks/RESULTS.md\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(argv); err != nil {
+		return nil, err
+	}
+	c.args = fs.Args()
+	c.params = strings.Fields(*params)
+	switch {
+	case c.smp < 1:
+		return nil, errors.New("-smp must be at least 1")
+	case c.mem == "":
+		return nil, errors.New("-m must not be empty")
+	case c.only != "" && c.only != "k42" && c.only != "linux":
+		return nil, fmt.Errorf("-only %q: want k42 or linux", c.only)
+	}
+	if c.only != "k42" && !c.fetch {
+		if _, err := kernelCommandLine(c.params, c.args); err != nil {
+			return nil, err
+		}
+	}
+	c.command = commandLine(argv)
+	return c, nil
+}
+
+// commandLine is the command as a user would type it again.
+func commandLine(argv []string) string {
+	words := []string{"go", "run", "./benchmarks/linux"}
+	for _, a := range argv {
+		if a == "" || strings.ContainsAny(a, " \t\n'\"$`\\|&;<>()*?[]#~") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		words = append(words, a)
+	}
+	return strings.Join(words, " ")
+}
+
+func main() {
+	c, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "linux:", err)
+		os.Exit(2)
+	}
+	if err := run(c); err != nil {
+		fmt.Fprintln(os.Stderr, "linux:", err)
+		os.Exit(1)
+	}
+}
+
+func run(c *config) error {
+	root, err := runner.ModuleRoot()
+	if err != nil {
+		return err
+	}
+	if c.fetch {
+		p, err := fetchKernel(root, os.Stderr)
+		if err == nil {
+			fmt.Println(p)
+		}
+		return err
+	}
+	ctx := results.NewContext(root, c.smp, c.mem)
+	var recs []results.Record
+	if c.only != "k42" {
+		r, err := runLinux(root, c, os.Stderr)
+		if err != nil {
+			return err
+		}
+		recs = append(recs, stamp(r, "linux", c, ctx)...)
+	}
+	if c.only != "linux" {
+		r, err := runK42(root, c, os.Stderr)
+		if err != nil {
+			return err
+		}
+		recs = append(recs, stamp(r, "k42", c, ctx)...)
+	}
+	if c.noWrite {
+		return writeLines(os.Stdout, recs)
+	}
+	path := filepath.Join(root, results.Dir, recs[0].Run+".jsonl")
+	if err := results.WriteFile(path, recs); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "linux: wrote %d records to %s\n", len(recs), path)
+	changed, err := results.Update(filepath.Join(root, results.Dir), filepath.Join(root, "benchmarks", "RESULTS.md"), true)
+	if err != nil {
+		return err
+	}
+	if changed {
+		fmt.Fprintln(os.Stderr, "linux: regenerated benchmarks/RESULTS.md")
+	}
+	return writeLines(os.Stdout, recs)
+}
+
+// stamp gives one side's records their configuration and the run's
+// context; the run is named after the experiment of the first record.
+func stamp(recs []results.Record, cfg string, c *config, ctx results.Context) []results.Record {
+	results.Stamp(recs, cfg, results.RunID(recs[0].Experiment, ctx.Date), c.command, ctx)
+	return recs
+}
+
+func writeLines(w io.Writer, recs []results.Record) error {
+	for _, r := range recs {
+		fmt.Fprintf(w, "%s\t%s %s %s\t%s %s\n", r.Config, r.Experiment, r.Workload, r.Metric, results.Number(r.Value), r.Unit)
+	}
+	return nil
+}
+
+// runLinux boots Linux with the program and returns its records.
+func runLinux(root string, c *config, log io.Writer) ([]results.Record, error) {
+	kernel := c.kernel
+	if kernel == "" {
+		var err error
+		if kernel, err = fetchKernel(root, log); err != nil {
+			return nil, err
+		}
+	}
+	t0 := time.Now()
+	initrd := filepath.Join(root, cacheDir, "initrd.cpio")
+	if err := buildInitramfs(root, c.app, initrd, log); err != nil {
+		return nil, err
+	}
+	t1 := time.Now()
+	res, err := bootLinux(&linuxMachine{Kernel: kernel, Initrd: initrd, CPUs: c.smp, Memory: c.mem,
+		Timeout: c.timeout, Args: c.args, Params: c.params, Console: log})
+	fmt.Fprintf(log, "linux: initramfs built in %.1f s; Linux booted, ran the program and powered off in %.1f s (init started %s s after boot)\n",
+		t1.Sub(t0).Seconds(), time.Since(t1).Seconds(), res.InitAt)
+	if err != nil {
+		return nil, err
+	}
+	if res.Status != 0 {
+		return nil, fmt.Errorf("the program exited with status %d on Linux", res.Status)
+	}
+	return scanRecords(res.Output, "Linux")
+}
+
+// runK42 boots k42 with the program as its -app and returns its records.
+func runK42(root string, c *config, log io.Writer) ([]results.Record, error) {
+	t0 := time.Now()
+	pkg, name, err := runner.StageApp(root, c.app)
+	if err != nil {
+		return nil, fmt.Errorf("-app: %w", err)
+	}
+	img, _, err := runner.BuildKernel(root, pkg, name, log)
+	if err != nil {
+		return nil, err
+	}
+	t1 := time.Now()
+	var out bytes.Buffer
+	res, err := runner.Run(&runner.Machine{Image: img, CPUs: c.smp, Memory: c.mem, Timeout: c.timeout,
+		Bootargs: append([]string{"k42.argv0=" + name}, c.args...), Stdout: &out, Stderr: log})
+	fmt.Fprintf(log, "linux: k42 image built in %.1f s; k42 booted, ran the program and powered off in %.1f s\n",
+		t1.Sub(t0).Seconds(), time.Since(t1).Seconds())
+	if err != nil {
+		return nil, err
+	}
+	if res.Status != 0 {
+		return nil, fmt.Errorf("the program exited with status %d on k42", res.Status)
+	}
+	return scanRecords(out.Bytes(), "k42")
+}
+
+func scanRecords(out []byte, side string) ([]results.Record, error) {
+	recs, err := results.Scan(bytes.NewReader(out))
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("the program printed no results on %s", side)
+	}
+	return recs, nil
+}
