@@ -212,3 +212,27 @@ func TestBootLinux(t *testing.T) {
 		t.Fatalf("records %+v, %v\n%s", recs, err, res.Output)
 	}
 }
+
+// TestRunK42 runs the benchmark at its smallest as k42's program.
+func TestRunK42(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots QEMU; skipped with -short")
+	}
+	if _, err := os.Stat("/usr/bin/qemu-system-ppc64"); err != nil {
+		t.Skip("qemu-system-ppc64 not installed (make qemu installs it)")
+	}
+	root, err := runner.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	c := &config{smp: 1, mem: "512M", timeout: 2 * time.Minute, app: filepath.Join(root, defaultApp),
+		args: []string{"-batches", "3", "-batch", "10", "-pingpongs", "20", "-calib", "1000", "-reps", "1"}}
+	recs, err := runK42(root, c, &log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if len(recs) != 4 || recs[0].Workload != "getpid" || recs[0].GOARCH != "ppc64" {
+		t.Fatalf("records %+v\n%s", recs, log.String())
+	}
+}

@@ -25,6 +25,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -49,15 +50,35 @@ type figure struct {
 	GOMAXPROCS int     `json:"gomaxprocs"`
 }
 
+// options are the command line's.
+type options struct {
+	batches, batch, pingpongs, calib, reps int
+}
+
+func parseArgs(args []string) (options, error) {
+	fs := flag.NewFlagSet("syscall", flag.ContinueOnError)
+	var o options
+	fs.IntVar(&o.batches, "batches", 200, "getpid: batches")
+	fs.IntVar(&o.batch, "batch", 1000, "getpid: calls per batch")
+	fs.IntVar(&o.pingpongs, "pingpongs", 2000, "futex ping-pong: round trips")
+	fs.IntVar(&o.calib, "calib", 2_000_000, "calibration: loop iterations per repetition")
+	fs.IntVar(&o.reps, "reps", 5, "calibration: repetitions")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.batches < 1 || o.batch < 1 || o.pingpongs < 10 || o.calib < 1 || o.reps < 1 {
+		return o, errors.New("-batches, -batch, -calib and -reps must be at least 1, -pingpongs at least 10")
+	}
+	return o, nil
+}
+
 func main() {
-	batches := flag.Int("batches", 200, "getpid: batches")
-	batch := flag.Int("batch", 1000, "getpid: calls per batch")
-	pingpongs := flag.Int("pingpongs", 2000, "futex ping-pong: round trips")
-	calib := flag.Int("calib", 2_000_000, "calibration: loop iterations per repetition")
-	reps := flag.Int("reps", 5, "calibration: repetitions")
-	flag.Parse()
-	if *batches < 1 || *batch < 1 || *pingpongs < 10 || *calib < 1 || *reps < 1 {
-		fmt.Fprintln(os.Stderr, "syscall: -batches, -batch, -calib and -reps must be at least 1, -pingpongs at least 10")
+	o, err := parseArgs(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "syscall:", err)
 		os.Exit(2)
 	}
 	enc := json.NewEncoder(os.Stdout)
@@ -65,13 +86,13 @@ func main() {
 		enc.Encode(figure{"syscall", workload, metric, round(value), unit, n, runtime.GOARCH, runtime.GOMAXPROCS(0)})
 	}
 
-	med, best := getpid(*batches, *batch)
-	emit("getpid", "median", med, "ns", *batches**batch)
-	emit("getpid", "best", best, "ns", *batches**batch)
+	med, best := getpid(o.batches, o.batch)
+	emit("getpid", "median", med, "ns", o.batches*o.batch)
+	emit("getpid", "best", best, "ns", o.batches*o.batch)
 
-	emit("futex_pingpong", "median", pingPong(*pingpongs), "ns", *pingpongs)
+	emit("futex_pingpong", "median", pingPong(o.pingpongs), "ns", o.pingpongs)
 
-	emit("calibration", "median", calibration(*calib, *reps), "ms", *reps)
+	emit("calibration", "median", calibration(o.calib, o.reps), "ms", o.reps)
 }
 
 // round keeps three decimals.
