@@ -200,7 +200,7 @@ func TestBootLinux(t *testing.T) {
 		t.Fatal(err, log.String())
 	}
 	res, err := bootLinux(&linuxMachine{Kernel: kernel, Initrd: initrd, CPUs: 1, Memory: "512M", Timeout: 2 * time.Minute,
-		Args: []string{"-batches", "3", "-batch", "10", "-pingpongs", "20", "-calib", "1000", "-reps", "1"}})
+		Args: []string{"-batches", "3", "-batch", "10", "-pingpongs", "50", "-calib", "1000", "-reps", "1"}})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, res.Output)
 	}
@@ -208,7 +208,7 @@ func TestBootLinux(t *testing.T) {
 		t.Fatalf("status %d\n%s", res.Status, res.Output)
 	}
 	recs, err := scanRecords(res.Output, "Linux")
-	if err != nil || len(recs) != 4 || recs[0].Workload != "getpid" || recs[0].GOARCH != "ppc64le" {
+	if err != nil || len(recs) != 5 || recs[0].Workload != "getpid" || recs[0].GOARCH != "ppc64le" {
 		t.Fatalf("records %+v, %v\n%s", recs, err, res.Output)
 	}
 }
@@ -227,12 +227,12 @@ func TestRunK42(t *testing.T) {
 	}
 	var log bytes.Buffer
 	c := &config{smp: 1, mem: "512M", timeout: 2 * time.Minute, app: filepath.Join(root, defaultApp),
-		args: []string{"-batches", "3", "-batch", "10", "-pingpongs", "20", "-calib", "1000", "-reps", "1"}}
+		args: []string{"-batches", "3", "-batch", "10", "-pingpongs", "50", "-calib", "1000", "-reps", "1"}}
 	recs, err := runK42(root, c, &log)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
-	if len(recs) != 4 || recs[0].Workload != "getpid" || recs[0].GOARCH != "ppc64" {
+	if len(recs) != 5 || recs[0].Workload != "getpid" || recs[0].GOARCH != "ppc64" {
 		t.Fatalf("records %+v\n%s", recs, log.String())
 	}
 }

@@ -15,8 +15,12 @@
 //   - futex_pingpong: two goroutines, each locked to its own OS thread,
 //     hand a shared word back and forth with FUTEX_WAIT/FUTEX_WAKE
 //     (private); the median round trip (two wakes, two blocks), timed in
-//     groups of ten so that reading the clock (a system call on k42,
+//     groups of fifty so that reading the clock (system calls on k42,
 //     the vDSO on Linux) does not weigh on it.
+//   - time_now: time.Now, which reads the wall and the monotonic clock
+//     (the vDSO on Linux; two clock_gettime system calls where the kernel
+//     offers no vDSO, as on k42); the median of 50 batches of 100, per
+//     call.
 //   - calibration: a CPU-bound integer and floating-point loop with no
 //     system calls; the median repetition. It shows how fast the two
 //     builds (big-endian ppc64 on k42, ppc64le on Linux) run plain code
@@ -69,8 +73,8 @@ func parseArgs(args []string) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if o.batches < 1 || o.batch < 1 || o.pingpongs < 10 || o.calib < 1 || o.reps < 1 {
-		return o, errors.New("-batches, -batch, -calib and -reps must be at least 1, -pingpongs at least 10")
+	if o.batches < 1 || o.batch < 1 || o.pingpongs < 50 || o.calib < 1 || o.reps < 1 {
+		return o, errors.New("-batches, -batch, -calib and -reps must be at least 1, -pingpongs at least 50")
 	}
 	return o, nil
 }
@@ -91,6 +95,8 @@ func main() {
 	emit("getpid", "best", best, "ns", o.batches*o.batch)
 
 	emit("futex_pingpong", "median", pingPong(o.pingpongs), "ns", o.pingpongs)
+
+	emit("time_now", "median", timeNow(50, 100), "ns", 50*100)
 
 	emit("calibration", "median", calibration(o.calib, o.reps), "ms", o.reps)
 }
@@ -146,7 +152,7 @@ func waitFor(word *uint32, want uint32) {
 // the pinger's thread, 1 -> 0 in the ponger's, each change followed by a
 // wake and each side blocking until the other has moved.
 func pingPong(n int) float64 {
-	const group = 10
+	const group = 50
 	var word uint32
 	done := make(chan struct{})
 	go func() { // ponger
@@ -174,6 +180,21 @@ func pingPong(n int) float64 {
 	<-done
 	return median(per)
 }
+
+// timeNow returns the median batch's time per time.Now call, in ns.
+func timeNow(batches, batch int) float64 {
+	per := make([]float64, batches)
+	for i := range per {
+		t0 := time.Now()
+		for j := 0; j < batch; j++ {
+			sinkTime = time.Now()
+		}
+		per[i] = float64(time.Since(t0).Nanoseconds()) / float64(batch)
+	}
+	return median(per)
+}
+
+var sinkTime time.Time
 
 var sink atomic.Uint64
 
