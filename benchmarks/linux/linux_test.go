@@ -18,7 +18,7 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.smp != 2 || c.mem != "1G" || c.app != defaultApp || c.only != "" || c.timeout != 5*time.Minute {
+	if c.smp != 2 || c.mem != "1G" || c.app != defaultApp || c.only != "" || c.timeout != 5*time.Minute || c.rounds != 3 {
 		t.Errorf("config %+v", c)
 	}
 	if strings.Join(c.params, ",") != "mitigations=off,nosmt" || strings.Join(c.args, ",") != "-batches,5" {
@@ -29,6 +29,7 @@ func TestParseFlags(t *testing.T) {
 	}
 	for _, bad := range [][]string{
 		{"-smp", "0"},
+		{"-rounds", "0"},
 		{"-only", "bsd"},
 		{"-m", ""},
 		{"--", "two words"},
@@ -44,6 +45,18 @@ func TestParseFlags(t *testing.T) {
 	// k42 alone takes any words: they are its boot arguments, quoted by the runner.
 	if _, err := parseFlags([]string{"-only", "k42", "--", "two words"}, io.Discard); err != nil {
 		t.Errorf("-only k42 with spaces: %v", err)
+	}
+}
+
+func TestSidesAlternate(t *testing.T) {
+	for _, tc := range []struct {
+		only  string
+		round int
+		want  string
+	}{{"", 1, "linux k42"}, {"", 2, "k42 linux"}, {"", 3, "linux k42"}, {"k42", 2, "k42"}, {"linux", 1, "linux"}} {
+		if got := strings.Join(sides(tc.only, tc.round), " "); got != tc.want {
+			t.Errorf("sides(%q, %d) = %q, want %q", tc.only, tc.round, got, tc.want)
+		}
 	}
 }
 

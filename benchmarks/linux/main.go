@@ -5,7 +5,8 @@
 // file under benchmarks/results/ and regenerates benchmarks/RESULTS.md
 // (package k42/benchmarks/results). It runs on the host.
 //
-//	go run ./benchmarks/linux [-smp N] [-m SIZE] [-timeout D] [-app PATH] [-only k42|linux] [-fetch] [-kernel VMLINUX] [-linux-params WORDS] [-no-write] -- PROGRAM-ARGS...
+//	go run ./benchmarks/linux [-smp N] [-m SIZE] [-rounds N] [-timeout D] [-app PATH] [-only k42|linux]
+//	    [-fetch] [-kernel VMLINUX] [-linux-params WORDS] [-no-write] [-- PROGRAM-ARGS...]
 //
 // The Linux kernel is fetched once with apt (see fetchKernel; it needs
 // root or sudo) and cached as .build/linux/vmlinux; -fetch only does
@@ -13,8 +14,10 @@
 // k42/benchmarks/linux/cpio) holds /init (k42/benchmarks/linux/pid1) and
 // the program as /bench, both built for linux/ppc64le; k42 runs the
 // big-endian linux/ppc64 build of the same source. QEMU's machine flags
-// are the runner's (runner.MachineArgs). The program's JSON lines become
-// results records with config "k42" or "linux".
+// are the runner's (runner.MachineArgs). Each side boots -rounds times
+// (default 3), alternating which goes first, because under TCG a figure
+// moves more between boots than within one. The program's JSON lines
+// become results records with config "k42" or "linux" and their round.
 package main
 
 import (
@@ -39,6 +42,7 @@ type config struct {
 	timeout time.Duration
 	app     string
 	only    string // "", "k42" or "linux"
+	rounds  int    // boots of each side
 	fetch   bool
 	kernel  string
 	params  []string // more Linux kernel parameters
@@ -58,6 +62,7 @@ func parseFlags(argv []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.timeout, "timeout", 5*time.Minute, "stop a boot after this long")
 	fs.StringVar(&c.app, "app", defaultApp, "the benchmark: a Go main package (directory or .go file), standard library only")
 	fs.StringVar(&c.only, "only", "", "run one side only: k42 or linux")
+	fs.IntVar(&c.rounds, "rounds", 3, "boot each side this many times, alternating which goes first; the report shows the medians")
 	fs.BoolVar(&c.fetch, "fetch", false, "fetch and cache the Linux kernel, then exit")
 	fs.StringVar(&c.kernel, "kernel", "", "boot this ppc64le vmlinux instead of the cached Debian kernel")
 	params := fs.String("linux-params", "", "more Linux kernel parameters, space-separated (for example mitigations=off)")
@@ -74,6 +79,8 @@ func parseFlags(argv []string, stderr io.Writer) (*config, error) {
 	switch {
 	case c.smp < 1:
 		return nil, errors.New("-smp must be at least 1")
+	case c.rounds < 1:
+		return nil, errors.New("-rounds must be at least 1")
 	case c.mem == "":
 		return nil, errors.New("-m must not be empty")
 	case c.only != "" && c.only != "k42" && c.only != "linux":
@@ -129,19 +136,25 @@ func run(c *config) error {
 	}
 	ctx := results.NewContext(root, c.smp, c.mem)
 	var recs []results.Record
-	if c.only != "k42" {
-		r, err := runLinux(root, c, os.Stderr)
-		if err != nil {
-			return err
+	for round := 1; round <= c.rounds; round++ {
+		for _, side := range sides(c.only, round) {
+			fmt.Fprintf(os.Stderr, "linux: round %d of %d: %s\n", round, c.rounds, side)
+			var r []results.Record
+			var err error
+			if side == "linux" {
+				r, err = runLinux(root, c, os.Stderr)
+			} else {
+				r, err = runK42(root, c, os.Stderr)
+			}
+			if err != nil {
+				return err
+			}
+			stamp(r, side, c, ctx)
+			for i := range r {
+				r[i].Round = round
+			}
+			recs = append(recs, r...)
 		}
-		recs = append(recs, stamp(r, "linux", c, ctx)...)
-	}
-	if c.only != "linux" {
-		r, err := runK42(root, c, os.Stderr)
-		if err != nil {
-			return err
-		}
-		recs = append(recs, stamp(r, "k42", c, ctx)...)
 	}
 	if c.noWrite {
 		return writeLines(os.Stdout, recs)
@@ -159,6 +172,20 @@ func run(c *config) error {
 		fmt.Fprintln(os.Stderr, "linux: regenerated benchmarks/RESULTS.md")
 	}
 	return writeLines(os.Stdout, recs)
+}
+
+// sides are the configurations a round boots, in order: Linux first in
+// odd rounds, k42 first in even ones, so that a drift in the host's speed
+// during a run does not always favour the same side.
+func sides(only string, round int) []string {
+	switch {
+	case only != "":
+		return []string{only}
+	case round%2 == 1:
+		return []string{"linux", "k42"}
+	default:
+		return []string{"k42", "linux"}
+	}
 }
 
 // stamp gives one side's records their configuration and the run's

@@ -16,7 +16,9 @@
 //	 "date":"2026-12-01T12:00:00Z","host_cores":2}
 //
 // Every record of one run has the same run and date: the ratios the report
-// shows are taken within a run, never across runs.
+// shows are taken within a run, never across runs. A run may boot each
+// configuration several times (round 1, 2, ...); the report then shows
+// the median over the rounds.
 package results
 
 import (
@@ -45,6 +47,7 @@ type Record struct {
 	Unit       string  `json:"unit"`
 	N          int     `json:"n,omitempty"`      // samples or operations behind Value
 	GOARCH     string  `json:"goarch,omitempty"` // the measured program's
+	Round      int     `json:"round,omitempty"`  // which boot of the run, from 1, when a run boots each side more than once
 	Run        string  `json:"run"`              // shared by every record of one run
 	Command    string  `json:"command"`          // the command that produced the run
 	Context

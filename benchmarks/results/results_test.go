@@ -32,8 +32,8 @@ func TestReadDirAndReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 11 {
-		t.Fatalf("%d records, want 11", len(recs))
+	if len(recs) != 19 {
+		t.Fatalf("%d records, want 19", len(recs))
 	}
 	if recs[0].Run != "other" {
 		t.Errorf("a record without a run takes the file's name: %q", recs[0].Run)
