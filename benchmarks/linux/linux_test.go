@@ -241,7 +241,11 @@ func TestRunK42(t *testing.T) {
 	var log bytes.Buffer
 	c := &config{smp: 1, mem: "512M", timeout: 2 * time.Minute, app: filepath.Join(root, defaultApp),
 		args: []string{"-batches", "3", "-batch", "10", "-pingpongs", "50", "-calib", "1000", "-reps", "1"}}
-	recs, err := runK42(root, c, &log)
+	k, err := prepareK42(root, c, &log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	recs, err := k.boot()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}

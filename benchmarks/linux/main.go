@@ -134,22 +134,30 @@ func run(c *config) error {
 		}
 		return err
 	}
+	prepared := map[string]side{}
+	for _, name := range sides(c.only, 1) {
+		var s side
+		var err error
+		if name == "linux" {
+			s, err = prepareLinux(root, c, os.Stderr)
+		} else {
+			s, err = prepareK42(root, c, os.Stderr)
+		}
+		if err != nil {
+			return err
+		}
+		prepared[name] = s
+	}
 	ctx := results.NewContext(root, c.smp, c.mem)
 	var recs []results.Record
 	for round := 1; round <= c.rounds; round++ {
-		for _, side := range sides(c.only, round) {
-			fmt.Fprintf(os.Stderr, "linux: round %d of %d: %s\n", round, c.rounds, side)
-			var r []results.Record
-			var err error
-			if side == "linux" {
-				r, err = runLinux(root, c, os.Stderr)
-			} else {
-				r, err = runK42(root, c, os.Stderr)
-			}
+		for _, name := range sides(c.only, round) {
+			fmt.Fprintf(os.Stderr, "linux: round %d of %d: %s\n", round, c.rounds, name)
+			r, err := prepared[name].boot()
 			if err != nil {
 				return err
 			}
-			stamp(r, side, c, ctx)
+			stamp(r, name, c, ctx)
 			for i := range r {
 				r[i].Round = round
 			}
@@ -202,25 +210,42 @@ func writeLines(w io.Writer, recs []results.Record) error {
 	return nil
 }
 
-// runLinux boots Linux with the program and returns its records.
-func runLinux(root string, c *config, log io.Writer) ([]results.Record, error) {
-	kernel := c.kernel
-	if kernel == "" {
+// A side is one kernel that runs the program, prepared once per run and
+// booted once per round.
+type side interface {
+	boot() ([]results.Record, error)
+}
+
+// linuxSide is Linux with the program in its initramfs.
+type linuxSide struct {
+	c              *config
+	kernel, initrd string
+	log            io.Writer
+}
+
+func prepareLinux(root string, c *config, log io.Writer) (*linuxSide, error) {
+	s := &linuxSide{c: c, kernel: c.kernel, initrd: filepath.Join(root, cacheDir, "initrd.cpio"), log: log}
+	if s.kernel == "" {
 		var err error
-		if kernel, err = fetchKernel(root, log); err != nil {
+		if s.kernel, err = fetchKernel(root, log); err != nil {
 			return nil, err
 		}
 	}
 	t0 := time.Now()
-	initrd := filepath.Join(root, cacheDir, "initrd.cpio")
-	if err := buildInitramfs(root, c.app, initrd, log); err != nil {
+	if err := buildInitramfs(root, c.app, s.initrd, log); err != nil {
 		return nil, err
 	}
-	t1 := time.Now()
-	res, err := bootLinux(&linuxMachine{Kernel: kernel, Initrd: initrd, CPUs: c.smp, Memory: c.mem,
-		Timeout: c.timeout, Args: c.args, Params: c.params, Console: log})
-	fmt.Fprintf(log, "linux: initramfs built in %.1f s; Linux booted, ran the program and powered off in %.1f s (init started %s s after boot)\n",
-		t1.Sub(t0).Seconds(), time.Since(t1).Seconds(), res.InitAt)
+	fmt.Fprintf(log, "linux: initramfs built in %.1f s\n", time.Since(t0).Seconds())
+	return s, nil
+}
+
+// boot boots Linux with the program and returns its records.
+func (s *linuxSide) boot() ([]results.Record, error) {
+	t0 := time.Now()
+	res, err := bootLinux(&linuxMachine{Kernel: s.kernel, Initrd: s.initrd, CPUs: s.c.smp, Memory: s.c.mem,
+		Timeout: s.c.timeout, Args: s.c.args, Params: s.c.params, Console: s.log})
+	fmt.Fprintf(s.log, "linux: Linux booted, ran the program and powered off in %.1f s (init started %s s after boot)\n",
+		time.Since(t0).Seconds(), res.InitAt)
 	if err != nil {
 		return nil, err
 	}
@@ -230,8 +255,14 @@ func runLinux(root string, c *config, log io.Writer) ([]results.Record, error) {
 	return scanRecords(res.Output, "Linux")
 }
 
-// runK42 boots k42 with the program as its -app and returns its records.
-func runK42(root string, c *config, log io.Writer) ([]results.Record, error) {
+// k42Side is k42 with the program as its -app.
+type k42Side struct {
+	c         *config
+	img, name string
+	log       io.Writer
+}
+
+func prepareK42(root string, c *config, log io.Writer) (*k42Side, error) {
 	t0 := time.Now()
 	pkg, name, err := runner.StageApp(root, c.app)
 	if err != nil {
@@ -241,12 +272,17 @@ func runK42(root string, c *config, log io.Writer) ([]results.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	t1 := time.Now()
+	fmt.Fprintf(log, "linux: k42 image built in %.1f s\n", time.Since(t0).Seconds())
+	return &k42Side{c: c, img: img, name: name, log: log}, nil
+}
+
+// boot boots k42 with the program and returns its records.
+func (s *k42Side) boot() ([]results.Record, error) {
+	t0 := time.Now()
 	var out bytes.Buffer
-	res, err := runner.Run(&runner.Machine{Image: img, CPUs: c.smp, Memory: c.mem, Timeout: c.timeout,
-		Bootargs: append([]string{"k42.argv0=" + name}, c.args...), Stdout: &out, Stderr: log})
-	fmt.Fprintf(log, "linux: k42 image built in %.1f s; k42 booted, ran the program and powered off in %.1f s\n",
-		t1.Sub(t0).Seconds(), time.Since(t1).Seconds())
+	res, err := runner.Run(&runner.Machine{Image: s.img, CPUs: s.c.smp, Memory: s.c.mem, Timeout: s.c.timeout,
+		Bootargs: append([]string{"k42.argv0=" + s.name}, s.c.args...), Stdout: &out, Stderr: s.log})
+	fmt.Fprintf(s.log, "linux: k42 booted, ran the program and powered off in %.1f s\n", time.Since(t0).Seconds())
 	if err != nil {
 		return nil, err
 	}

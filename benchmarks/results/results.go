@@ -55,7 +55,7 @@ type Record struct {
 
 // Context is where and when a run was made.
 type Context struct {
-	Commit    string `json:"commit"` // git rev-parse --short HEAD, "-dirty" with uncommitted changes
+	Commit    string `json:"commit"` // git rev-parse --short HEAD, "-dirty" with uncommitted changes (other than results)
 	QEMU      string `json:"qemu"`   // first line of qemu-system-ppc64 --version
 	CPUs      int    `json:"cpus"`   // the guest's (-smp)
 	Mem       string `json:"mem"`    // the guest's (-m)
@@ -86,7 +86,8 @@ func gitCommit(root string) string {
 		return "unknown"
 	}
 	commit := strings.TrimSpace(string(out))
-	diff := exec.Command("git", "diff", "--quiet", "HEAD", "--")
+	// What the runs themselves write does not make the measured code dirty.
+	diff := exec.Command("git", "diff", "--quiet", "HEAD", "--", ".", ":!"+Dir, ":!benchmarks/RESULTS.md")
 	diff.Dir = root
 	if err := diff.Run(); err != nil {
 		commit += "-dirty"
