@@ -18,6 +18,12 @@
 // (default 3), alternating which goes first, because under TCG a figure
 // moves more between boots than within one. The program's JSON lines
 // become results records with config "k42" or "linux" and their round.
+//
+// -linux-params adds words to Linux's command line before the "--" that
+// ends it: kernel parameters such as mitigations=off, and KEY=VALUE words
+// the kernel does not know, which become init's environment and so the
+// program's (GOMAXPROCS=2, GODEBUG=...). k42 takes an environment
+// variable as a boot argument k42.env.KEY=VALUE after the "--".
 package main
 
 import (
@@ -126,6 +132,9 @@ func run(c *config) error {
 	root, err := runner.ModuleRoot()
 	if err != nil {
 		return err
+	}
+	if c.app == defaultApp { // the default names a folder of the module, from wherever it runs
+		c.app = filepath.Join(root, defaultApp)
 	}
 	if c.fetch {
 		p, err := fetchKernel(root, os.Stderr)

@@ -253,8 +253,8 @@ func body(runs []*run) string {
 			}
 		}
 	}
-	header = []string{"run", "commit", "CPUs", "mem", "boots"}
-	align = []string{"---", "---", "---:", "---", "---:"}
+	header = []string{"run", "command", "commit", "CPUs", "mem", "boots"}
+	align = []string{"---", "---", "---", "---:", "---", "---:"}
 	for _, k := range keys {
 		header = append(header, k.workload+" "+k.metric+" ("+k.unit+")")
 		align = append(align, "---")
@@ -263,7 +263,7 @@ func body(runs []*run) string {
 	row(&b, align)
 	for _, g := range runs {
 		c := g.recs[0]
-		cells := []string{g.id, c.Commit, strconv.Itoa(c.CPUs), c.Mem, strconv.Itoa(g.rounds)}
+		cells := []string{g.id, "`" + c.Command + "`", c.Commit, strconv.Itoa(c.CPUs), c.Mem, strconv.Itoa(g.rounds)}
 		for _, k := range keys {
 			cells = append(cells, summary(g, k))
 		}
