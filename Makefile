@@ -3,6 +3,7 @@
 #   make run     boot the console (installs QEMU if missing)
 #   make test    host tests with -race, then the in-kernel suite
 #   make bench   in-kernel benchmarks and boot time
+#   make bench-linux  k42 against Linux on the same QEMU (benchmarks/results, RESULTS.md)
 #   make runner  build the runner, bin/k42 (it keeps every exit status)
 #   make kernel  build .build/k42.img only
 
@@ -13,7 +14,7 @@ GO      ?= go
 
 RUNNER  := bin/k42
 
-.PHONY: all kernel runner run test test-host test-kernel bench qemu clean
+.PHONY: all kernel runner run test test-host test-kernel bench bench-linux qemu clean
 
 all: runner kernel
 
@@ -53,6 +54,12 @@ test-kernel: runner
 bench: qemu runner
 	$(RUNNER) -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -- bench k42.env.K42_HOST_CORES=$$(nproc)
 	$(GO) run ./benchmarks/boottime -smp $(SMP) -m $(MEM)
+
+# The syscall benchmark on k42 and on Debian's ppc64el Linux (fetched once
+# into .build/linux with apt: root or sudo), same -smp and -m, three boots
+# each; writes benchmarks/results/syscall-DATE.jsonl, regenerates RESULTS.md.
+bench-linux: qemu
+	$(GO) run ./benchmarks/linux -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT)
 
 clean:
 	rm -rf .build bin

@@ -8,19 +8,10 @@
 // (member ArgsName), and, for the file system, host files copied into the
 // guest. Names under Reserved are the kernel's and are not files.
 //
-// Two halves, two execution contexts:
-//
-//   - Reading (Next, Find) runs in the kernel before the Go runtime
-//     exists: it allocates nothing, takes no locks and returns slices of
-//     the archive itself.
-//   - Writing (Writer) runs on the host, in the runner.
+// This package reads archives (Next, Find), in the kernel, before the Go
+// runtime exists: it allocates nothing, takes no locks and returns slices
+// of the archive itself. The runner writes them with qemu/runner/cpio.
 package initrd
-
-import (
-	"errors"
-	"fmt"
-	"io"
-)
 
 // Reserved prefixes the kernel's own members; they are not files.
 const Reserved = ".k42/"
@@ -144,84 +135,4 @@ func hex8(b []byte) (uint32, bool) {
 		v = v<<4 | uint32(c)
 	}
 	return v, true
-}
-
-// Writer writes an archive (host side).
-type Writer struct {
-	w      io.Writer
-	ino    uint32
-	off    int64
-	closed bool
-	err    error
-}
-
-// NewWriter returns a Writer on w.
-func NewWriter(w io.Writer) *Writer { return &Writer{w: w, ino: 1} }
-
-// ErrName reports a member name the format cannot hold.
-var ErrName = errors.New("initrd: bad member name")
-
-// Add writes one member: a regular file, directory or symbolic link
-// according to mode's type bits (the link's target in data).
-func (w *Writer) Add(name string, mode uint32, data []byte) error {
-	if name == "" || len(name) > 4095 || containsNUL(name) {
-		return fmt.Errorf("%w: %q", ErrName, name)
-	}
-	if mode&ModeType == ModeDir && len(data) != 0 {
-		return fmt.Errorf("initrd: directory %q has data", name)
-	}
-	return w.member(name, mode, data)
-}
-
-func (w *Writer) member(name string, mode uint32, data []byte) error {
-	if w.err != nil {
-		return w.err
-	}
-	nlink := uint32(1)
-	if mode&ModeType == ModeDir {
-		nlink = 2
-	}
-	hdr := fmt.Sprintf("%s%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x",
-		magic, w.ino, mode, 0, 0, nlink, 0, len(data), 0, 0, 0, 0, len(name)+1, 0)
-	w.ino++
-	w.write([]byte(hdr))
-	w.write([]byte(name))
-	w.write([]byte{0})
-	w.pad()
-	w.write(data)
-	w.pad()
-	return w.err
-}
-
-func (w *Writer) write(b []byte) {
-	if w.err != nil || len(b) == 0 {
-		return
-	}
-	n, err := w.w.Write(b)
-	w.off += int64(n)
-	w.err = err
-}
-
-func (w *Writer) pad() {
-	if r := w.off % 4; r != 0 {
-		w.write(make([]byte, 4-r))
-	}
-}
-
-// Close writes the trailer. It does not close the underlying writer.
-func (w *Writer) Close() error {
-	if w.closed {
-		return w.err
-	}
-	w.closed = true
-	return w.member(trailer, 0, nil)
-}
-
-func containsNUL(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0 {
-			return true
-		}
-	}
-	return false
 }

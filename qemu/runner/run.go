@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"k42/boot/initrd"
+	"k42/qemu/runner/cpio"
 )
 
 // Machine describes one QEMU boot.
@@ -128,23 +129,39 @@ func (c *consoleFilter) flush() {
 	c.holding = false
 }
 
-// qemuArgs builds QEMU's command line. The kernel's console is a virtual
-// terminal on QEMU's standard input and output; a second terminal, written
-// to fd 3, carries the program's standard output. The initial RAM archive
-// initrd (made by writeInitrd) carries the boot arguments.
-func qemuArgs(m *Machine, initrd string) []string {
-	args := []string{
-		"-M", "pseries,x-vof=on,kernel-addr=0,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off",
+// MachineArgs are QEMU's flags for the machine every boot uses, k42's
+// and the Linux peer's (benchmarks/linux): pseries with QEMU's small
+// firmware (VOF), POWER9, the speculation-barrier capabilities TCG cannot
+// provide turned off, cpus CPUs and mem memory, no default devices or
+// display, power-off on reboot, and the console: a virtual terminal
+// (reg 0x71000001, Linux's hvc0) on QEMU's standard input and output.
+// machineOpts are added to -M (k42 adds kernel-addr=0).
+func MachineArgs(cpus int, mem string, machineOpts ...string) []string {
+	machine := "pseries,x-vof=on,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off"
+	for _, o := range machineOpts {
+		machine += "," + o
+	}
+	return []string{
+		"-M", machine,
 		"-cpu", "power9",
-		"-smp", strconv.Itoa(max(m.CPUs, 1)),
-		"-m", m.Memory,
+		"-smp", strconv.Itoa(max(cpus, 1)),
+		"-m", mem,
 		"-nodefaults", "-nographic", "-no-reboot",
 		"-chardev", "stdio,id=con,signal=off",
 		"-device", "spapr-vty,chardev=con,reg=0x71000001",
+	}
+}
+
+// qemuArgs builds QEMU's command line. The kernel's console is a virtual
+// terminal on QEMU's standard input and output; a second terminal, written
+// to fd 3, carries the program's standard output. QEMU loads the image at
+// its link address (kernel-addr=0).
+func qemuArgs(m *Machine, initrd string) []string {
+	args := append(MachineArgs(m.CPUs, m.Memory, "kernel-addr=0"),
 		"-chardev", "file,id=out,path=/dev/fd/3",
 		"-device", "spapr-vty,chardev=out,reg=0x71000002",
 		"-kernel", m.Image,
-	}
+	)
 	if initrd != "" {
 		args = append(args, "-initrd", initrd)
 	}
@@ -204,8 +221,8 @@ func writeInitrd(m *Machine, dir string) (string, error) {
 		args.WriteString(w)
 		args.WriteByte(0)
 	}
-	w := initrd.NewWriter(f)
-	err = w.Add(initrd.ArgsName, initrd.ModeRegular|0o644, args.Bytes())
+	w := cpio.NewWriter(f)
+	err = w.AddFile(initrd.ArgsName, 0o644, args.Bytes())
 	if err == nil {
 		err = w.Close()
 	}

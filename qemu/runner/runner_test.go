@@ -29,6 +29,22 @@ func TestConsoleFilterTakesTheExitMarker(t *testing.T) {
 	require.Equal(t, "k42> k42: power of the console\n\n\nhello\n", out.String())
 }
 
+func TestQemuArgs(t *testing.T) {
+	m := &Machine{Image: "k.img", CPUs: 0, Memory: "256M", Bootargs: []string{"info"}}
+	require.Equal(t, []string{
+		"-M", "pseries,x-vof=on,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off,kernel-addr=0",
+		"-cpu", "power9", "-smp", "1", "-m", "256M",
+		"-nodefaults", "-nographic", "-no-reboot",
+		"-chardev", "stdio,id=con,signal=off",
+		"-device", "spapr-vty,chardev=con,reg=0x71000001",
+		"-chardev", "file,id=out,path=/dev/fd/3",
+		"-device", "spapr-vty,chardev=out,reg=0x71000002",
+		"-kernel", "k.img", "-initrd", "rd.cpio",
+	}, qemuArgs(m, "rd.cpio"))
+	require.Equal(t, "pseries,x-vof=on,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off", MachineArgs(2, "1G")[1],
+		"the Linux peer's machine has no extra options")
+}
+
 func TestCheckBootargs(t *testing.T) {
 	require.NoError(t, CheckBootargs([]string{"a b", "'\"", "\t", "été", "", "k42.env.A=b", "k42.env.A="}))
 	for _, tc := range []struct {

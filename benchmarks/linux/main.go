@@ -1,0 +1,314 @@
+// Command linux measures k42 against Linux on the same QEMU: it boots
+// k42 with a benchmark program as its -app and Debian's ppc64el Linux
+// kernel with the same program as a process under a small init, both
+// with the same -smp and -m, writes both sides' figures to one results
+// file under benchmarks/results/ and regenerates benchmarks/RESULTS.md
+// (package k42/benchmarks/results). It runs on the host.
+//
+//	go run ./benchmarks/linux [-smp N] [-m SIZE] [-rounds N] [-timeout D] [-app PATH] [-only k42|linux]
+//	    [-fetch] [-kernel VMLINUX] [-linux-params WORDS] [-no-write] [-- PROGRAM-ARGS...]
+//
+// The Linux kernel is fetched once with apt (see fetchKernel; it needs
+// root or sudo) and cached as .build/linux/vmlinux; -fetch only does
+// that. The initramfs (.build/linux/initrd.cpio, written by package
+// k42/qemu/runner/cpio) holds /init (k42/benchmarks/linux/pid1) and
+// the program as /bench, both built for linux/ppc64le; k42 runs the
+// big-endian linux/ppc64 build of the same source. QEMU's machine flags
+// are the runner's (runner.MachineArgs). Each side boots -rounds times
+// (default 3), alternating which goes first, because under TCG a figure
+// moves more between boots than within one. The program's JSON lines
+// become results records with config "k42" or "linux" and their round.
+//
+// -linux-params adds words to Linux's command line before the "--" that
+// ends it: kernel parameters such as mitigations=off, and KEY=VALUE words
+// the kernel does not know, which become init's environment and so the
+// program's (GOMAXPROCS=2, GODEBUG=...). k42 takes an environment
+// variable as a boot argument k42.env.KEY=VALUE after the "--".
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"k42/benchmarks/results"
+	"k42/qemu/runner"
+)
+
+// config is the command line.
+type config struct {
+	smp     int
+	mem     string
+	timeout time.Duration
+	app     string
+	only    string // "", "k42" or "linux"
+	rounds  int    // boots of each side
+	fetch   bool
+	kernel  string
+	params  []string // more Linux kernel parameters
+	noWrite bool
+	args    []string // the program's
+	command string   // the command line as recorded in the results
+}
+
+const defaultApp = "./benchmarks/syscall"
+
+func parseFlags(argv []string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("linux", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := &config{}
+	fs.IntVar(&c.smp, "smp", 1, "guest CPUs, for both kernels")
+	fs.StringVar(&c.mem, "m", "512M", "guest memory (QEMU -m syntax), for both kernels")
+	fs.DurationVar(&c.timeout, "timeout", 5*time.Minute, "stop a boot after this long")
+	fs.StringVar(&c.app, "app", defaultApp, "the benchmark: a Go main package (directory or .go file), standard library only")
+	fs.StringVar(&c.only, "only", "", "run one side only: k42 or linux")
+	fs.IntVar(&c.rounds, "rounds", 3, "boot each side this many times, alternating which goes first; the report shows the medians")
+	fs.BoolVar(&c.fetch, "fetch", false, "fetch and cache the Linux kernel, then exit")
+	fs.StringVar(&c.kernel, "kernel", "", "boot this ppc64le vmlinux instead of the cached Debian kernel")
+	params := fs.String("linux-params", "", "more Linux kernel parameters, space-separated (for example mitigations=off)")
+	fs.BoolVar(&c.noWrite, "no-write", false, "print the records; write no results file and leave RESULTS.md alone")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: go run ./benchmarks/linux [flags] [-- PROGRAM-ARGS...]\n\nboots k42 and Linux with the same benchmark program, records both, regenerates benchmarks/RESULTS.md\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(argv); err != nil {
+		return nil, err
+	}
+	c.args = fs.Args()
+	c.params = strings.Fields(*params)
+	switch {
+	case c.smp < 1:
+		return nil, errors.New("-smp must be at least 1")
+	case c.rounds < 1:
+		return nil, errors.New("-rounds must be at least 1")
+	case c.mem == "":
+		return nil, errors.New("-m must not be empty")
+	case c.only != "" && c.only != "k42" && c.only != "linux":
+		return nil, fmt.Errorf("-only %q: want k42 or linux", c.only)
+	}
+	if c.only != "k42" && !c.fetch {
+		if _, err := kernelCommandLine(c.params, c.args); err != nil {
+			return nil, err
+		}
+	}
+	c.command = commandLine(argv)
+	return c, nil
+}
+
+// commandLine is the command as a user would type it again.
+func commandLine(argv []string) string {
+	words := []string{"go", "run", "./benchmarks/linux"}
+	for _, a := range argv {
+		if a == "" || strings.ContainsAny(a, " \t\n'\"$`\\|&;<>()*?[]#~") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		words = append(words, a)
+	}
+	return strings.Join(words, " ")
+}
+
+func main() {
+	c, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "linux:", err)
+		os.Exit(2)
+	}
+	if err := run(c); err != nil {
+		fmt.Fprintln(os.Stderr, "linux:", err)
+		os.Exit(1)
+	}
+}
+
+func run(c *config) error {
+	root, err := runner.ModuleRoot()
+	if err != nil {
+		return err
+	}
+	if c.app == defaultApp { // the default names a folder of the module, from wherever it runs
+		c.app = filepath.Join(root, defaultApp)
+	}
+	if c.fetch {
+		p, err := fetchKernel(root, os.Stderr)
+		if err == nil {
+			fmt.Println(p)
+		}
+		return err
+	}
+	prepared := map[string]side{}
+	for _, name := range sides(c.only, 1) {
+		var s side
+		var err error
+		if name == "linux" {
+			s, err = prepareLinux(root, c, os.Stderr)
+		} else {
+			s, err = prepareK42(root, c, os.Stderr)
+		}
+		if err != nil {
+			return err
+		}
+		prepared[name] = s
+	}
+	ctx := results.NewContext(root, c.smp, c.mem)
+	var recs []results.Record
+	for round := 1; round <= c.rounds; round++ {
+		for _, name := range sides(c.only, round) {
+			fmt.Fprintf(os.Stderr, "linux: round %d of %d: %s\n", round, c.rounds, name)
+			r, err := prepared[name].boot()
+			if err != nil {
+				return err
+			}
+			stamp(r, name, c, ctx)
+			for i := range r {
+				r[i].Round = round
+			}
+			recs = append(recs, r...)
+		}
+	}
+	if c.noWrite {
+		return writeLines(os.Stdout, recs)
+	}
+	path := filepath.Join(root, results.Dir, recs[0].Run+".jsonl")
+	if err := results.WriteFile(path, recs); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "linux: wrote %d records to %s\n", len(recs), path)
+	changed, err := results.Update(filepath.Join(root, results.Dir), filepath.Join(root, "benchmarks", "RESULTS.md"), true)
+	if err != nil {
+		return err
+	}
+	if changed {
+		fmt.Fprintln(os.Stderr, "linux: regenerated benchmarks/RESULTS.md")
+	}
+	return writeLines(os.Stdout, recs)
+}
+
+// sides are the configurations a round boots, in order: Linux first in
+// odd rounds, k42 first in even ones, so that a drift in the host's speed
+// during a run does not always favour the same side.
+func sides(only string, round int) []string {
+	switch {
+	case only != "":
+		return []string{only}
+	case round%2 == 1:
+		return []string{"linux", "k42"}
+	default:
+		return []string{"k42", "linux"}
+	}
+}
+
+// stamp gives one side's records their configuration and the run's
+// context; the run is named after the experiment of the first record.
+func stamp(recs []results.Record, cfg string, c *config, ctx results.Context) []results.Record {
+	results.Stamp(recs, cfg, results.RunID(recs[0].Experiment, ctx.Date), c.command, ctx)
+	return recs
+}
+
+func writeLines(w io.Writer, recs []results.Record) error {
+	for _, r := range recs {
+		fmt.Fprintf(w, "%s\t%s %s %s\t%s %s\n", r.Config, r.Experiment, r.Workload, r.Metric, results.Number(r.Value), r.Unit)
+	}
+	return nil
+}
+
+// A side is one kernel that runs the program, prepared once per run and
+// booted once per round.
+type side interface {
+	boot() ([]results.Record, error)
+}
+
+// linuxSide is Linux with the program in its initramfs.
+type linuxSide struct {
+	c              *config
+	kernel, initrd string
+	log            io.Writer
+}
+
+func prepareLinux(root string, c *config, log io.Writer) (*linuxSide, error) {
+	s := &linuxSide{c: c, kernel: c.kernel, initrd: filepath.Join(root, cacheDir, "initrd.cpio"), log: log}
+	if s.kernel == "" {
+		var err error
+		if s.kernel, err = fetchKernel(root, log); err != nil {
+			return nil, err
+		}
+	}
+	t0 := time.Now()
+	if err := buildInitramfs(root, c.app, s.initrd, log); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "linux: initramfs built in %.1f s\n", time.Since(t0).Seconds())
+	return s, nil
+}
+
+// boot boots Linux with the program and returns its records.
+func (s *linuxSide) boot() ([]results.Record, error) {
+	t0 := time.Now()
+	res, err := bootLinux(&linuxMachine{Kernel: s.kernel, Initrd: s.initrd, CPUs: s.c.smp, Memory: s.c.mem,
+		Timeout: s.c.timeout, Args: s.c.args, Params: s.c.params, Console: s.log})
+	fmt.Fprintf(s.log, "linux: Linux booted, ran the program and powered off in %.1f s (init started %s s after boot)\n",
+		time.Since(t0).Seconds(), res.InitAt)
+	if err != nil {
+		return nil, err
+	}
+	if res.Status != 0 {
+		return nil, fmt.Errorf("the program exited with status %d on Linux", res.Status)
+	}
+	return scanRecords(res.Output, "Linux")
+}
+
+// k42Side is k42 with the program as its -app.
+type k42Side struct {
+	c         *config
+	img, name string
+	log       io.Writer
+}
+
+func prepareK42(root string, c *config, log io.Writer) (*k42Side, error) {
+	t0 := time.Now()
+	app, err := runner.PrepareApp(root, c.app)
+	if err != nil {
+		return nil, fmt.Errorf("-app: %w", err)
+	}
+	name := app.Name
+	img, _, err := app.Build(root, log)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "linux: k42 image built in %.1f s\n", time.Since(t0).Seconds())
+	return &k42Side{c: c, img: img, name: name, log: log}, nil
+}
+
+// boot boots k42 with the program and returns its records.
+func (s *k42Side) boot() ([]results.Record, error) {
+	t0 := time.Now()
+	var out bytes.Buffer
+	res, err := runner.Run(&runner.Machine{Image: s.img, CPUs: s.c.smp, Memory: s.c.mem, Timeout: s.c.timeout,
+		Bootargs: append([]string{"k42.argv0=" + s.name}, s.c.args...), Stdout: &out, Stderr: s.log})
+	fmt.Fprintf(s.log, "linux: k42 booted, ran the program and powered off in %.1f s\n", time.Since(t0).Seconds())
+	if err != nil {
+		return nil, err
+	}
+	if res.Status != 0 {
+		return nil, fmt.Errorf("the program exited with status %d on k42", res.Status)
+	}
+	return scanRecords(out.Bytes(), "k42")
+}
+
+func scanRecords(out []byte, side string) ([]results.Record, error) {
+	recs, err := results.Scan(bytes.NewReader(out))
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("the program printed no results on %s", side)
+	}
+	return recs, nil
+}
