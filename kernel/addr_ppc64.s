@@ -4,18 +4,6 @@
 
 #include "textflag.h"
 
-// func trapEntryAddr() uintptr
-TEXT ·trapEntryAddr(SB), NOSPLIT|NOFRAME, $0-8
-	MOVD	$·trapEntry(SB), R3
-	MOVD	R3, ret+0(FP)
-	RET
-
-// func idleLoopAddr() uintptr
-TEXT ·idleLoopAddr(SB), NOSPLIT|NOFRAME, $0-8
-	MOVD	$·idleLoop(SB), R3
-	MOVD	R3, ret+0(FP)
-	RET
-
 // func sigreturnAddr() uintptr
 TEXT ·sigreturnAddr(SB), NOSPLIT|NOFRAME, $0-8
 	MOVD	$·sigreturnTramp(SB), R3
@@ -37,18 +25,6 @@ TEXT ·imageEnd(SB), NOSPLIT|NOFRAME, $0-8
 	MOVD	$runtime·end(SB), R3
 	MOVD	R3, ret+0(FP)
 	RET
-
-// idleLoop is the code of every CPU's idle thread: cede the virtual
-// processor until an interrupt or a prod, then enter the kernel (a
-// sched_yield system call) so that it can pick up work, forever. It runs
-// with MSR[EE] = 1.
-TEXT ·idleLoop(SB), NOSPLIT|NOFRAME, $0-0
-cede:
-	MOVD	$0xe0, R3                 // H_CEDE
-	WORD	$0x44000022               // sc 1: sleep until interrupted or prodded
-	MOVD	$158, R0                  // sched_yield: let the kernel reschedule
-	SYSCALL
-	BR	cede
 
 // sigreturnTramp is where signal handlers return: rt_sigreturn.
 TEXT ·sigreturnTramp(SB), NOSPLIT|NOFRAME, $0-0

@@ -1,6 +1,6 @@
 package kernel
 
-import "k42/boot/initrd"
+import "k42/kernel/initrd"
 
 // Boot arguments, parsed before the runtime starts (no allocation).
 //

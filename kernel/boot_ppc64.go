@@ -4,13 +4,12 @@ import (
 	"unsafe"
 
 	"k42/arch/ppc64"
-	"k42/boot/devtree"
-	"k42/boot/initrd"
-	"k42/mm/frames"
+	"k42/kernel/initrd"
+	"k42/kernel/frames"
 )
 
 // Platform is what the boot code learned from the device tree.
-var Platform devtree.Platform
+var Platform ppc64.Platform
 
 // bootTB is the timebase at the kernel's first instruction.
 var bootTB uint64
@@ -28,7 +27,7 @@ var faultStackTop uint64
 // Boot sets up the kernel on the boot CPU and starts the Go runtime in
 // the first thread. It runs before the runtime exists: it may not allocate
 // or use anything that needs package initialisation. It does not return.
-func Boot(p *devtree.Platform, entryTB uint64) {
+func Boot(p *ppc64.Platform, entryTB uint64) {
 	Platform = *p
 	bootTB = entryTB
 	if Platform.TimebaseHz == 0 {
@@ -50,6 +49,9 @@ func Boot(p *devtree.Platform, entryTB uint64) {
 	k.s("k42: ").d(int64(Platform.MemBytes >> 20)).s(" MiB, ").d(int64(Platform.NumCPUs)).s(" CPUs, timebase ").d(int64(Platform.TimebaseHz)).s(" Hz\n")
 	consoleWrite(k.bytes())
 
+	ppc64.SetTrapHandler(trap)
+	ppc64.SetSecondaryHandler(secondaryStart)
+	ppc64.SetIdleSyscall(sysSchedYield)
 	phys.Init(Platform.MemBytes, uint64(imageEnd()))
 	reserveInitrd()
 	readRTC()
@@ -74,7 +76,7 @@ func Boot(p *devtree.Platform, entryTB uint64) {
 
 	c := &cpus[0]
 	c.current = main
-	c.curCtx = ctxAddr(main)
+	c.CurCtx = ctxAddr(main)
 	t.state = threadRunning
 	t.cpu = 0
 	t.lastRun = ppc64.Timebase()
@@ -82,7 +84,7 @@ func Boot(p *devtree.Platform, entryTB uint64) {
 	c.Online = true
 	online.Add(1)
 	ppc64.SetDEC(uint32(sliceTicks))
-	trapExit()
+	ppc64.ResumeContext()
 }
 
 // allocFrames takes n bytes of frames or stops the boot.
@@ -124,7 +126,7 @@ func bootFail(msg []byte) {
 
 // installVectors writes the branch stub at every interrupt vector.
 func installVectors() {
-	entry := uint64(trapEntryAddr())
+	entry := uint64(ppc64.TrapEntryPC())
 	for _, v := range ppc64.Vectors {
 		stub, ok := ppc64.VectorStub(v, entry)
 		if !ok {
@@ -142,18 +144,16 @@ func prepareCPU(i int) {
 	c.ID = i
 	c.Server = Platform.CPUServer[i]
 	lo := allocFrames(interruptStack)
-	c.stackTop = uintptr(lo + interruptStack)
+	c.SetStack(uintptr(lo), uintptr(lo+interruptStack))
 	// The nested-fault stack is above the interrupt stack, so the handler
 	// g's guard (near the interrupt stack's base) stays below it.
-	c.nestStack = uintptr(allocFrames(interruptStack) + interruptStack)
-	c.nestCtx = uintptr(unsafe.Pointer(&c.nested))
-	c.g[0], c.g[1] = lo, lo+interruptStack // stack.lo, stack.hi
-	c.g[2], c.g[3] = lo+2048, lo+2048      // stackguard0, stackguard1
+	c.NestStack = uintptr(allocFrames(interruptStack) + interruptStack)
+	c.NestCtx = nestedCtxAddr(c)
 
 	idle := newThread()
 	t := &threads[idle]
 	t.idle = true
-	t.Ctx.PC = uint64(idleLoopAddr())
+	t.Ctx.PC = uint64(ppc64.IdleLoopPC())
 	t.Ctx.MSR = ppc64.MSRKernel | ppc64.MSRTranslate
 	t.Ctx.GPR[1] = allocFrames(idleStack) + idleStack - 128
 	t.cpu = int32(i)
@@ -167,7 +167,6 @@ func enterCPU(c *CPU) {
 	ppc64.SetSPRG3(uint64(c.ID))
 }
 
-func uintptrOf(c *CPU) uintptr { return uintptr(unsafe.Pointer(c)) }
 
 // Auxiliary vector keys and the hardware capability bits the runtime reads.
 const (
@@ -203,9 +202,9 @@ func argWords() wordSource {
 			return wordSource{src: w, nul: true}
 		}
 	}
-	if Platform.BootargsLen > devtree.MaxBootargs {
+	if Platform.BootargsLen > ppc64.MaxBootargs {
 		var k kbuf
-		k.s("the kernel command line is ").d(int64(Platform.BootargsLen)).s(" bytes, more than the ").d(devtree.MaxBootargs).s(" the kernel reads; the runner passes long arguments in the initrd")
+		k.s("the kernel command line is ").d(int64(Platform.BootargsLen)).s(" bytes, more than the ").d(ppc64.MaxBootargs).s(" the kernel reads; the runner passes long arguments in the initrd")
 		bootFail(k.bytes())
 	}
 	return wordSource{src: Platform.Bootargs()}

@@ -1,26 +1,15 @@
 package kernel
 
-import "unsafe"
+import "k42/arch/ppc64"
 
 // MaxCPUs bounds the CPUs the kernel runs on.
 const MaxCPUs = 64
 
-// CPU is a processor's per-CPU area. SPRG0 holds its address while the
-// processor runs, so the trap entry finds it in one instruction; the
-// fields before g are read and written by trap_ppc64.s.
+// CPU is a processor's per-CPU area. Its first field is the part the
+// architecture's exception entry uses (SPRG0 points at it); cpuOf turns
+// the handler's *ppc64.TrapArea back into the CPU.
 type CPU struct {
-	scratch   [4]uint64 // trap entry: interrupted r12, r11, CR
-	curCtx    uintptr   // Context of the thread this CPU runs
-	inTrap    uint64    // 1 inside the trap handler, 2 in a nested fault
-	stackTop  uintptr   // interrupt stack the handler runs on
-	nestCtx   uintptr   // where a fault inside the handler is saved
-	nestStack uintptr   // stack for reporting such a fault
-	_         uint64
-	// g is the goroutine descriptor the compiled trap handler sees in R30:
-	// only its stack bounds (lo, hi, stackguard0, stackguard1) are set, so
-	// that function prologues' stack checks pass. Nothing in the handler
-	// may allocate, take runtime locks or write pointers to the heap.
-	g [32]uint64
+	ppc64.TrapArea
 
 	ID      int    // CPU number, also in SPRG3
 	Server  uint32 // interrupt server number (hypervisor's CPU id)
@@ -57,20 +46,6 @@ type CPUStats struct {
 	Idle       bool   // running its idle thread when sampled
 	idleSince  uint64
 }
-
-const (
-	cpuScratch   = 0
-	cpuCurCtx    = 32
-	cpuInTrap    = 40
-	cpuStackTop  = 48
-	cpuNestCtx   = 56
-	cpuNestStack = 64
-	cpuG         = 80
-)
-
-var _ = [1]struct{}{}[unsafe.Offsetof(CPU{}.curCtx)-cpuCurCtx]
-var _ = [1]struct{}{}[unsafe.Offsetof(CPU{}.nestStack)-cpuNestStack]
-var _ = [1]struct{}{}[unsafe.Offsetof(CPU{}.g)-cpuG]
 
 // cpus holds every CPU's area; a CPU finds its own through SPRG0.
 var cpus [MaxCPUs]CPU

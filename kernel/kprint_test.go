@@ -15,12 +15,12 @@ func TestKbufFormats(t *testing.T) {
 
 func TestSetReturnErrno(t *testing.T) {
 	var c Context
-	c.SetReturn(-38)
+	setReturn(&c, -38)
 	require.Equal(t, uint64(38), c.GPR[3])
 	require.NotZero(t, c.CR&crSO)
-	c.SetReturn(7)
+	setReturn(&c, 7)
 	require.Equal(t, uint64(7), c.GPR[3])
 	require.Zero(t, c.CR&crSO)
-	c.SetReturn(-1 << 40) // a large negative value is data (an address), not an errno
+	setReturn(&c, -1 << 40) // a large negative value is data (an address), not an errno
 	require.Zero(t, c.CR&crSO)
 }

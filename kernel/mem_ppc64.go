@@ -6,8 +6,8 @@ import (
 	"unsafe"
 
 	"k42/arch/ppc64"
-	"k42/mm/frames"
-	"k42/mm/vm"
+	"k42/kernel/frames"
+	"k42/kernel/vm"
 )
 
 // Virtual memory. The kernel keeps its identity map of physical RAM
@@ -90,7 +90,7 @@ func initVM() {
 		ppc64.PTESync()
 	}
 	ppc64.SetTableAlloc(tableFrames)
-	trapDR = ppc64.MSR_DR
+	ppc64.SetTrapTranslation(true)
 }
 
 // tableFrames gives the page table a zeroed block, or 0. memLock is held

@@ -38,10 +38,7 @@ func powerOff(status int) {
 	k.s("\n").s(ExitMarker).d(int64(status)).s("\n")
 	consoleWrite(k.bytes())
 	rtas(Platform.RTAS.PowerOff, 1, 0, 0)
-	for {
-		r := ppc64.Regs{ppc64.H_CEDE}
-		ppc64.Hcall(&r)
-	}
+	ppc64.Stop()
 }
 
 // readRTC reads the wall clock once at boot.

@@ -6,9 +6,6 @@ import (
 	"k42/arch/ppc64"
 )
 
-func secondaryEntry()
-func secondaryEntryAddr() uintptr
-
 // online counts CPUs that have entered the scheduler.
 var online atomic.Int32
 
@@ -26,7 +23,7 @@ func startSecondaries() {
 	numCPUs = n
 	for i := 1; i < n; i++ {
 		c := &cpus[i]
-		if _, st := rtas(Platform.RTAS.StartCPU, 1, c.Server, uint32(secondaryEntryAddr()), uint32(uintptrOf(c))); st != 0 {
+		if _, st := rtas(Platform.RTAS.StartCPU, 1, c.Server, uint32(ppc64.SecondaryEntryPC()), uint32(uintptrOf(c))); st != 0 {
 			var k kbuf
 			k.s("k42: RTAS start-cpu failed for CPU ").d(int64(i)).s(" (status ").d(int64(st)).s(")\n")
 			consoleWrite(k.bytes())
@@ -51,18 +48,19 @@ func startSecondaries() {
 
 // secondaryStart runs on a secondary CPU, on its interrupt stack, before
 // it has any thread: it identifies the CPU and enters its idle thread.
-func secondaryStart(c *CPU) {
+func secondaryStart(a *ppc64.TrapArea) {
+	c := cpuOf(a)
 	ppc64.SetSPRG3(uint64(c.ID))
 	t := &threads[c.idle]
 	t.state = threadRunning
 	t.cpu = int32(c.ID)
 	c.current = c.idle
-	c.curCtx = ctxAddr(c.idle)
+	c.CurCtx = ctxAddr(c.idle)
 	now := ppc64.Timebase()
 	c.sliceAt, c.Stats.idleSince = now, now
 	ppc64.Lwsync() // the CPU area is complete before others see it online
 	c.Online = true
 	online.Add(1)
 	ppc64.SetDEC(uint32(sliceTicks))
-	trapExit()
+	ppc64.ResumeContext()
 }

@@ -118,7 +118,7 @@ func doSyscall(c *CPU, t *Thread) {
 		r = unknownSyscall(nr)
 	}
 	if r != blocked {
-		t.Ctx.SetReturn(r)
+		setReturn(&t.Ctx, r)
 	}
 }
 
@@ -343,7 +343,7 @@ func sysCloneThread(c *CPU, t *Thread) int64 {
 	n := &threads[i]
 	n.Ctx = t.Ctx
 	n.Ctx.GPR[1] = stack
-	n.Ctx.SetReturn(0)
+	setReturn(&n.Ctx, 0)
 	n.sigMask = t.sigMask
 	enqueue(i)
 	sched.unlock()

@@ -2,27 +2,16 @@ package kernel
 
 import (
 	"sync/atomic"
-	"unsafe"
 
 	"k42/arch/ppc64"
 )
 
-// Implemented in assembly.
-func trapEntry()
-func trapExit()
-func trapEntryAddr() uintptr
-func idleLoopAddr() uintptr
+// Implemented in addr_ppc64.s.
 func sigreturnAddr() uintptr
 func rt0Addr() uintptr
 func imageEnd() uintptr
-func idleLoop()
 func sigreturnTramp()
 func wildStore(addr uintptr)
-
-// trapDR is ORed into the MSR trapEntry runs the Go handler with:
-// MSR[DR] once the page table is set up, so that the handler reaches user
-// mappings at their virtual addresses (kernel memory is identity-mapped).
-var trapDR uint64
 
 // blocked is what a system-call handler returns when it has put the thread
 // to sleep (the waker sets the result) or has set the registers itself.
@@ -40,14 +29,13 @@ var runnable int32
 // Time slice and console poll period in timebase ticks, set at boot.
 var sliceTicks, pollTicks uint64
 
-// ctxAddr is the address the trap entry saves a thread's registers to.
-func ctxAddr(i int32) uintptr { return uintptr(unsafe.Pointer(&threads[i].Ctx)) }
-
-// trap is the Go half of every interrupt and system call. It runs on the
-// CPU's interrupt stack with interrupts off; when it returns, trapExit
-// resumes whatever thread c.curCtx then names.
-func trap(c *CPU) {
-	if c.inTrap == 2 {
+// trap is the Go half of every interrupt and system call, registered
+// with the architecture's exception entry. It runs on the CPU's
+// interrupt stack with interrupts off; when it returns, the entry resumes
+// whatever thread c.CurCtx then names.
+func trap(a *ppc64.TrapArea) {
+	c := cpuOf(a)
+	if c.InTrap == 2 {
 		nestedFault(c)
 	}
 	t := &threads[c.current]
@@ -182,7 +170,7 @@ func wake(i int32, r int64) {
 	t.wait = waitNone
 	t.futex = 0
 	t.wakeAt = 0
-	t.Ctx.SetReturn(r)
+	setReturn(&t.Ctx, r)
 	enqueue(i)
 }
 
@@ -200,7 +188,7 @@ func block(c *CPU, t *Thread, w uint8, deadline uint64, timeout int64) {
 // requeue puts the current thread t of c back on a run queue (a yield).
 // sched must be held; it stays held until reschedule has switched away.
 func requeue(c *CPU, t *Thread) {
-	t.Ctx.SetReturn(0)
+	setReturn(&t.Ctx, 0)
 	enqueue(int32(c.current))
 	c.schedHeld = true
 }
@@ -315,7 +303,7 @@ func switchTo(c *CPU, cur *Thread, next int32, now uint64) {
 	c.Stats.Switches++
 	c.current = next
 	c.sliceAt = now
-	c.curCtx = ctxAddr(next)
+	c.CurCtx = ctxAddr(next)
 }
 
 // newThread takes a free slot and returns its index, or -1.

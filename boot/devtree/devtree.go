@@ -1,15 +1,17 @@
 // Package devtree reads the facts the kernel needs from the firmware's
 // device tree: memory, CPUs, the timebase frequency, RTAS tokens, the
-// virtual terminals and /chosen/bootargs.
+// virtual terminals, /chosen/bootargs and the initial RAM archive.
 //
 // It runs before the Go runtime exists, so it allocates nothing and keeps
-// what it learns in a Platform made of fixed-size arrays. The tree is read
-// through a Firmware, which the boot code implements with QEMU's VOF client
-// interface and the tests implement with a map.
+// what it learns in a ppc64.Platform, made of fixed-size arrays. The tree
+// is read through a Firmware, which the boot code implements with QEMU's
+// VOF client interface and the tests implement with a map.
 package devtree
 
-// MaxCPUs bounds the CPUs the kernel uses.
-const MaxCPUs = 64
+import "k42/arch/ppc64"
+
+// Platform is the description Probe fills in.
+type Platform = ppc64.Platform
 
 // Firmware walks the device tree (IEEE 1275 client interface semantics).
 // Handles are phandles; 0 means none.
@@ -23,40 +25,6 @@ type Firmware interface {
 	GetProp(node uint32, name string, buf []byte) int
 }
 
-// RTAS holds the tokens of the RTAS services the kernel uses; 0 if absent.
-type RTAS struct {
-	StartCPU, StopSelf, QueryCPUStopped, PowerOff, GetTimeOfDay, SystemReboot uint32
-}
-
-// Platform is what the kernel learned from the device tree.
-type Platform struct {
-	MemBytes   uint64          // total RAM in all memory nodes
-	TimebaseHz uint64          // from the first CPU
-	NumCPUs    int             // CPU nodes (threads) found
-	CPUServer  [MaxCPUs]uint32 // interrupt server number of each CPU
-	RTAS       RTAS            //
-	NumVty     int             // virtual terminals under /vdevice
-	Vty        [4]uint32       // their terminal numbers, lowest first
-	bootargs   [MaxBootargs]byte
-	nbootargs  int
-	// BootargsLen is the length of /chosen/bootargs as the firmware has
-	// it; more than MaxBootargs means Bootargs holds only its start.
-	BootargsLen int
-	Model       [64]byte // root "model", NUL padded
-	// InitrdStart and InitrdEnd locate the initial RAM archive QEMU
-	// loaded (/chosen linux,initrd-start and -end); both 0 if none.
-	InitrdStart, InitrdEnd uint64
-}
-
-// MaxBootargs bounds the kernel command line the kernel reads.
-const MaxBootargs = 4096
-
-// Bootargs returns /chosen/bootargs without the trailing NUL.
-func (p *Platform) Bootargs() []byte { return p.bootargs[:p.nbootargs] }
-
-// SetBootargs replaces the boot arguments (tests, and the kernel when it
-// consumes its own options).
-func (p *Platform) SetBootargs(b []byte) { p.nbootargs = copy(p.bootargs[:], b) }
 
 func be32(b []byte) uint32 {
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
@@ -123,14 +91,15 @@ func Probe(fw Firmware, p *Platform) {
 		case eq(buf[:], n, "rtas"):
 			probeRTAS(fw, node, p)
 		case eq(buf[:], n, "chosen"):
-			if l := fw.GetProp(node, "bootargs", p.bootargs[:]); l > 0 {
+			args := p.BootargsBuffer()
+			if l := fw.GetProp(node, "bootargs", args); l > 0 {
 				p.BootargsLen = l
-				l = min(l, len(p.bootargs))
-				for l > 0 && p.bootargs[l-1] == 0 {
+				l = min(l, len(args))
+				for l > 0 && args[l-1] == 0 {
 					l--
 					p.BootargsLen--
 				}
-				p.nbootargs = l
+				p.SetBootargsLen(l)
 			}
 			if n := fw.GetProp(node, "linux,initrd-start", buf[:]); n == 4 || n == 8 {
 				p.InitrdStart = cells(buf[:], n/4)
@@ -168,7 +137,7 @@ func probeCPUs(fw Firmware, cpus uint32, p *Platform) {
 		if n < 4 {
 			n = fw.GetProp(node, "reg", buf[:])
 		}
-		for off := 0; off+4 <= n && off+4 <= len(buf) && p.NumCPUs < MaxCPUs; off += 4 {
+		for off := 0; off+4 <= n && off+4 <= len(buf) && p.NumCPUs < ppc64.MaxCPUs; off += 4 {
 			p.CPUServer[p.NumCPUs] = be32(buf[off:])
 			p.NumCPUs++
 		}
@@ -182,7 +151,7 @@ func probeRTAS(fw Firmware, node uint32, p *Platform) {
 		}
 		return 0
 	}
-	p.RTAS = RTAS{
+	p.RTAS = ppc64.RTASTokens{
 		StartCPU:        tok("start-cpu"),
 		StopSelf:        tok("stop-self"),
 		QueryCPUStopped: tok("query-cpu-stopped-state"),

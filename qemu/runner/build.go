@@ -18,7 +18,7 @@ import (
 	"strconv"
 	"strings"
 
-	"k42/boot/image"
+	"k42/qemu/runner/image"
 )
 
 // Kernel build settings: the stock toolchain, big-endian ppc64 Linux ABI,

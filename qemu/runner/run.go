@@ -17,7 +17,7 @@ import (
 
 	"golang.org/x/term"
 
-	"k42/boot/initrd"
+	"k42/kernel/initrd"
 	"k42/qemu/runner/cpio"
 )
 

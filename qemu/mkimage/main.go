@@ -2,14 +2,14 @@
 //
 //	mkimage kernel.elf kernel.img
 //
-// See package k42/boot/image.
+// See package k42/qemu/runner/image.
 package main
 
 import (
 	"fmt"
 	"os"
 
-	"k42/boot/image"
+	"k42/qemu/runner/image"
 )
 
 func main() {

@@ -1,6 +1,6 @@
-// Trap entry and exit: the only code that saves and restores a thread's
-// whole register state. Every interrupt vector's stub (see
-// arch/ppc64.VectorStub) branches to trapEntry with an absolute branch.
+// Exception entry and exit: the only code that saves and restores a
+// thread's whole register state. Every interrupt vector's stub (see
+// VectorStub) branches to trapEntry with an absolute branch.
 
 #include "go_asm.h"
 #include "textflag.h"
@@ -11,23 +11,23 @@
 // SPRG1 = the interrupted r13, SRR0/SRR1 = interrupted PC and MSR,
 // MSR[EE] = 0 and FP/VMX/VSX off (the interrupt cleared them).
 TEXT ·trapEntry(SB), NOSPLIT|NOFRAME, $0
-	MOVD	R11, (CPU_scratch+8)(R13) // free r11
+	MOVD	R11, (TrapArea_scratch+8)(R13) // free r11
 	// Save CR before anything below writes it (the compare that follows
 	// sets CR0): an interrupt between a stwcx. and its branch must not
 	// turn a failed store-conditional into a success.
 	MOVW	CR, R11                   // mfcr: the interrupted CR
-	MOVW	R11, (CPU_scratch+16)(R13)
-	MOVD	CPU_inTrap(R13), R11
+	MOVW	R11, (TrapArea_scratch+16)(R13)
+	MOVD	TrapArea_InTrap(R13), R11
 	CMP	R11, $0
 	BNE	nested                    // a fault inside the handler itself
 	MOVD	$1, R11
-	MOVD	R11, CPU_inTrap(R13)      // mark: in the handler
-	MOVD	CPU_curCtx(R13), R11      // r11 = the running thread's Context
+	MOVD	R11, TrapArea_InTrap(R13)      // mark: in the handler
+	MOVD	TrapArea_CurCtx(R13), R11      // r11 = the running thread's Context
 	BR	save
 nested:
 	MOVD	$2, R11
-	MOVD	R11, CPU_inTrap(R13)      // mark: nested fault, fatal
-	MOVD	CPU_nestCtx(R13), R11     // save into the CPU's own Context
+	MOVD	R11, TrapArea_InTrap(R13)      // mark: nested fault, fatal
+	MOVD	TrapArea_NestCtx(R13), R11     // save into the CPU's own Context
 save:
 	MOVD	R12, Context_Trap(R11)    // vector number
 	MOVD	R0, (Context_GPR+0)(R11)
@@ -41,9 +41,9 @@ save:
 	MOVD	R8, (Context_GPR+64)(R11)
 	MOVD	R9, (Context_GPR+72)(R11)
 	MOVD	R10, (Context_GPR+80)(R11)
-	MOVD	(CPU_scratch+8)(R13), R12 // interrupted r11
+	MOVD	(TrapArea_scratch+8)(R13), R12 // interrupted r11
 	MOVD	R12, (Context_GPR+88)(R11)
-	MOVD	(CPU_scratch+0)(R13), R12 // interrupted r12
+	MOVD	(TrapArea_scratch+0)(R13), R12 // interrupted r12
 	MOVD	R12, (Context_GPR+96)(R11)
 	MOVD	SPR(273), R12             // interrupted r13, parked in SPRG1
 	MOVD	R12, (Context_GPR+104)(R11)
@@ -65,7 +65,7 @@ save:
 	MOVD	R29, (Context_GPR+232)(R11)
 	MOVD	g, (Context_GPR+240)(R11)
 	MOVD	R31, (Context_GPR+248)(R11)
-	MOVWZ	(CPU_scratch+16)(R13), R12 // the CR saved on entry
+	MOVWZ	(TrapArea_scratch+16)(R13), R12 // the CR saved on entry
 	MOVD	R12, Context_CR(R11)
 	MOVD	LR, R12
 	MOVD	R12, Context_LR(R11)
@@ -88,10 +88,11 @@ save:
 	WORD	$0x7c6000a6               // mfmsr r3
 	MOVD	$0x2802000, R4            // MSR[VEC] | MSR[VSX] | MSR[FP]
 	OR	R4, R3
-	// And data translation once the page table is up (trapDR = MSR[DR]):
-	// the handler reaches user mappings at their virtual addresses and
-	// kernel memory through the identity map; fetches stay real.
-	MOVD	·trapDR(SB), R4
+	// And data translation once the page table is up (trapMSR = MSR[DR],
+	// SetTrapTranslation): the handler reaches user mappings at their
+	// virtual addresses and kernel memory through the identity map;
+	// fetches stay real.
+	MOVD	·trapMSR(SB), R4
 	OR	R4, R3
 	WORD	$0x7c600164               // mtmsrd r3
 	ISYNC
@@ -163,26 +164,27 @@ save:
 	FMOVD	F0, Context_FPSCR(R11)
 
 	// Switch to the interrupt stack (or the nested-fault stack) and call
-	// the Go handler trap(c *CPU) with the goroutine register pointing at
-	// the CPU's stack-bounds-only g.
-	MOVD	CPU_stackTop(R13), R1
-	MOVD	CPU_inTrap(R13), R12
+	// the kernel's handler (dispatchTrap calls the one SetTrapHandler
+	// registered) with the goroutine register pointing at the CPU's
+	// stack-bounds-only g.
+	MOVD	TrapArea_StackTop(R13), R1
+	MOVD	TrapArea_InTrap(R13), R12
 	CMP	R12, $1
 	BEQ	stackok
-	MOVD	CPU_nestStack(R13), R1
+	MOVD	TrapArea_NestStack(R13), R1
 stackok:
 	SUB	$128, R1
 	MOVD	$0, R12
 	MOVD	R12, 0(R1)                // end of the back chain
 	XOR	R0, R0, R0                // Go code expects r0 == 0
-	MOVD	$CPU_g(R13), g          // g = this CPU's handler g
-	MOVD	R13, 32(R1)               // argument c, after the fixed frame
-	BL	·trap(SB)
-	BR	·trapExit(SB)
+	MOVD	$TrapArea_G(R13), g          // g = this CPU's handler g
+	MOVD	R13, 32(R1)               // argument: the TrapArea, after the fixed frame
+	BL	·dispatchTrap(SB)
+	BR	·ResumeContext(SB)
 
-// trapExit resumes the thread whose Context is this CPU's curCtx. It is
-// also how a CPU starts its first thread. MSR[EE] must be 0.
-TEXT ·trapExit(SB), NOSPLIT|NOFRAME, $0
+// ResumeContext resumes the thread whose Context is this CPU's CurCtx. It
+// is also how a CPU starts its first thread. MSR[EE] must be 0.
+TEXT ·ResumeContext(SB), NOSPLIT|NOFRAME, $0
 	MOVD	SPR(272), R13             // this CPU's area
 	// Clear any load reservation this CPU holds: the thread resumed here
 	// may have been interrupted between its lwarx and stwcx. on another
@@ -191,7 +193,7 @@ TEXT ·trapExit(SB), NOSPLIT|NOFRAME, $0
 	// to the CPU's own scratch word only if a reservation were for that
 	// very address).
 	STDCCC	R12, (R13)              // (CR0 is restored below)
-	MOVD	CPU_curCtx(R13), R11      // the thread to resume
+	MOVD	TrapArea_CurCtx(R13), R11      // the thread to resume
 	FMOVD	Context_FPSCR(R11), F0
 	WORD	$0xfdfe058e               // mtfsf 0xff, f0
 	LXV	(Context_VSR+0)(R11), VS0
@@ -300,8 +302,61 @@ TEXT ·trapExit(SB), NOSPLIT|NOFRAME, $0
 	MOVD	(Context_GPR+240)(R11), g
 	MOVD	(Context_GPR+248)(R11), R31
 	MOVD	$0, R12
-	MOVD	R12, CPU_inTrap(R13)      // leaving the handler
+	MOVD	R12, TrapArea_InTrap(R13)      // leaving the handler
 	MOVD	(Context_GPR+104)(R11), R13
 	MOVD	(Context_GPR+96)(R11), R12
 	MOVD	(Context_GPR+88)(R11), R11 // the base register goes last
 	WORD	$0x4c000024               // rfid: PC = SRR0, MSR = SRR1
+
+// func TrapEntryPC() uintptr
+TEXT ·TrapEntryPC(SB), NOSPLIT|NOFRAME, $0-8
+	MOVD	$·trapEntry(SB), R3
+	MOVD	R3, ret+0(FP)
+	RET
+
+// secondaryEntry is where RTAS start-cpu starts a secondary CPU: r3 =
+// its TrapArea, MSR = SF|ME, translation off, no stack.
+TEXT ·secondaryEntry(SB), NOSPLIT|NOFRAME, $0
+	XOR	R0, R0, R0                // the assembler builds constants from r0
+	WORD	$0x7c8000a6               // mfmsr r4
+	MOVD	$0x2802002, R5            // MSR[VEC|VSX|FP|RI]
+	OR	R5, R4
+	WORD	$0x7c800164               // mtmsrd r4: FP/VMX/VSX on for Go code
+	ISYNC                             // the new MSR takes effect
+	MOVD	R3, SPR(272)              // SPRG0 = this CPU's TrapArea
+	MOVD	TrapArea_StackTop(R3), R1 // run on its interrupt stack
+	SUB	$128, R1
+	MOVD	R0, 0(R1)                 // end of the back chain
+	MOVD	$TrapArea_G(R3), g        // the handler g: stack bounds only
+	MOVD	R3, 32(R1)                // argument: the TrapArea
+	BL	·dispatchSecondary(SB)
+	MOVD	R0, 0(R0)                 // not reached: the handler resumes a thread
+
+// func SecondaryEntryPC() uintptr
+TEXT ·SecondaryEntryPC(SB), NOSPLIT|NOFRAME, $0-8
+	MOVD	$·secondaryEntry(SB), R3
+	MOVD	R3, ret+0(FP)
+	RET
+
+// idleLoop is an idle thread's code (see IdleLoopPC).
+TEXT ·idleLoop(SB), NOSPLIT|NOFRAME, $0-0
+cede:
+	MOVD	$0xe0, R3                 // H_CEDE
+	WORD	$0x44000022               // sc 1: sleep until interrupted or prodded
+	MOVD	·idleSyscall(SB), R12     // the kernel's idle system call (not via r0:
+	MOVD	R12, R0                   // as a base register r0 reads as 0)
+	SYSCALL                           // sc: let the kernel reschedule
+	BR	cede
+
+// func IdleLoopPC() uintptr
+TEXT ·IdleLoopPC(SB), NOSPLIT|NOFRAME, $0-8
+	MOVD	$·idleLoop(SB), R3
+	MOVD	R3, ret+0(FP)
+	RET
+
+// func Stop()
+TEXT ·Stop(SB), NOSPLIT|NOFRAME, $0-0
+stop:
+	MOVD	$0xe0, R3                 // H_CEDE
+	WORD	$0x44000022               // sc 1: sleep; an interrupt comes back here
+	BR	stop

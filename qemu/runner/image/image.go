@@ -20,7 +20,7 @@
 // the image's span, and the archive lands above the image.
 //
 // This is a host-side package: it is used by the runner in qemu/ and by the
-// command boot/mkimage.
+// command qemu/mkimage.
 package image
 
 import (
