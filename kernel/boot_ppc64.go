@@ -4,8 +4,8 @@ import (
 	"unsafe"
 
 	"k42/arch/ppc64"
-	"k42/kernel/initrd"
 	"k42/kernel/frames"
+	"k42/kernel/initrd"
 )
 
 // Platform is what the boot code learned from the device tree.
@@ -166,7 +166,6 @@ func enterCPU(c *CPU) {
 	ppc64.SetSPRG0(uintptrOf(c))
 	ppc64.SetSPRG3(uint64(c.ID))
 }
-
 
 // Auxiliary vector keys and the hardware capability bits the runtime reads.
 const (

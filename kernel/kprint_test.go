@@ -21,6 +21,6 @@ func TestSetReturnErrno(t *testing.T) {
 	setReturn(&c, 7)
 	require.Equal(t, uint64(7), c.GPR[3])
 	require.Zero(t, c.CR&crSO)
-	setReturn(&c, -1 << 40) // a large negative value is data (an address), not an errno
+	setReturn(&c, -1<<40) // a large negative value is data (an address), not an errno
 	require.Zero(t, c.CR&crSO)
 }

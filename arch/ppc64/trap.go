@@ -66,7 +66,7 @@ type TrapArea struct {
 // goroutine descriptor the matching bounds.
 func (a *TrapArea) SetStack(lo, hi uintptr) {
 	a.StackTop = hi
-	a.G[0], a.G[1] = uint64(lo), uint64(hi)             // stack.lo, stack.hi
+	a.G[0], a.G[1] = uint64(lo), uint64(hi)           // stack.lo, stack.hi
 	a.G[2], a.G[3] = uint64(lo+2048), uint64(lo+2048) // stackguard0, stackguard1
 }
 

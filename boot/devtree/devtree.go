@@ -25,7 +25,6 @@ type Firmware interface {
 	GetProp(node uint32, name string, buf []byte) int
 }
 
-
 func be32(b []byte) uint32 {
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
