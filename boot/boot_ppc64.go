@@ -3,6 +3,8 @@ package boot
 import (
 	"unsafe"
 
+	"k42/kernel/sys"
+
 	"k42/arch/ppc64"
 	"k42/boot/devtree"
 	"k42/kernel"
@@ -22,8 +24,8 @@ func init() {
 	}
 	// Every kernel package this image links was initialised before this
 	// one: every option is defined by now.
-	if err := kernel.CheckOptions(); err != nil {
-		kernel.BootFailed(err.Error())
+	if err := sys.CheckOptions(); err != nil {
+		sys.BootFailed(err.Error())
 	}
 }
 

@@ -32,11 +32,3 @@ TEXT ·sigreturnTramp(SB), NOSPLIT|NOFRAME, $0-0
 	SYSCALL
 	MOVD	R0, 0(R0)                 // not reached
 
-// func wildStore(addr uintptr)
-// Stores to addr. The crash=fault boot argument uses it.
-TEXT ·wildStore(SB), NOSPLIT|NOFRAME, $0-8
-	MOVD	addr+0(FP), R3
-	MOVD	$0x5741, R4
-	MOVD	R4, 0(R3)
-	SYNC
-	RET

@@ -1,11 +1,10 @@
 package kernel
 
 import (
-	"unsafe"
-
 	"k42/arch/ppc64"
 	"k42/kernel/frames"
 	"k42/kernel/initrd"
+	"k42/kernel/linux"
 )
 
 // Platform is what the boot code learned from the device tree.
@@ -51,7 +50,7 @@ func Boot(p *ppc64.Platform, entryTB uint64) {
 
 	ppc64.SetTrapHandler(trap)
 	ppc64.SetSecondaryHandler(secondaryStart)
-	ppc64.SetIdleSyscall(sysSchedYield)
+	ppc64.SetIdleSyscall(linux.SYS_SCHED_YIELD)
 	phys.Init(Platform.MemBytes, uint64(imageEnd()))
 	reserveInitrd()
 	readRTC()
@@ -132,7 +131,7 @@ func installVectors() {
 		if !ok {
 			bootPanic("trap entry beyond 32 MiB: absolute branch cannot reach it")
 		}
-		*(*[5]uint32)(unsafe.Pointer(uintptr(v))) = stub
+		*vectorWords(uint64(v)) = stub
 	}
 	ppc64.SyncICache(0, 0x2000)
 }

@@ -1,8 +1,6 @@
 package kernel
 
 import (
-	"unsafe"
-
 	"k42/arch/ppc64"
 )
 
@@ -75,7 +73,7 @@ func printCode(pc uint64) {
 		} else {
 			k.c(' ')
 		}
-		k.x(uint64(*(*uint32)(unsafe.Pointer(uintptr(a)))), 8)
+		k.x(uint64(*instructionAt(a)), 8)
 		if a == pc {
 			k.c('>')
 		}
@@ -126,12 +124,4 @@ func nestedFault(c *CPU) {
 		printRegs("while handling this trap", &t.Ctx, c.ID)
 	}
 	powerOff(FaultStatus)
-}
-
-// sysK42FaultR returns the fault record's address to reportFault.
-func sysK42FaultR(c *CPU, t *Thread) int64 {
-	if faultThread != int32(c.current) {
-		return -ePERM
-	}
-	return int64(uintptr(unsafe.Pointer(&faultRec)))
 }

@@ -2,8 +2,6 @@ package kernel
 
 import (
 	"sync/atomic"
-	"syscall"
-	"unsafe"
 
 	"k42/arch/ppc64"
 	"k42/kernel/frames"
@@ -104,9 +102,7 @@ func tableFrames(n uint64) uint64 {
 }
 
 // zeroFrames clears memory that is handed out again.
-func zeroFrames(addr, n uint64) {
-	clear(unsafe.Slice((*byte)(unsafe.Pointer(uintptr(addr))), n))
-}
+func zeroFrames(addr, n uint64) { clear(physBytes(addr, n)) }
 
 func memUsed() uint64 {
 	return uint64(phys.Used()) << frames.Shift
@@ -127,94 +123,6 @@ func pageAttr(prot uint32) ppc64.Attr {
 		a |= ppc64.AttrExec
 	}
 	return a
-}
-
-// Operations of the k42_mem call. Go code reaches memLock only through
-// it: a thread holding memLock must not touch its own (demand-paged)
-// stack, or the fault it takes would wait for memLock forever; the trap
-// handler runs on the CPU's interrupt stack in kernel memory.
-const (
-	memOpStats    = iota // MemStats to a1
-	memOpVM              // VMStats to a1, up to a3 largest Mappings to a2; returns how many
-	memOpMapDev          // map physical [a1, a1+a2) as a device; returns the address
-	memOpUnmapDev        // unmap the device mapping [a1, a1+a2)
-)
-
-func sysK42MemR(c *CPU, t *Thread) int64 {
-	op, a1, a2, a3 := arg(t, 0), arg(t, 1), arg(t, 2), arg(t, 3)
-	switch op {
-	case memOpStats:
-		memLock.lock()
-		s := MemStats{phys.Total(), phys.Used(), phys.Peak(), phys.Reserved(), phys.Largest(), frames.Size}
-		memLock.unlock()
-		if !validUser(a1, uint64(unsafe.Sizeof(s))) {
-			return -eFAULT
-		}
-		*(*MemStats)(ptr(a1)) = s
-		return 0
-	case memOpVM:
-		var buf [16]vm.Area
-		n := int(min(a3, uint64(len(buf))))
-		memLock.lock()
-		s := VMStats{Areas: userVM.Len(), MappedBytes: userVM.Mapped()}
-		n = userVM.Largest(buf[:n])
-		memLock.unlock()
-		s.DemandFaults, s.PagesFreed = demandFaults.Load(), pagesFreed.Load()
-		msz := uint64(unsafe.Sizeof(Mapping{}))
-		if !validUser(a1, uint64(unsafe.Sizeof(s))) || n > 0 && !validUser(a2, uint64(n)*msz) {
-			return -eFAULT
-		}
-		*(*VMStats)(ptr(a1)) = s
-		for i := 0; i < n; i++ {
-			*(*Mapping)(ptr(a2 + uint64(i)*msz)) = Mapping{buf[i].Start, buf[i].End, buf[i].Prot}
-		}
-		return int64(n)
-	case memOpMapDev:
-		return mapDevice(a1, a2)
-	case memOpUnmapDev:
-		return unmapDevice(a1, a2)
-	}
-	return -eINVAL
-}
-
-// ReadMemStats returns the frame allocator's figures.
-func ReadMemStats() MemStats {
-	var s MemStats
-	syscall.RawSyscall(sysK42Mem, memOpStats, uintptr(unsafe.Pointer(&s)), 0)
-	return s
-}
-
-// ReadVMStats returns the address-space figures and fills largest with
-// the largest mappings (at most 16), largest first; it returns how many
-// it filled.
-func ReadVMStats(largest []Mapping) (VMStats, int) {
-	var s VMStats
-	var p uintptr
-	if len(largest) > 0 {
-		p = uintptr(unsafe.Pointer(&largest[0]))
-	}
-	n, _, _ := syscall.RawSyscall6(sysK42Mem, memOpVM, uintptr(unsafe.Pointer(&s)), p, uintptr(len(largest)), 0, 0)
-	return s, int(n)
-}
-
-// MapDevice maps the physical range [pa, pa+size) cache-inhibited and
-// guarded (ppc64.AttrIO), privileged read/write, in the device window and
-// returns its virtual address. pa and size must be multiples of 64 KiB.
-// The window is handed out in order and not reused.
-func MapDevice(pa, size uint64) (uintptr, error) {
-	r, _, e := syscall.RawSyscall(sysK42Mem, memOpMapDev, uintptr(pa), uintptr(size))
-	if e != 0 {
-		return 0, e
-	}
-	return r, nil
-}
-
-// UnmapDevice removes a mapping MapDevice made, on every CPU.
-func UnmapDevice(va uintptr, size uint64) error {
-	if _, _, e := syscall.RawSyscall(sysK42Mem, memOpUnmapDev, va, uintptr(size)); e != 0 {
-		return e
-	}
-	return nil
 }
 
 // unmapPages removes the pages present in [start, end), invalidates their
@@ -369,136 +277,6 @@ func oomKill() {
 		s(" MiB in use, ").d(mib(touched)).s(" MiB of it the program's pages, ").d(mib(int64(reserved))).s(" MiB the kernel image\n")
 	consoleWrite(k.bytes())
 	powerOff(OOMStatus)
-}
-
-func sysMmapMem(c *CPU, t *Thread) int64 {
-	addr, length, prot, flags, fd := arg(t, 0), arg(t, 1), uint32(arg(t, 2)), arg(t, 3), int64(arg(t, 4))
-	if length == 0 || length > 1<<40 {
-		return -eINVAL
-	}
-	if flags&mapAnon == 0 || fd != -1 && flags&mapAnon == 0 {
-		return -19 // ENODEV: no files to map
-	}
-	n := (length + pageSize - 1) &^ (pageSize - 1)
-	memLock.lock()
-	defer memLock.unlock()
-	if !userVM.Room() {
-		return -eNOMEM
-	}
-	if flags&(mapFixed|mapFixedNoReplace) != 0 {
-		if addr%pageSize != 0 {
-			return -eINVAL
-		}
-		if !userVM.Inside(addr, n) {
-			return -eNOMEM
-		}
-		if flags&mapFixed == 0 && !userVM.Free(addr, n) {
-			return -17 // EEXIST
-		}
-		unmapPages(addr, addr+n)
-		userVM.Insert(addr, addr+n, prot)
-		return int64(addr)
-	}
-	va, ok := userVM.Place(addr&^(pageSize-1), n)
-	if !ok {
-		return -eNOMEM
-	}
-	userVM.Insert(va, va+n, prot)
-	return int64(va)
-}
-
-func sysMunmapMem(c *CPU, t *Thread) int64 {
-	addr, length := arg(t, 0), arg(t, 1)
-	n := (length + pageSize - 1) &^ (pageSize - 1)
-	if addr%pageSize != 0 || length == 0 || addr+n < addr {
-		return -eINVAL
-	}
-	if !userVM.Inside(addr, n) {
-		return 0 // nothing of the program's is there
-	}
-	memLock.lock()
-	defer memLock.unlock()
-	if !userVM.Remove(addr, addr+n) {
-		return -eNOMEM
-	}
-	unmapPages(addr, addr+n)
-	return 0
-}
-
-func sysMadviseMem(c *CPU, t *Thread) int64 {
-	addr, length, advice := arg(t, 0), arg(t, 1), arg(t, 2)
-	n := (length + pageSize - 1) &^ (pageSize - 1)
-	if addr%pageSize != 0 || addr+n < addr {
-		return -eINVAL
-	}
-	if advice == madvDontneed || advice == madvFree {
-		if !userVM.Inside(addr, n) {
-			return -eNOMEM
-		}
-		// Anonymous private memory reads back as zeros afterwards.
-		memLock.lock()
-		unmapPages(addr, addr+n)
-		memLock.unlock()
-	}
-	return 0
-}
-
-func sysMprotectMem(c *CPU, t *Thread) int64 {
-	addr, length, prot := arg(t, 0), arg(t, 1), uint32(arg(t, 2))
-	n := (length + pageSize - 1) &^ (pageSize - 1)
-	if addr%pageSize != 0 || addr+n < addr {
-		return -eINVAL
-	}
-	if !userVM.Inside(addr, n) {
-		return -eNOMEM
-	}
-	memLock.lock()
-	defer memLock.unlock()
-	if !userVM.Protect(addr, addr+n, prot) {
-		return -eNOMEM
-	}
-	pt := ppc64.KernelTable()
-	var fl ppc64.Flush
-	for a := addr; a < addr+n; {
-		l, pa, size, ok := pt.NextLeaf(a, addr+n)
-		if !ok {
-			break
-		}
-		f, _ := pt.Map(l, pa, size, pageAttr(prot))
-		fl |= f
-		a = l + size
-	}
-	ppc64.InvalidateTLB(addr, n, fl)
-	return 0
-}
-
-func sysMincoreMem(c *CPU, t *Thread) int64 {
-	addr, length, vec := arg(t, 0), arg(t, 1), arg(t, 2)
-	n := uint64(frames.Frames(length))
-	if addr%pageSize != 0 || addr+length < addr {
-		return -eINVAL
-	}
-	if !userVM.Inside(addr, max(length, 1)) {
-		return -eNOMEM
-	}
-	if !validUser(vec, n) {
-		return -eFAULT
-	}
-	b := user(vec, int(n))
-	pt := ppc64.KernelTable()
-	memLock.lock()
-	defer memLock.unlock()
-	for i := range b {
-		p := addr + uint64(i)*pageSize
-		if _, ok := userVM.Find(p); !ok {
-			return -eNOMEM // a hole in the range
-		}
-		b[i] = 0
-		if _, _, _, ok := pt.Translate(p); ok {
-			b[i] = 1 // backed by a frame
-		}
-	}
-	return 0
 }
 
 // mapDevice serves MapDevice in the trap handler.

@@ -10,98 +10,8 @@ var sigactions [nsig + 1]sigaction
 
 func sigBit(sig int) uint64 { return 1 << (sig - 1) }
 
-func sysSigaction(c *CPU, t *Thread) int64 {
-	sig, act, old, size := int(arg(t, 0)), arg(t, 1), arg(t, 2), arg(t, 3)
-	if sig < 1 || sig > nsig || size != 8 {
-		return -eINVAL
-	}
-	sz := uint64(unsafe.Sizeof(sigaction{}))
-	if old != 0 {
-		if !validUser(old, sz) {
-			return -eFAULT
-		}
-		*(*sigaction)(ptr(old)) = sigactions[sig]
-	}
-	if act != 0 {
-		if sig == sigKill || sig == sigStop {
-			return -eINVAL
-		}
-		if !validUser(act, sz) {
-			return -eFAULT
-		}
-		sched.lock()
-		sigactions[sig] = *(*sigaction)(ptr(act))
-		sched.unlock()
-	}
-	return 0
-}
-
-func sysSigprocmask(c *CPU, t *Thread) int64 {
-	how, set, old := arg(t, 0), arg(t, 1), arg(t, 2)
-	if old != 0 {
-		if !validUser(old, 8) {
-			return -eFAULT
-		}
-		*userU64(old) = t.sigMask
-	}
-	if set == 0 {
-		return 0
-	}
-	if !validUser(set, 8) {
-		return -eFAULT
-	}
-	m := *userU64(set)
-	switch how {
-	case 0: // SIG_BLOCK
-		t.sigMask |= m
-	case 1: // SIG_UNBLOCK
-		t.sigMask &^= m
-	case 2: // SIG_SETMASK
-		t.sigMask = m
-	default:
-		return -eINVAL
-	}
-	t.sigMask &^= sigBit(sigKill) | sigBit(sigStop)
-	return 0
-}
-
 func onAltStack(t *Thread, sp uint64) bool {
 	return t.altSize != 0 && sp >= t.altSP && sp < t.altSP+t.altSize
-}
-
-func sysSigaltstackR(c *CPU, t *Thread) int64 {
-	ss, old := arg(t, 0), arg(t, 1)
-	if old != 0 {
-		if !validUser(old, 24) {
-			return -eFAULT
-		}
-		o := (*stackT)(ptr(old))
-		*o = stackT{sp: t.altSP, flags: t.altFlags, size: t.altSize}
-		if onAltStack(t, t.Ctx.GPR[1]) {
-			o.flags |= ssOnstack
-		}
-		if t.altSize == 0 {
-			o.flags |= ssDisable
-		}
-	}
-	if ss != 0 {
-		if !validUser(ss, 24) {
-			return -eFAULT
-		}
-		if onAltStack(t, t.Ctx.GPR[1]) {
-			return -ePERM
-		}
-		n := *(*stackT)(ptr(ss))
-		if n.flags&ssDisable != 0 {
-			t.altSP, t.altSize, t.altFlags = 0, 0, 0
-			return 0
-		}
-		if n.size < 2048 {
-			return -12 // ENOMEM: MINSIGSTKSZ
-		}
-		t.altSP, t.altSize, t.altFlags = n.sp, n.size, n.flags
-	}
-	return 0
 }
 
 // signalThread makes sig pending on thread index i and, if it runs on
@@ -131,55 +41,6 @@ func findThread(tid uint64) int32 {
 		return -1
 	}
 	return i
-}
-
-func sysTgkillR(c *CPU, t *Thread) int64 {
-	if tg := arg(t, 0); tg != 1 {
-		return -eSRCH
-	}
-	return tkill(arg(t, 1), int(arg(t, 2)))
-}
-
-func sysTkillR(c *CPU, t *Thread) int64 { return tkill(arg(t, 0), int(arg(t, 1))) }
-
-func tkill(tid uint64, sig int) int64 {
-	if sig < 0 || sig > nsig {
-		return -eINVAL
-	}
-	i := findThread(tid)
-	if i < 0 {
-		return -eSRCH
-	}
-	if sig != 0 {
-		signalThread(i, sig)
-	}
-	return 0
-}
-
-func sysKillProc(c *CPU, t *Thread) int64 {
-	pid, sig := int64(arg(t, 0)), int(arg(t, 1))
-	if pid != 0 && pid != 1 && pid != -1 {
-		return -eSRCH
-	}
-	if sig < 0 || sig > nsig {
-		return -eINVAL
-	}
-	if sig == 0 {
-		return 0
-	}
-	// A process-directed signal goes to a thread that does not block it,
-	// preferring the caller.
-	target := int32(c.current)
-	if t.sigMask&sigBit(sig) != 0 {
-		for i := int32(0); i < threadHigh; i++ {
-			if findThread(uint64(i+1)) >= 0 && threads[i].sigMask&sigBit(sig) == 0 {
-				target = i
-				break
-			}
-		}
-	}
-	signalThread(target, sig)
-	return 0
 }
 
 // defaultIgnored reports whether a signal's default action is to ignore it.
@@ -271,17 +132,6 @@ func pushSignalFrame(t *Thread, sig int, code int32, addr uint64, act *sigaction
 	if act.flags&saResethand != 0 {
 		sigactions[sig].handler = sigDfl
 	}
-}
-
-func sysSigreturn(c *CPU, t *Thread) int64 {
-	uc := t.Ctx.GPR[1] + signalFrameSize + 16
-	if !validUser(uc, uint64(unsafe.Sizeof(ucontext{}))) {
-		killedBySignal(sigSegv)
-	}
-	u := (*ucontext)(ptr(uc))
-	u.restore(&t.Ctx)
-	t.sigMask = u.sigmask &^ (sigBit(sigKill) | sigBit(sigStop))
-	return blocked // the registers are the restored ones
 }
 
 // killedBySignal ends the process as Linux does for a fatal signal with

@@ -11,11 +11,6 @@ func sigreturnAddr() uintptr
 func rt0Addr() uintptr
 func imageEnd() uintptr
 func sigreturnTramp()
-func wildStore(addr uintptr)
-
-// blocked is what a system-call handler returns when it has put the thread
-// to sleep (the waker sets the result) or has set the registers itself.
-const blocked = -1 << 63
 
 // sched guards the thread table, every CPU's run queue and every wait.
 // One lock for all CPUs keeps the invariants simple (a thread is in at

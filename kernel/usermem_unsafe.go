@@ -37,3 +37,33 @@ func validUser(addr uint64, n uint64) bool {
 
 // ptr converts a checked user address to a pointer.
 func ptr(addr uint64) unsafe.Pointer { return unsafe.Pointer(uintptr(addr)) }
+
+// Typed views of checked user addresses, for the kernel's own calls.
+func userCPUStats(addr uint64) *CPUStats         { return (*CPUStats)(ptr(addr)) }
+func userThreadRecord(addr uint64) *ThreadRecord { return (*ThreadRecord)(ptr(addr)) }
+func userMemStats(addr uint64) *MemStats         { return (*MemStats)(ptr(addr)) }
+func userVMStats(addr uint64) *VMStats           { return (*VMStats)(ptr(addr)) }
+func userMapping(addr uint64) *Mapping           { return (*Mapping)(ptr(addr)) }
+func userU32(addr uint64) *uint32                { return (*uint32)(ptr(addr)) }
+
+// Sizes of what they point at.
+const (
+	cpuStatsSize     = uint64(unsafe.Sizeof(CPUStats{}))
+	threadRecordSize = uint64(unsafe.Sizeof(ThreadRecord{}))
+	memStatsSize     = uint64(unsafe.Sizeof(MemStats{}))
+	vmStatsSize      = uint64(unsafe.Sizeof(VMStats{}))
+	mappingSize      = uint64(unsafe.Sizeof(Mapping{}))
+)
+
+// faultRecordAddr is the address of the fault record, for the reporter.
+func faultRecordAddr() uintptr { return uintptr(unsafe.Pointer(&faultRec)) }
+
+// BootArgBytes returns the boot-argument words as laid out on the
+// program's initial stack: each NUL-terminated, in order (see args.go).
+// The memory lives as long as the program.
+func BootArgBytes() []byte {
+	if argStrs.n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(uintptr(argStrs.addr))), argStrs.n)
+}

@@ -64,8 +64,6 @@
 // outside RAM, takes a data storage interrupt instead of reaching memory.
 package ppc64
 
-import "unsafe"
-
 // H_REGISTER_PROC_TBL and its flags (QEMU hw/ppc/spapr_hcall.c,
 // h_register_process_table; include/hw/ppc/spapr.h).
 const (
@@ -111,9 +109,7 @@ func (m *physTables) AllocTable() (uint64, bool) {
 	return p, p != 0 && p%TableBlock == 0
 }
 
-func (m *physTables) Load(pa uint64) uint64 { return *(*uint64)(unsafe.Pointer(uintptr(pa))) }
-func (m *physTables) Store(pa, v uint64)    { *(*uint64)(unsafe.Pointer(uintptr(pa))) = v }
-func (m *physTables) Barrier()              { Lwsync() }
+func (m *physTables) Barrier() { Lwsync() }
 
 var (
 	kernelMem   physTables

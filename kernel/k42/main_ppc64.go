@@ -17,6 +17,8 @@ import (
 	"os"
 	"time"
 
+	"k42/kernel/sys"
+
 	_ "k42/boot"
 	"k42/kernel"
 	"k42/kernel/kbench"
@@ -42,7 +44,7 @@ func dispatch(args []string) int {
 	}
 	switch args[0] {
 	case "info":
-		b, _ := json.Marshal(kernel.ReadInfo())
+		b, _ := json.Marshal(sys.ReadInfo())
 		fmt.Println(string(b))
 		return 0
 	case "test":
@@ -53,7 +55,7 @@ func dispatch(args []string) int {
 		s := ktest.Run(os.Stdout, pattern, 2*time.Minute)
 		// Frames in use after the suite, on the console (stdout ends with
 		// the summary line).
-		m := kernel.ReadMemStats()
+		m := sys.ReadMemStats()
 		fmt.Fprintf(os.Stderr, "{\"name\":\"frames_used_after_suite\",\"frames\":%d,\"peak\":%d,\"total\":%d}\n", m.FramesUsed, m.FramesPeak, m.FramesTotal)
 		if s.Failed > 0 || s.Passed == 0 {
 			return 1
@@ -63,7 +65,7 @@ func dispatch(args []string) int {
 		return kbench.Run(os.Stdout)
 	case "crash=fault":
 		fmt.Fprintln(os.Stderr, "crash=fault: storing to an address with no memory behind it")
-		kernel.CrashFault()
+		sys.CrashFault()
 		fmt.Fprintln(os.Stderr, "crash=fault: the store did not fault")
 		return 1
 	case "crash=panic":
@@ -80,17 +82,17 @@ func dispatch(args []string) int {
 // machine is the console's view of this kernel.
 type machine struct{}
 
-func (machine) Info() kernel.Info                    { return kernel.ReadInfo() }
-func (machine) CPUStats() ([]kernel.CPUStats, error) { return kernel.CPUStatsAll() }
-func (machine) Threads() []kernel.ThreadStat         { return kernel.Threads() }
-func (machine) Mem() kernel.MemStats                 { return kernel.ReadMemStats() }
+func (machine) Info() kernel.Info                    { return sys.ReadInfo() }
+func (machine) CPUStats() ([]kernel.CPUStats, error) { return sys.CPUStats() }
+func (machine) Threads() []kernel.ThreadStat         { return sys.Threads() }
+func (machine) Mem() kernel.MemStats                 { return sys.ReadMemStats() }
 func (machine) Mappings() (kernel.VMStats, []kernel.Mapping) {
 	var m [8]kernel.Mapping
-	s, n := kernel.ReadVMStats(m[:])
+	s, n := sys.ReadVMStats(m[:])
 	return s, m[:n]
 }
-func (machine) Syscalls() map[int]kernel.SyscallInfo { return kernel.Syscalls() }
-func (machine) Halt(status int)                      { kernel.Halt(status) }
+func (machine) Syscalls() map[int]kernel.SyscallInfo { return sys.Syscalls() }
+func (machine) Halt(status int)                      { sys.Halt(status) }
 
 // startDemo registers demo/counter in the system table and calls it, one
 // request a call, ten times a second, so that the console's wrappers have

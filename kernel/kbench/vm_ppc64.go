@@ -3,6 +3,8 @@ package kbench
 import (
 	"syscall"
 
+	"k42/kernel/sys"
+
 	"k42/kernel"
 )
 
@@ -13,7 +15,7 @@ const vmPage = 64 << 10
 // framesUsed reports the frames in use now, as a figure with unit "frames"
 // (Ticks holds the count).
 func framesUsed(name string) Result {
-	m := kernel.ReadMemStats()
+	m := sys.ReadMemStats()
 	return Result{Name: name, N: 1, Ticks: float64(m.FramesUsed), Unit: "frames"}
 }
 

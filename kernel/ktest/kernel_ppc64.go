@@ -3,8 +3,12 @@ package ktest
 import (
 	"os"
 	"runtime"
+	"strings"
 	"syscall"
 	"unsafe"
+
+	"k42/kernel/linux"
+	"k42/kernel/sys"
 
 	"k42/kernel"
 )
@@ -46,14 +50,14 @@ func testNoFS(t TB) {
 }
 
 func testCPUStats(t TB) {
-	before, err := kernel.CPUStatsAll()
+	before, err := sys.CPUStats()
 	if err != nil {
 		t.Fatalf("stats: %v", err)
 	}
 	for i := 0; i < 100; i++ {
 		syscall.Getpid()
 	}
-	after, _ := kernel.CPUStatsAll()
+	after, _ := sys.CPUStats()
 	var b, a uint64
 	for i := range before {
 		b += before[i].Syscalls
@@ -64,29 +68,65 @@ func testCPUStats(t TB) {
 	}
 }
 
+// testSyscallTable checks the one system-call table: every entry that
+// claims support has a handler, every refused one an errno and no
+// handler, names are unique and agree with Linux's numbering, and the
+// calls the runtime makes at start-up are all there.
 func testSyscallTable(t TB) {
-	tab := kernel.Syscalls()
-	for nr, name := range map[int]string{221: "futex", 90: "mmap", 120: "clone", 250: "tgkill", 172: "rt_sigreturn"} {
-		if tab[nr].Name != name || tab[nr].Support == kernel.Unlisted {
-			t.Errorf("table entry %d = %+v, want %s", nr, tab[nr], name)
+	tab := sys.Syscalls()
+	names := map[string]int{}
+	for nr, e := range tab {
+		switch e.Support {
+		case kernel.Full, kernel.Partial:
+			if !e.Handled {
+				t.Errorf("%d %s claims %s support but has no handler", nr, e.Name, e.Support)
+			}
+		case kernel.Refused:
+			if e.Handled || e.Errno == 0 || e.Note == "" {
+				t.Errorf("%d %s is refused but has a handler, no errno or no note: %+v", nr, e.Name, e)
+			}
+		default:
+			t.Errorf("%d %s is listed as %s", nr, e.Name, e.Support)
 		}
+		if prev, dup := names[e.Name]; dup {
+			t.Errorf("name %s is entry %d and %d", e.Name, prev, nr)
+		}
+		names[e.Name] = nr
+		if nr < linux.MaxSyscall {
+			if want := linux.SyscallName(uint64(nr)); e.Name != want {
+				t.Errorf("entry %d is named %q; Linux ppc64 calls %d %q", nr, e.Name, nr, want)
+			}
+		} else if !strings.HasPrefix(e.Name, "k42_") {
+			t.Errorf("entry %d (%s) is above Linux's range but not a k42_ call", nr, e.Name)
+		}
+	}
+	for _, nr := range []int{linux.SYS_SCHED_GETAFFINITY, linux.SYS_OPENAT, linux.SYS_CLOCK_GETTIME, linux.SYS_MMAP,
+		linux.SYS_MUNMAP, linux.SYS_MADVISE, linux.SYS_RT_SIGPROCMASK, linux.SYS_FCNTL, linux.SYS_PRLIMIT64,
+		linux.SYS_SIGALTSTACK, linux.SYS_GETTID, linux.SYS_RT_SIGACTION, linux.SYS_CLONE, linux.SYS_FUTEX,
+		linux.SYS_NANOSLEEP, linux.SYS_SCHED_YIELD, linux.SYS_WRITE, linux.SYS_EXIT_GROUP} {
+		if _, ok := tab[nr]; !ok {
+			t.Errorf("the runtime's start-up call %d (%s) is not in the table", nr, linux.SyscallName(uint64(nr)))
+		}
+	}
+	if len(tab) < 60 {
+		t.Errorf("only %d entries", len(tab))
 	}
 }
 
 func testMemAccounting(t TB) {
 	const size = 8 << 20
-	before := kernel.ReadMemStats()
+	before := sys.ReadMemStats()
 	b, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
 		t.Fatalf("mmap: %v", err)
 	}
-	mapped := kernel.ReadMemStats()
+	mapped := sys.ReadMemStats()
 	for i := 0; i < size; i += before.FrameSize {
 		b[i] = 1
 	}
-	touched := kernel.ReadMemStats()
+	touched := sys.ReadMemStats()
 	syscall.Munmap(b)
-	after := kernel.ReadMemStats()
+	after := sys.ReadMemStats()
 	frames := size / before.FrameSize
 	if d := mapped.FramesUsed - before.FramesUsed; d > frames/8 {
 		t.Errorf("mapping 8 MiB untouched took %d frames, want few (demand paging)", d)

@@ -8,6 +8,8 @@ import (
 	"time"
 	"unsafe"
 
+	"k42/kernel/sys"
+
 	"k42/kernel"
 )
 
@@ -30,7 +32,7 @@ func testCPUsOnline(t TB) {
 	if runtime.NumCPU() != n || runtime.GOMAXPROCS(0) != n {
 		t.Fatalf("NumCPU %d, GOMAXPROCS %d, kernel CPUs %d", runtime.NumCPU(), runtime.GOMAXPROCS(0), n)
 	}
-	st, err := kernel.CPUStatsAll()
+	st, err := sys.CPUStats()
 	if err != nil {
 		t.Fatalf("stats: %v", err)
 	}
@@ -232,7 +234,7 @@ func testCPUIDMatches(t TB) {
 			x := uint64(1)
 			for time.Now().Before(stop) {
 				before := kernel.CPUID()
-				sched := kernel.SchedulerCPU()
+				sched := sys.SchedulerCPU()
 				after := kernel.CPUID()
 				if before == after {
 					if sched != before {

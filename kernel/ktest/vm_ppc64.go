@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"unsafe"
 
+	"k42/kernel/sys"
+
 	"k42/kernel"
 )
 
@@ -91,14 +93,14 @@ func testVMStress(t TB) {
 		}
 	}
 	run(2) // page tables and goroutine stacks settle
-	before := kernel.ReadMemStats()
+	before := sys.ReadMemStats()
 	run(20)
-	after := kernel.ReadMemStats()
+	after := sys.ReadMemStats()
 	if after.FramesUsed > before.FramesUsed+8 {
 		t.Errorf("frames used %d before, %d after %d CPUs x 20 rounds: not returned", before.FramesUsed, after.FramesUsed, n)
 	}
 	var vs [4]kernel.Mapping
-	st, _ := kernel.ReadVMStats(vs[:])
+	st, _ := sys.ReadVMStats(vs[:])
 	t.Logf("frames %d -> %d; %d areas, %d demand faults, %d pages freed", before.FramesUsed, after.FramesUsed, st.Areas, st.DemandFaults, st.PagesFreed)
 }
 
@@ -185,15 +187,15 @@ var vmSink []byte
 
 func testFreeOSMemoryFrames(t TB) {
 	debug.FreeOSMemory()
-	base := kernel.ReadMemStats()
+	base := sys.ReadMemStats()
 	vmSink = make([]byte, 64<<20)
 	for i := 0; i < len(vmSink); i += 4096 {
 		vmSink[i] = 1
 	}
-	full := kernel.ReadMemStats()
+	full := sys.ReadMemStats()
 	vmSink = nil
 	debug.FreeOSMemory()
-	freed := kernel.ReadMemStats()
+	freed := sys.ReadMemStats()
 	want := (32 << 20) / base.FrameSize
 	if full.FramesUsed-base.FramesUsed < want {
 		t.Errorf("64 MiB of heap took %d frames", full.FramesUsed-base.FramesUsed)
@@ -210,18 +212,18 @@ var devProbe [3 * vmPage]byte
 
 func testMapDevice(t TB) {
 	pa := (uintptr(unsafe.Pointer(&devProbe[0])) + vmPage - 1) &^ (vmPage - 1)
-	ram := (*[vmPage / 8]uint64)(unsafe.Pointer(pa))
+	ram := wordsAt(pa)
 	for i := range ram {
 		ram[i] = uint64(i) * 0x9e3779b97f4a7c15
 	}
-	va, err := kernel.MapDevice(uint64(pa), vmPage)
+	va, err := sys.MapDevice(uint64(pa), vmPage)
 	if err != nil {
 		t.Fatalf("MapDevice: %v", err)
 	}
 	if va == pa {
 		t.Fatalf("MapDevice returned the physical address")
 	}
-	dev := (*[vmPage / 8]uint64)(unsafe.Pointer(va))
+	dev := wordsAt(va)
 	for i := range dev {
 		if dev[i] != ram[i] {
 			t.Fatalf("device view word %d = %#x, RAM has %#x", i, dev[i], ram[i])
@@ -231,10 +233,10 @@ func testMapDevice(t TB) {
 	if ram[5] != 42 {
 		t.Errorf("store through the device mapping not seen in RAM")
 	}
-	if err := kernel.UnmapDevice(va, vmPage); err != nil {
+	if err := sys.UnmapDevice(va, vmPage); err != nil {
 		t.Errorf("UnmapDevice: %v", err)
 	}
-	if _, err := kernel.MapDevice(uint64(pa)+1, vmPage); err == nil {
+	if _, err := sys.MapDevice(uint64(pa)+1, vmPage); err == nil {
 		t.Errorf("MapDevice of an unaligned address succeeded")
 	}
 }

@@ -28,8 +28,13 @@ func (f *fake) Mappings() (kernel.VMStats, []kernel.Mapping) {
 	return kernel.VMStats{Areas: 2, MappedBytes: 3 << 20, DemandFaults: 9},
 		[]kernel.Mapping{{Start: 0xc000000000, End: 0xc000200000, Prot: 3}, {Start: 1 << 40, End: 1<<40 + 1<<20}}
 }
-func (f *fake) Syscalls() map[int]kernel.SyscallInfo { return kernel.Syscalls() }
-func (f *fake) Halt(status int)                      { f.halted = status }
+func (f *fake) Syscalls() map[int]kernel.SyscallInfo {
+	return map[int]kernel.SyscallInfo{
+		221: {Name: "futex", Support: kernel.Partial, Note: "wait and wake", Handled: true},
+		5:   {Name: "open", Support: kernel.Refused, Note: "no file system"},
+	}
+}
+func (f *fake) Halt(status int) { f.halted = status }
 
 func session(t *testing.T, input string) (string, *fake) {
 	var out bytes.Buffer

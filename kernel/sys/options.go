@@ -1,4 +1,4 @@
-package kernel
+package sys
 
 import (
 	"fmt"
@@ -55,11 +55,17 @@ func Options() []OptionInfo {
 func optionsIn(words []string) []string {
 	var out []string
 	for _, w := range words {
-		if kind, _, _ := classify([]byte(w)); kind == wordOption {
+		if isOption(w) {
 			out = append(out, strings.TrimPrefix(w, "k42."))
 		}
 	}
 	return out
+}
+
+// isOption reports whether w is a kernel option kept for the subsystems
+// (kernel.IsOptionWord on the kernel; the same rule on the host).
+var isOption = func(w string) bool {
+	return strings.HasPrefix(w, "k42.") && !strings.HasPrefix(w, "k42.argv0=") && !strings.HasPrefix(w, "k42.env.")
 }
 
 // optionIn returns the value of option name among opts (the last one

@@ -1,4 +1,4 @@
-package kernel
+package sys
 
 import (
 	"testing"

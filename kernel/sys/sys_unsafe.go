@@ -1,0 +1,78 @@
+//go:build ppc64
+
+package sys
+
+import (
+	"syscall"
+	"unsafe"
+
+	"k42/kernel"
+)
+
+// Buffers handed to the kernel's own calls, as (address, length).
+
+type buf struct {
+	addr uintptr
+	n    uintptr
+}
+
+func cpuStatsBuf(s []kernel.CPUStats) buf {
+	return buf{uintptr(unsafe.Pointer(&s[0])), unsafe.Sizeof(s[0]) * uintptr(len(s))}
+}
+
+// k42Copy makes call nr with a buffer.
+func k42Copy(nr uintptr, b buf) syscall.Errno {
+	_, _, e := syscall.RawSyscall(nr, b.addr, b.n, 0)
+	return e
+}
+
+// k42Threads fills recs with the live threads and returns how many.
+func k42Threads(recs []kernel.ThreadRecord) int {
+	n, _, e := syscall.RawSyscall(kernel.SysK42Threads, uintptr(unsafe.Pointer(&recs[0])), uintptr(len(recs)), 0)
+	if e != 0 {
+		return 0
+	}
+	return int(n)
+}
+
+// ReadMemStats returns the frame allocator's figures.
+func ReadMemStats() kernel.MemStats {
+	var s kernel.MemStats
+	syscall.RawSyscall(kernel.SysK42Mem, kernel.MemOpStats, uintptr(unsafe.Pointer(&s)), 0)
+	return s
+}
+
+// ReadVMStats returns the address-space figures and fills largest with
+// the largest mappings (at most 16), largest first; it returns how many
+// it filled.
+func ReadVMStats(largest []kernel.Mapping) (kernel.VMStats, int) {
+	var s kernel.VMStats
+	var p uintptr
+	if len(largest) > 0 {
+		p = uintptr(unsafe.Pointer(&largest[0]))
+	}
+	n, _, _ := syscall.RawSyscall6(kernel.SysK42Mem, kernel.MemOpVM, uintptr(unsafe.Pointer(&s)), p, uintptr(len(largest)), 0, 0)
+	return s, int(n)
+}
+
+// instructionWord reads the instruction at a (checked by the caller).
+func instructionWord(a uint64) [4]byte { return *(*[4]byte)(unsafe.Pointer(uintptr(a))) }
+
+// faultRecord returns the kernel's record of the fault being reported.
+func faultRecord() (*kernel.FaultRecord, bool) {
+	addr, _, e := syscall.RawSyscall(kernel.SysK42Fault, kernel.FaultOpRecord, 0, 0)
+	if e != 0 {
+		return nil, false
+	}
+	return (*kernel.FaultRecord)(unsafe.Pointer(addr)), true
+}
+
+// writeRaw writes b to fd 2 with a raw system call.
+func writeRaw(b []byte) {
+	if len(b) > 0 {
+		syscall.RawSyscall(syscall.SYS_WRITE, 2, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	}
+}
+
+// funcEntry returns the code address of a top-level Go function.
+func funcEntry(f func()) uintptr { return **(**uintptr)(unsafe.Pointer(&f)) }
