@@ -96,8 +96,11 @@ func run(smp int, mem string, timeout time.Duration, app string, buildOnly bool,
 		if img, _, err = a.Build(root, os.Stderr); err != nil {
 			return fail(err)
 		}
-	} else if img, _, err = runner.BuildKernel(root, "./kernel/k42", "k42", os.Stderr); err != nil {
-		return fail(err)
+	} else {
+		pkg, name := runner.KernelImageFor(bootargs)
+		if img, _, err = runner.BuildKernel(root, pkg, name, os.Stderr); err != nil {
+			return fail(err)
+		}
 	}
 	if buildOnly {
 		fmt.Println(img)

@@ -59,6 +59,25 @@ func ModuleRoot() (string, error) {
 	return "", errors.New("not inside the k42 module (no go.mod with 'module k42' above the working directory or the runner binary)")
 }
 
+// KernelImageFor returns the kernel image (main package and name) the
+// runner boots for bootargs when no app is given: the test image
+// (kernel/k42test: the in-kernel suite and benchmarks, which link the
+// testing package) when the first argument that is not a kernel option
+// is test or bench, and otherwise the default image (kernel/k42), which
+// links no test code.
+func KernelImageFor(bootargs []string) (pkg, name string) {
+	for _, w := range bootargs {
+		if strings.HasPrefix(w, "k42.") {
+			continue
+		}
+		if w == "test" || w == "bench" {
+			return "./kernel/k42test", "k42test"
+		}
+		break
+	}
+	return "./kernel/k42", "k42"
+}
+
 // BuildKernel builds the Go main package pkg (an import path or ./dir
 // inside the module) into a bootable image and returns the image and ELF
 // paths.

@@ -297,3 +297,42 @@ loop:
 	os.Exit(0)
 }
 `
+
+func TestKernelImageFor(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		pkg  string
+	}{
+		{nil, "./kernel/k42"},
+		{[]string{"info"}, "./kernel/k42"},
+		{[]string{"test", "Reconfig"}, "./kernel/k42test"},
+		{[]string{"k42.env.A=b", "bench"}, "./kernel/k42test"},
+		{[]string{"crash=fault", "test"}, "./kernel/k42"},
+	} {
+		pkg, _ := KernelImageFor(tc.args)
+		require.Equal(t, tc.pkg, pkg, "%q", tc.args)
+	}
+}
+
+// TestDefaultImageIsLean: the image make run boots links no testing,
+// testify, net/http or TLS code and no test helpers, by its package list
+// and by its symbols.
+func TestDefaultImageIsLean(t *testing.T) {
+	root, err := ModuleRoot()
+	require.NoError(t, err)
+	cmd := exec.Command("go", "list", "-deps", "./kernel/k42")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), buildEnv...)
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	forbidden := regexp.MustCompile(`^(testing|net/http|crypto/tls|github\.com/stretchr/.*|k42/kernel/ktest|k42/kernel/kbench|k42/reconfig/testcomp|k42/reconfig/bench)$`)
+	for _, p := range strings.Fields(string(out)) {
+		require.False(t, forbidden.MatchString(p), "the default image links %s", p)
+	}
+	kernelImage(t)
+	elf := filepath.Join(root, ".build", "k42-test.elf")
+	syms, err := exec.Command("go", "tool", "nm", elf).Output()
+	require.NoError(t, err)
+	bad := regexp.MustCompile(`(?m) (net/http|testing|crypto/tls|github\.com/stretchr/testify/[a-z]+)\.`)
+	require.Empty(t, bad.FindAllString(string(syms), 5), "symbols from packages the default image must not link")
+}
