@@ -30,6 +30,7 @@ type CPU struct {
 
 	Stats  CPUStats
 	nested Context
+	timers timerHeap // threads blocked here with a deadline (sched_ppc64.go)
 }
 
 // CPUStats are per-CPU counters, written only by their own CPU.

@@ -92,26 +92,12 @@ func sysFutex(c *CPU, t *Thread) int64 {
 			sched.unlock()
 			return -eAGAIN
 		}
-		block(c, t, waitFutex, deadline, -eTIMEDOUT)
 		t.futex = uintptr(addr)
+		block(c, t, waitFutex, deadline, -eTIMEDOUT)
+		futexLink(int32(c.current))
 		return blocked
 	case 1, 10: // FUTEX_WAKE, FUTEX_WAKE_BITSET
 		return int64(futexWake(uintptr(addr), int(int32(val))))
 	}
 	return -eNOSYS
-}
-
-// futexWake wakes up to n threads waiting on addr, oldest slot first.
-func futexWake(addr uintptr, n int) int {
-	woken := 0
-	sched.lock()
-	for i := int32(0); i < threadHigh && woken < n; i++ {
-		w := &threads[i]
-		if w.state == threadBlocked && w.wait == waitFutex && w.futex == addr {
-			wake(i, 0)
-			woken++
-		}
-	}
-	sched.unlock()
-	return woken
 }

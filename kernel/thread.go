@@ -38,6 +38,10 @@ type Thread struct {
 	wakeAt  uint64 // timebase deadline of a wait, 0 = none
 	timeout int64  // result when the deadline passes (e.g. -ETIMEDOUT, 0)
 
+	timerCPU  int32 // CPU whose deadline heap holds the thread, -1 none
+	timerIdx  int32 // its position there
+	futexNext int32 // futex bucket chain: index+1 of the next waiter, 0 = end
+
 	// Signals.
 	sigMask    uint64
 	sigPending uint64 // set atomically by other CPUs

@@ -12,18 +12,6 @@ func rt0Addr() uintptr
 func imageEnd() uintptr
 func sigreturnTramp()
 
-// sched guards the thread table, every CPU's run queue and every wait.
-// One lock for all CPUs keeps the invariants simple (a thread is in at
-// most one queue, a blocked thread is woken once); per-CPU queues keep
-// threads on the CPU they last ran on and let idle CPUs steal.
-var sched spinlock
-
-// runnable counts queued threads on all CPUs. sched guards it.
-var runnable int32
-
-// Time slice and console poll period in timebase ticks, set at boot.
-var sliceTicks, pollTicks uint64
-
 // trap is the Go half of every interrupt and system call, registered
 // with the architecture's exception entry. It runs on the CPU's
 // interrupt stack with interrupts off; when it returns, the entry resumes
@@ -39,6 +27,9 @@ func trap(a *ppc64.TrapArea) {
 	case ppc64.VecSystemCall:
 		c.Stats.Syscalls++
 		doSyscall(c, t)
+		if !c.schedHeld && !t.idle && !signalled(t) {
+			return // the fast path: nothing to reschedule, straight back
+		}
 	case ppc64.VecDecrementer:
 		c.Stats.Decrements++
 	case ppc64.VecDoorbell, ppc64.VecExternal:
@@ -46,6 +37,9 @@ func trap(a *ppc64.TrapArea) {
 	case ppc64.VecDataStorage, ppc64.VecInstStorage:
 		switch demandFault(t) {
 		case faultRetry:
+			if !signalled(t) {
+				return // the page is there: retry the access at once
+			}
 		case faultDenied:
 			if !segvToThread(c, t, segvAccerr) {
 				fault(c, t)
@@ -63,266 +57,5 @@ func trap(a *ppc64.TrapArea) {
 	reschedule(c, ppc64.Timebase())
 }
 
-// enqueue makes thread i runnable: on the queue of the CPU it last ran on,
-// unless that CPU is busy and another is idle, in which case the idle one
-// gets it and is woken. sched must be held.
-func enqueue(i int32) {
-	t := &threads[i]
-	if t.idle || t.state == threadRunnable || t.state == threadFree {
-		kernelBug("queueing a thread twice, or an idle or free one", i, t.state)
-	}
-	t.state = threadRunnable
-	t.next = 0
-	me := int(ppc64.SPRG3())
-	target := int(t.cpu)
-	if target < 0 || target >= numCPUs || !cpus[target].Online {
-		target = me
-	}
-	if !cpuIdle(target) {
-		for k := 1; k <= numCPUs; k++ {
-			if o := (target + k) % numCPUs; cpuIdle(o) && cpus[o].runqLen == 0 {
-				target = o
-				break
-			}
-		}
-	}
-	c := &cpus[target]
-	if c.runqTail == 0 {
-		c.runqHead = i + 1
-	} else {
-		threads[c.runqTail-1].next = i + 1
-	}
-	c.runqTail = i + 1
-	c.runqLen++
-	runnable++
-	switch {
-	case cpuIdle(target):
-		if target != me {
-			ppc64.Prod(uint64(c.Server))
-		}
-	default:
-		// Queued behind a busy CPU: wake an idle one to steal it.
-		for k := 0; k < numCPUs; k++ {
-			if k != me && cpuIdle(k) {
-				ppc64.Prod(uint64(cpus[k].Server))
-				break
-			}
-		}
-	}
-}
-
-// cpuIdle reports whether CPU i is online and running its idle thread.
-func cpuIdle(i int) bool {
-	c := &cpus[i]
-	return c.Online && threads[c.current].idle
-}
-
-// popQueue takes the thread at the head of c's queue, or returns -1.
-// Threads frozen by a fault elsewhere are dropped. sched must be held.
-func popQueue(c *CPU) int32 {
-	for c.runqHead != 0 {
-		i := c.runqHead - 1
-		c.runqHead = threads[i].next
-		if c.runqHead == 0 {
-			c.runqTail = 0
-		}
-		threads[i].next = 0
-		c.runqLen--
-		runnable--
-		if faultFrozen(i) {
-			continue
-		}
-		return i
-	}
-	return -1
-}
-
-// dequeue takes the next thread for c: its own queue first, otherwise the
-// oldest thread of the longest other queue. sched must be held.
-func dequeue(c *CPU) int32 {
-	if i := popQueue(c); i >= 0 {
-		return i
-	}
-	if runnable == 0 {
-		return -1
-	}
-	var victim *CPU
-	for k := 0; k < numCPUs; k++ {
-		if o := &cpus[k]; o != c && o.runqLen > 0 && (victim == nil || o.runqLen > victim.runqLen) {
-			victim = o
-		}
-	}
-	if victim == nil {
-		return -1
-	}
-	c.Stats.Steals++
-	return popQueue(victim)
-}
-
-// wake makes a blocked thread runnable with result r. sched must be held.
-func wake(i int32, r int64) {
-	t := &threads[i]
-	t.wait = waitNone
-	t.futex = 0
-	t.wakeAt = 0
-	setReturn(&t.Ctx, r)
-	enqueue(i)
-}
-
-// block puts the current thread t of c to sleep waiting for w until
-// deadline (0 = none); when the deadline passes it resumes with timeout.
-// sched must be held; it stays held until reschedule has switched away.
-func block(c *CPU, t *Thread, w uint8, deadline uint64, timeout int64) {
-	t.state = threadBlocked
-	t.wait = w
-	t.wakeAt = deadline
-	t.timeout = timeout
-	c.schedHeld = true
-}
-
-// requeue puts the current thread t of c back on a run queue (a yield).
-// sched must be held; it stays held until reschedule has switched away.
-func requeue(c *CPU, t *Thread) {
-	setReturn(&t.Ctx, 0)
-	enqueue(int32(c.current))
-	c.schedHeld = true
-}
-
-// expireTimers wakes threads whose deadline has passed and returns the
-// earliest deadline still pending (0 if none). sched must be held.
-func expireTimers(now uint64) uint64 {
-	earliest := uint64(0)
-	for i := int32(0); i < threadHigh; i++ {
-		t := &threads[i]
-		if t.state != threadBlocked || t.wakeAt == 0 {
-			continue
-		}
-		if now >= t.wakeAt {
-			if t.wait == waitConsole {
-				consoleReader = -1
-			}
-			wake(i, t.timeout)
-			continue
-		}
-		if earliest == 0 || t.wakeAt < earliest {
-			earliest = t.wakeAt
-		}
-	}
-	return earliest
-}
-
-// reschedule chooses the thread this CPU resumes and programs the
-// decrementer for the next event.
-func reschedule(c *CPU, now uint64) {
-	if !c.schedHeld {
-		sched.lock()
-	}
-	c.schedHeld = false
-	if consoleReader >= 0 {
-		pollConsole()
-	}
-	earliest := expireTimers(now)
-	cur := &threads[c.current]
-	next := c.current
-	switch {
-	case cur.idle:
-		if n := dequeue(c); n >= 0 {
-			next = n
-		}
-	case cur.state == threadRunning && !faultFrozen(c.current):
-		if cur.Ctx.Trap == ppc64.VecDecrementer && now-c.sliceAt >= sliceTicks && c.runqLen > 0 {
-			enqueue(c.current)
-			next = dequeue(c)
-		}
-	default: // yielded, blocked, exited or frozen
-		next = dequeue(c)
-		if next < 0 {
-			next = c.idle
-		}
-	}
-	if next != c.current {
-		switchTo(c, cur, next, now)
-	} else if cur.state != threadRunning { // it yielded, and is next again
-		cur.state = threadRunning
-	}
-	t := &threads[next]
-	// An idle CPU still wakes every two slices: a prod (H_PROD) that
-	// arrives after it decided to idle but before it ceded may be lost, and
-	// this bounds how long work queued for it can wait.
-	dec := 2 * sliceTicks
-	switch {
-	case !t.idle:
-		dec = sliceTicks
-	case runnable > 0:
-		dec = sliceTicks / 10 // come back soon to steal
-	}
-	if earliest != 0 {
-		dec = min(dec, max(earliest-now, 1))
-	}
-	if consoleReader >= 0 || faultDeadline != 0 {
-		dec = min(dec, pollTicks)
-	}
-	if faultDeadline != 0 && now >= faultDeadline {
-		faultWatchdog()
-	}
-	sched.unlock()
-	ppc64.SetDEC(uint32(dec))
-	if !t.idle && atomic.LoadUint64(&t.sigPending)&^t.sigMask != 0 {
-		deliverSignals(c, t)
-	}
-}
-
-// switchTo makes thread next current on c; cur is the thread it leaves.
-// sched must be held.
-func switchTo(c *CPU, cur *Thread, next int32, now uint64) {
-	cur.runTicks += now - cur.lastRun
-	if cur.idle {
-		c.Stats.IdleTicks += now - c.Stats.idleSince
-	}
-	if cur.state == threadDead {
-		cur.state = threadFree
-	}
-	t := &threads[next]
-	if !t.idle && t.state != threadRunnable {
-		kernelBug("dispatching a thread that is not runnable", next, t.state)
-	}
-	t.state = threadRunning
-	t.cpu = int32(c.ID)
-	t.lastRun = now
-	t.runs++
-	if t.idle {
-		c.Stats.idleSince = now
-	} else {
-		c.Stats.ThreadsRun++
-	}
-	c.Stats.Switches++
-	c.current = next
-	c.sliceAt = now
-	c.CurCtx = ctxAddr(next)
-}
-
-// newThread takes a free slot and returns its index, or -1.
-// sched must be held.
-func newThread() int32 {
-	for i := int32(0); i < MaxThreads; i++ {
-		if threads[i].state == threadFree {
-			t := &threads[i]
-			*t = Thread{}
-			t.tid = i + 1
-			t.state = threadBlocked
-			if i >= threadHigh {
-				threadHigh = i + 1
-			}
-			return i
-		}
-	}
-	return -1
-}
-
-// kernelBug reports a broken scheduler invariant and powers off.
-func kernelBug(what string, thread int32, state uint32) {
-	var k kbuf
-	k.s("\n*** k42: kernel bug: ").s(what).s(" (thread ").d(int64(thread)).s(", state ").d(int64(state)).s(")\n")
-	consoleWrite(k.bytes())
-	powerOff(FaultStatus)
-}
+// signalled reports whether t has a pending signal it does not block.
+func signalled(t *Thread) bool { return atomic.LoadUint64(&t.sigPending)&^t.sigMask != 0 }

@@ -1,0 +1,425 @@
+package kernel
+
+import (
+	"sync/atomic"
+
+	"k42/arch/ppc64"
+)
+
+// The scheduler: per-CPU run queues of kernel threads (the Go runtime's
+// Ms), waits with deadlines, and the switch. One spinlock, sched, guards
+// the queues, the waits and the timers; it is taken only to block, wake
+// or move a thread, never on the fast path: a system call that neither
+// blocks nor changes what runs returns straight to its caller (trap), so
+// a getpid costs the trap entry and exit and nothing more.
+//
+// Timers: a thread that blocks with a deadline goes into the deadline
+// heap of the CPU it blocked on; each CPU's decrementer is programmed for
+// its earliest deadline (or its time slice), and its expired timers are
+// fired when it reschedules. A thread woken before its deadline leaves
+// the heap. Futex waiters are kept in hash buckets by address.
+
+// sched guards the thread table, every CPU's run queue and every wait.
+// One lock for all CPUs keeps the invariants simple (a thread is in at
+// most one queue, a blocked thread is woken once); per-CPU queues keep
+// threads on the CPU they last ran on and let idle CPUs steal.
+var sched spinlock
+
+// runnable counts queued threads on all CPUs. sched guards it.
+var runnable int32
+
+// Time slice and console poll period in timebase ticks, set at boot.
+var sliceTicks, pollTicks uint64
+
+// enqueue makes thread i runnable: on the queue of the CPU it last ran on,
+// unless that CPU is busy and another is idle, in which case the idle one
+// gets it and is woken. sched must be held.
+func enqueue(i int32) {
+	t := &threads[i]
+	if t.idle || t.state == threadRunnable || t.state == threadFree {
+		kernelBug("queueing a thread twice, or an idle or free one", i, t.state)
+	}
+	t.state = threadRunnable
+	t.next = 0
+	me := int(ppc64.SPRG3())
+	target := int(t.cpu)
+	if target < 0 || target >= numCPUs || !cpus[target].Online {
+		target = me
+	}
+	if !cpuIdle(target) {
+		for k := 1; k <= numCPUs; k++ {
+			if o := (target + k) % numCPUs; cpuIdle(o) && cpus[o].runqLen == 0 {
+				target = o
+				break
+			}
+		}
+	}
+	c := &cpus[target]
+	if c.runqTail == 0 {
+		c.runqHead = i + 1
+	} else {
+		threads[c.runqTail-1].next = i + 1
+	}
+	c.runqTail = i + 1
+	c.runqLen++
+	runnable++
+	switch {
+	case cpuIdle(target):
+		if target != me {
+			ppc64.Prod(uint64(c.Server))
+		}
+	default:
+		// Queued behind a busy CPU: wake an idle one to steal it.
+		for k := 0; k < numCPUs; k++ {
+			if k != me && cpuIdle(k) {
+				ppc64.Prod(uint64(cpus[k].Server))
+				break
+			}
+		}
+	}
+}
+
+// cpuIdle reports whether CPU i is online and running its idle thread.
+func cpuIdle(i int) bool {
+	c := &cpus[i]
+	return c.Online && threads[c.current].idle
+}
+
+// popQueue takes the thread at the head of c's queue, or returns -1.
+// Threads frozen by a fault elsewhere are dropped. sched must be held.
+func popQueue(c *CPU) int32 {
+	for c.runqHead != 0 {
+		i := c.runqHead - 1
+		c.runqHead = threads[i].next
+		if c.runqHead == 0 {
+			c.runqTail = 0
+		}
+		threads[i].next = 0
+		c.runqLen--
+		runnable--
+		if faultFrozen(i) {
+			continue
+		}
+		return i
+	}
+	return -1
+}
+
+// dequeue takes the next thread for c: its own queue first, otherwise the
+// oldest thread of the longest other queue. sched must be held.
+func dequeue(c *CPU) int32 {
+	if i := popQueue(c); i >= 0 {
+		return i
+	}
+	if runnable == 0 {
+		return -1
+	}
+	var victim *CPU
+	for k := 0; k < numCPUs; k++ {
+		if o := &cpus[k]; o != c && o.runqLen > 0 && (victim == nil || o.runqLen > victim.runqLen) {
+			victim = o
+		}
+	}
+	if victim == nil {
+		return -1
+	}
+	c.Stats.Steals++
+	return popQueue(victim)
+}
+
+// wake makes a blocked thread runnable with result r. sched must be held.
+func wake(i int32, r int64) {
+	t := &threads[i]
+	if t.wait == waitFutex {
+		futexUnlink(i)
+	}
+	if t.timerCPU >= 0 {
+		cpus[t.timerCPU].timers.remove(i)
+	}
+	t.wait = waitNone
+	t.futex = 0
+	t.wakeAt = 0
+	setReturn(&t.Ctx, r)
+	enqueue(i)
+}
+
+// block puts the current thread t of c to sleep waiting for w until
+// deadline (0 = none); when the deadline passes it resumes with timeout.
+// sched must be held; it stays held until reschedule has switched away.
+func block(c *CPU, t *Thread, w uint8, deadline uint64, timeout int64) {
+	t.state = threadBlocked
+	t.wait = w
+	t.wakeAt = deadline
+	t.timeout = timeout
+	if deadline != 0 {
+		c.timers.push(c.ID, c.current)
+	}
+	c.schedHeld = true
+}
+
+// requeue puts the current thread t of c back on a run queue (a yield).
+// sched must be held; it stays held until reschedule has switched away.
+func requeue(c *CPU, t *Thread) {
+	setReturn(&t.Ctx, 0)
+	enqueue(int32(c.current))
+	c.schedHeld = true
+}
+
+// expireTimers wakes c's threads whose deadline has passed and returns
+// the earliest deadline still pending on c (0 if none). sched must be
+// held.
+func expireTimers(c *CPU, now uint64) uint64 {
+	for c.timers.n > 0 {
+		i := c.timers.h[0]
+		t := &threads[i]
+		if t.wakeAt > now {
+			return t.wakeAt
+		}
+		if t.wait == waitConsole {
+			consoleReader = -1
+		}
+		wake(i, t.timeout) // takes it out of the heap
+	}
+	return 0
+}
+
+// reschedule chooses the thread this CPU resumes and programs the
+// decrementer for the next event.
+func reschedule(c *CPU, now uint64) {
+	if !c.schedHeld {
+		sched.lock()
+	}
+	c.schedHeld = false
+	if consoleReader >= 0 {
+		pollConsole()
+	}
+	earliest := expireTimers(c, now)
+	cur := &threads[c.current]
+	next := c.current
+	switch {
+	case cur.idle:
+		if n := dequeue(c); n >= 0 {
+			next = n
+		}
+	case cur.state == threadRunning && !faultFrozen(c.current):
+		if cur.Ctx.Trap == ppc64.VecDecrementer && now-c.sliceAt >= sliceTicks && c.runqLen > 0 {
+			enqueue(c.current)
+			next = dequeue(c)
+		}
+	default: // yielded, blocked, exited or frozen
+		next = dequeue(c)
+		if next < 0 {
+			next = c.idle
+		}
+	}
+	if next != c.current {
+		switchTo(c, cur, next, now)
+	} else if cur.state != threadRunning { // it yielded, and is next again
+		cur.state = threadRunning
+	}
+	t := &threads[next]
+	// An idle CPU still wakes every two slices: a prod (H_PROD) that
+	// arrives after it decided to idle but before it ceded may be lost, and
+	// this bounds how long work queued for it can wait.
+	dec := 2 * sliceTicks
+	switch {
+	case !t.idle:
+		dec = sliceTicks
+	case runnable > 0:
+		dec = sliceTicks / 10 // come back soon to steal
+	}
+	if earliest != 0 {
+		dec = min(dec, max(earliest-now, 1))
+	}
+	if consoleReader >= 0 || faultDeadline != 0 {
+		dec = min(dec, pollTicks)
+	}
+	if faultDeadline != 0 && now >= faultDeadline {
+		faultWatchdog()
+	}
+	sched.unlock()
+	ppc64.SetDEC(uint32(dec))
+	if !t.idle && atomic.LoadUint64(&t.sigPending)&^t.sigMask != 0 {
+		deliverSignals(c, t)
+	}
+}
+
+// switchTo makes thread next current on c; cur is the thread it leaves.
+// sched must be held.
+func switchTo(c *CPU, cur *Thread, next int32, now uint64) {
+	cur.runTicks += now - cur.lastRun
+	if cur.idle {
+		c.Stats.IdleTicks += now - c.Stats.idleSince
+	}
+	if cur.state == threadDead {
+		cur.state = threadFree
+	}
+	t := &threads[next]
+	if !t.idle && t.state != threadRunnable {
+		kernelBug("dispatching a thread that is not runnable", next, t.state)
+	}
+	t.state = threadRunning
+	t.cpu = int32(c.ID)
+	t.lastRun = now
+	t.runs++
+	if t.idle {
+		c.Stats.idleSince = now
+	} else {
+		c.Stats.ThreadsRun++
+	}
+	c.Stats.Switches++
+	c.current = next
+	c.sliceAt = now
+	c.CurCtx = ctxAddr(next)
+}
+
+// newThread takes a free slot and returns its index, or -1.
+// sched must be held.
+func newThread() int32 {
+	for i := int32(0); i < MaxThreads; i++ {
+		if threads[i].state == threadFree {
+			t := &threads[i]
+			*t = Thread{}
+			t.tid = i + 1
+			t.state = threadBlocked
+			t.timerCPU = -1
+			if i >= threadHigh {
+				threadHigh = i + 1
+			}
+			return i
+		}
+	}
+	return -1
+}
+
+// kernelBug reports a broken scheduler invariant and powers off.
+func kernelBug(what string, thread int32, state uint32) {
+	var k kbuf
+	k.s("\n*** k42: kernel bug: ").s(what).s(" (thread ").d(int64(thread)).s(", state ").d(int64(state)).s(")\n")
+	consoleWrite(k.bytes())
+	powerOff(FaultStatus)
+}
+
+// timerHeap is a CPU's threads waiting with a deadline, ordered by it (a
+// binary min-heap of thread indices keyed by wakeAt). sched guards it.
+type timerHeap struct {
+	h [MaxThreads]int32
+	n int32
+}
+
+func (q *timerHeap) less(a, b int32) bool { return threads[q.h[a]].wakeAt < threads[q.h[b]].wakeAt }
+
+func (q *timerHeap) swap(a, b int32) {
+	q.h[a], q.h[b] = q.h[b], q.h[a]
+	threads[q.h[a]].timerIdx = a
+	threads[q.h[b]].timerIdx = b
+}
+
+func (q *timerHeap) up(j int32) {
+	for j > 0 {
+		p := (j - 1) / 2
+		if !q.less(j, p) {
+			return
+		}
+		q.swap(j, p)
+		j = p
+	}
+}
+
+func (q *timerHeap) down(j int32) {
+	for {
+		l, m := 2*j+1, j
+		if l < q.n && q.less(l, m) {
+			m = l
+		}
+		if r := l + 1; r < q.n && q.less(r, m) {
+			m = r
+		}
+		if m == j {
+			return
+		}
+		q.swap(j, m)
+		j = m
+	}
+}
+
+// push adds thread i, whose wakeAt is set, to the heap of CPU cpu (q).
+func (q *timerHeap) push(cpu int, i int32) {
+	t := &threads[i]
+	t.timerCPU, t.timerIdx = int32(cpu), q.n
+	q.h[q.n] = i
+	q.n++
+	q.up(q.n - 1)
+}
+
+// remove takes thread i out of the heap.
+func (q *timerHeap) remove(i int32) {
+	t := &threads[i]
+	j := t.timerIdx
+	q.n--
+	if j != q.n {
+		q.swap(j, q.n)
+		q.down(j)
+		q.up(j)
+	}
+	t.timerCPU, t.timerIdx = -1, 0
+}
+
+// Futex waiters, hashed by address. Each bucket is a FIFO list linked
+// through Thread.futexNext (index+1; 0 ends it). sched guards them.
+const futexBuckets = 256
+
+var futexHead, futexTail [futexBuckets]int32
+
+func futexBucket(addr uintptr) int { return int((addr >> 2) * 0x9e3779b9 >> 8 % futexBuckets) }
+
+// futexLink queues thread i, blocked on its futex word, at the tail.
+func futexLink(i int32) {
+	b := futexBucket(threads[i].futex)
+	threads[i].futexNext = 0
+	if futexTail[b] == 0 {
+		futexHead[b] = i + 1
+	} else {
+		threads[futexTail[b]-1].futexNext = i + 1
+	}
+	futexTail[b] = i + 1
+}
+
+// futexUnlink takes thread i out of its bucket.
+func futexUnlink(i int32) {
+	b := futexBucket(threads[i].futex)
+	prev := int32(0)
+	for k := futexHead[b]; k != 0; k = threads[k-1].futexNext {
+		if k == i+1 {
+			next := threads[i].futexNext
+			if prev == 0 {
+				futexHead[b] = next
+			} else {
+				threads[prev-1].futexNext = next
+			}
+			if futexTail[b] == i+1 {
+				futexTail[b] = prev
+			}
+			threads[i].futexNext = 0
+			return
+		}
+		prev = k
+	}
+}
+
+// futexWake wakes up to n threads waiting on addr, oldest first.
+func futexWake(addr uintptr, n int) int {
+	woken := 0
+	sched.lock()
+	b := futexBucket(addr)
+	for k := futexHead[b]; k != 0 && woken < n; {
+		i := k - 1
+		k = threads[i].futexNext
+		if w := &threads[i]; w.state == threadBlocked && w.wait == waitFutex && w.futex == addr {
+			wake(i, 0)
+			woken++
+		}
+	}
+	sched.unlock()
+	return woken
+}
