@@ -61,8 +61,10 @@ test-kernel: runner
 	@$(RUNNER) -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -- test 2>.build/test-console.log \
 	  || { echo "--- console:"; cat .build/test-console.log; exit 1; }
 
-bench: qemu runner
-	$(RUNNER) -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -- bench k42.env.K42_HOST_CORES=$$(nproc)
+# The in-kernel benchmarks and the boot time, as results records under
+# benchmarks/results/; both regenerate benchmarks/RESULTS.md.
+bench: qemu
+	$(GO) run ./benchmarks/kernel -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT)
 	$(GO) run ./benchmarks/boottime -smp $(SMP) -m $(MEM)
 
 # The syscall benchmark on k42 and on Debian's ppc64el Linux (fetched once

@@ -1,9 +1,11 @@
 // Command boottime measures how long the kernel takes to boot to the info
 // line, as the host sees it (QEMU start to the JSON line on the runner's
 // standard output) and as the kernel reports it (boot_ms: from its first
-// instruction, by the timebase). It prints one JSON line.
+// instruction, by the timebase), over -n boots. It writes the medians as
+// results records (experiment "boot") to benchmarks/results/boot-DATE.jsonl
+// and regenerates benchmarks/RESULTS.md; -no-write prints them instead.
 //
-//	go run ./benchmarks/boottime [-n 5] [-smp 1] [-m 512M]
+//	go run ./benchmarks/boottime [-n 5] [-smp 1] [-m 512M] [-no-write]
 package main
 
 import (
@@ -13,10 +15,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
 
+	"k42/benchmarks/results"
 	"k42/kernel"
 	"k42/qemu/runner"
 )
@@ -41,6 +45,7 @@ func main() {
 	n := flag.Int("n", 5, "boots")
 	smp := flag.Int("smp", 1, "CPUs")
 	mem := flag.String("m", "512M", "memory")
+	noWrite := flag.Bool("no-write", false, "print the records; do not write results or RESULTS.md")
 	flag.Parse()
 	root, err := runner.ModuleRoot()
 	if err != nil {
@@ -71,8 +76,23 @@ func main() {
 		kern = append(kern, float64(info.BootMs))
 	}
 	med := func(x []float64) float64 { sort.Float64s(x); return x[len(x)/2] }
-	json.NewEncoder(os.Stdout).Encode(map[string]any{
-		"name": "boot_to_info", "n": *n, "cpus": *smp, "mem": *mem,
-		"host_ms_median": med(host), "kernel_boot_ms_median": med(kern),
-	})
+	ctx := results.NewContext(root, *smp, *mem)
+	id := results.RunID("boot", ctx.Date)
+	recs := []results.Record{
+		{Experiment: "boot", Workload: "boot_to_info_host", Metric: "median", Value: med(host), Unit: "ms", N: *n},
+		{Experiment: "boot", Workload: "boot_to_info_kernel", Metric: "median", Value: med(kern), Unit: "ms", N: *n},
+	}
+	results.Stamp(recs, "k42", id, fmt.Sprintf("go run ./benchmarks/boottime -n %d -smp %d -m %s", *n, *smp, *mem), ctx)
+	if *noWrite {
+		json.NewEncoder(os.Stdout).Encode(recs)
+		return
+	}
+	if err := results.WriteFile(filepath.Join(root, results.Dir, id+".jsonl"), recs); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if _, err := results.Update(filepath.Join(root, results.Dir), filepath.Join(root, "benchmarks", "RESULTS.md"), true); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 }

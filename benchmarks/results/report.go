@@ -29,6 +29,8 @@ func End(name string) string   { return "<!-- END results:" + name + " -->" }
 // titles are the headings of known experiments' sections.
 var titles = map[string]string{
 	"syscall": "Linux on the same QEMU: system calls (k42 against Linux)",
+	"kernel":  "In-kernel benchmarks: traps, threads, SMP, memory, reconfiguration",
+	"boot":    "Boot time",
 }
 
 // Reference and compared configurations: when a run has both, the report
@@ -128,11 +130,16 @@ func (g *run) median(k key, cfg string) (float64, bool) {
 }
 
 // cell is k's median in cfg, with the range over rounds when there are
-// several.
+// several. A parallel speed-up above the host's cores cannot be real (QEMU
+// runs one host thread per virtual CPU): it is shown as an artifact of the
+// measurement, never as a figure.
 func (g *run) cell(k key, cfg string) string {
 	m, ok := g.median(k, cfg)
 	if !ok {
 		return ""
+	}
+	if strings.HasPrefix(k.metric, "speedup") && g.recs[0].HostCores > 0 && m > float64(g.recs[0].HostCores) {
+		return fmt.Sprintf("artifact (above the %d host cores)", g.recs[0].HostCores)
 	}
 	xs := g.value[k][cfg]
 	if len(xs) == 1 {

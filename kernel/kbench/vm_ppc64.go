@@ -16,7 +16,7 @@ const vmPage = 64 << 10
 // (Ticks holds the count).
 func framesUsed(name string) Result {
 	m := sys.ReadMemStats()
-	return Result{Name: name, N: 1, Ticks: float64(m.FramesUsed), Unit: "frames"}
+	return figure(name, "count", 1, float64(m.FramesUsed), "frames")
 }
 
 // demandZero: the first touch of a mapped page (storage interrupt, a
@@ -25,14 +25,14 @@ func demandZero() Result {
 	const pages = 256
 	b, err := syscall.Mmap(-1, 0, pages*vmPage, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
-		return Result{Name: "demand_zero_fault", Unit: err.Error()}
+		return figure("demand_zero_fault", "error: "+err.Error(), 0, 0, "")
 	}
 	defer syscall.Munmap(b)
 	t0 := kernel.Timebase()
 	for i := 0; i < len(b); i += vmPage {
 		b[i] = 1
 	}
-	return result("demand_zero_fault", pages, float64(kernel.Timebase()-t0)/pages, "page")
+	return result("demand_zero_fault", "mean", pages, float64(kernel.Timebase()-t0)/pages)
 }
 
 // tlbInvalidate: madvise(MADV_DONTNEED) of one touched page: unmap, tlbie
@@ -41,7 +41,7 @@ func tlbInvalidate() Result {
 	const n = 2000
 	b, err := syscall.Mmap(-1, 0, vmPage, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
-		return Result{Name: "tlb_invalidate_round_trip", Unit: err.Error()}
+		return figure("tlb_invalidate_round_trip", "error: "+err.Error(), 0, 0, "")
 	}
 	defer syscall.Munmap(b)
 	var total uint64
@@ -51,7 +51,7 @@ func tlbInvalidate() Result {
 		syscall.Madvise(b, syscall.MADV_DONTNEED)
 		total += kernel.Timebase() - t0
 	}
-	return result("tlb_invalidate_round_trip", n, float64(total)/n, "op")
+	return result("tlb_invalidate_round_trip", "mean", n, float64(total)/n)
 }
 
 func vmBenches() []Result {
