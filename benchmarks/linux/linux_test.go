@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"k42/qemu/runner/cpio"
 	"k42/qemu/runner"
+	"k42/qemu/runner/cpio"
 )
 
 func TestParseFlags(t *testing.T) {
