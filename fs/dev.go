@@ -53,16 +53,12 @@ type Zero struct{}
 func (Zero) Read(p []byte) (int, error)  { clear(p); return len(p), nil }
 func (Zero) Write(p []byte) (int, error) { return len(p), nil }
 
-// Full is /dev/full: reads give zeros, writes fail with ENOSPC.
+// Full is /dev/full: reads give zeros, writes (even of nothing) fail with
+// ENOSPC.
 type Full struct{}
 
-func (Full) Read(p []byte) (int, error) { clear(p); return len(p), nil }
-func (Full) Write(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	return 0, syscall.ENOSPC
-}
+func (Full) Read(p []byte) (int, error)  { clear(p); return len(p), nil }
+func (Full) Write(p []byte) (int, error) { return 0, syscall.ENOSPC }
 
 // URandom is /dev/urandom: reads are filled by Fill, writes are accepted
 // and discarded (Linux mixes them into its pool; this has none). Fill must

@@ -40,10 +40,11 @@ func (f *File) Name() string { return f.name }
 func (f *File) Flags() int { return int(f.flags.Load()) }
 
 // SetFlags changes the status flags F_SETFL may change (O_APPEND,
-// O_NONBLOCK, O_NOATIME) to those in flags, leaving the others.
+// O_NONBLOCK, O_NOATIME) to those in flags, leaving the others. An O_PATH
+// File's cannot be changed (EBADF).
 func (f *File) SetFlags(flags int) error {
-	if f.closed.Load() {
-		return f.err("fcntl", syscall.EBADF)
+	if err := f.usable("fcntl"); err != nil {
+		return err
 	}
 	for {
 		old := f.flags.Load()
@@ -254,6 +255,9 @@ func (f *File) Seek(off int64, whence int) (int64, error) {
 	if err := f.usable(op); err != nil {
 		return 0, err
 	}
+	if whence < io.SeekStart || whence > seekHole {
+		return 0, f.err(op, syscall.EINVAL)
+	}
 	nd := f.node
 	switch nd.kind {
 	case S_IFCHR:
@@ -404,15 +408,23 @@ func (f *File) Truncate(size int64) error {
 	return wrapErrno(op, f.name, nd.truncateLocked(size))
 }
 
-// Sync makes the file's contents durable, as fsync(2).
+// Sync makes the file's contents durable, as fsync(2). On a device file
+// it calls the Device's Sync method if it has one (else EINVAL, as for
+// Linux's memory devices).
 func (f *File) Sync() error {
 	const op = "fsync"
 	if err := f.usable(op); err != nil {
 		return err
 	}
 	nd := f.node
-	if nd.kind != S_IFREG {
+	switch nd.kind {
+	case S_IFDIR:
 		return nil
+	case S_IFCHR:
+		if s, ok := f.dev.(interface{ Sync() error }); ok {
+			return wrap(op, f.name, s.Sync())
+		}
+		return f.err(op, syscall.EINVAL)
 	}
 	nd.mu.RLock()
 	defer nd.mu.RUnlock()
@@ -444,11 +456,11 @@ func (f *File) Chown(uid, gid int) error {
 // FS.UtimensAt).
 func (f *File) Utimens(times *[2]Timespec) error {
 	const op = "utimensat"
+	if times != nil && times[0].Nsec == UTIME_OMIT && times[1].Nsec == UTIME_OMIT {
+		return nil // Linux returns before it looks at the file
+	}
 	if err := f.usable(op); err != nil {
 		return err
-	}
-	if times != nil && times[0].Nsec == UTIME_OMIT && times[1].Nsec == UTIME_OMIT {
-		return nil
 	}
 	return wrapErrno(op, f.name, f.node.utimens(times))
 }

@@ -293,14 +293,10 @@ func (w *walker) openCreate(dir *Node, path string, flags int, mode uint32) (*No
 			if slash {
 				return nil, false, syscall.EISDIR
 			}
-			if len(last) > nameMax {
-				return nil, false, syscall.ENAMETOOLONG
+			if n, err = lookupName(par, last); err != 0 {
+				return nil, false, err
 			}
-			n = par.entries.lookup(last)
 			if n == nil {
-				if par.dead {
-					return nil, false, syscall.ENOENT
-				}
 				n, err = w.fs.create(par, last, S_IFREG, mode, nil)
 				return n, err == 0, err
 			}
@@ -441,10 +437,8 @@ func (fsys *FS) LinkAt(olddir *Node, oldpath string, newdir *Node, newpath strin
 	if flags&^(AT_SYMLINK_FOLLOW|AT_EMPTY_PATH) != 0 {
 		return fail(syscall.EINVAL)
 	}
+	// As on Linux, a bad newpath is found only after oldpath is resolved.
 	if err := checkPath(oldpath, flags&AT_EMPTY_PATH != 0); err != 0 {
-		return fail(err)
-	}
-	if err := checkPath(newpath, false); err != 0 {
 		return fail(err)
 	}
 	fsys.ns.Lock()
@@ -456,6 +450,9 @@ func (fsys *FS) LinkAt(olddir *Node, oldpath string, newdir *Node, newpath strin
 	}
 	n, err := w.lookupAt(fsys.start(olddir), oldpath, lflags|flags&AT_EMPTY_PATH)
 	if err != 0 {
+		return fail(err)
+	}
+	if err := checkPath(newpath, false); err != 0 {
 		return fail(err)
 	}
 	w = fsys.walker()
@@ -527,11 +524,10 @@ func (fsys *FS) checkUnlink(par *Node, last string, kind lastKind, slash, rmdir 
 			return nil, syscall.EBUSY
 		}
 	}
-	if len(last) > nameMax {
-		return nil, syscall.ENAMETOOLONG
-	}
-	n := par.entries.lookup(last)
+	n, err := lookupName(par, last)
 	switch {
+	case err != 0:
+		return nil, err
 	case n == nil:
 		return nil, syscall.ENOENT
 	case rmdir && n.kind != S_IFDIR:
@@ -561,9 +557,6 @@ func (fsys *FS) RenameAt(olddir *Node, oldpath string, newdir *Node, newpath str
 	if err := checkPath(oldpath, false); err != 0 {
 		return fail(err)
 	}
-	if err := checkPath(newpath, false); err != 0 {
-		return fail(err)
-	}
 	fsys.ns.Lock()
 	var released []*Node
 	err := fsys.rename(fsys.start(olddir), oldpath, fsys.start(newdir), newpath, flags, &released)
@@ -585,6 +578,10 @@ func (fsys *FS) rename(olddir *Node, oldpath string, newdir *Node, newpath strin
 	if err != 0 {
 		return err
 	}
+	// As on Linux, a bad newpath is found only after oldpath's parent.
+	if err := checkPath(newpath, false); err != 0 {
+		return err
+	}
 	w = fsys.walker()
 	newpar, newlast, newkind, newslash, err := w.parent(newdir, newpath)
 	if err != 0 {
@@ -601,17 +598,17 @@ func (fsys *FS) rename(olddir *Node, oldpath string, newdir *Node, newpath strin
 		return syscall.EBUSY
 	}
 	trap := trapOf(newpar, oldpar)
-	if len(oldlast) > nameMax {
-		return syscall.ENAMETOOLONG
+	src, err := lookupName(oldpar, oldlast)
+	if err != 0 {
+		return err
 	}
-	src := oldpar.entries.lookup(oldlast)
 	if src == nil {
 		return syscall.ENOENT
 	}
-	if len(newlast) > nameMax {
-		return syscall.ENAMETOOLONG
+	dst, err := lookupName(newpar, newlast)
+	if err != 0 {
+		return err
 	}
-	dst := newpar.entries.lookup(newlast)
 	if flags&RENAME_NOREPLACE != 0 && dst != nil {
 		return syscall.EEXIST
 	}
@@ -640,11 +637,7 @@ func (fsys *FS) rename(olddir *Node, oldpath string, newdir *Node, newpath strin
 	}
 	isDir := src.kind == S_IFDIR
 	switch {
-	case dst == nil:
-		if newpar.dead {
-			return syscall.ENOENT
-		}
-	case exchange:
+	case dst == nil, exchange:
 	case isDir && dst.kind != S_IFDIR:
 		return syscall.ENOTDIR
 	case !isDir && dst.kind == S_IFDIR:

@@ -96,15 +96,14 @@ func (w *walker) step(cur *Node, comp string) (*Node, syscall.Errno) {
 	case "..":
 		return cur.parent, 0
 	}
-	if len(comp) > nameMax {
-		return nil, syscall.ENAMETOOLONG
+	next, err := lookupName(cur, comp)
+	if err != 0 {
+		return nil, err
 	}
-	next := cur.entries.lookup(comp)
 	if next == nil {
 		return nil, syscall.ENOENT
 	}
 	if next.kind == S_IFLNK {
-		var err syscall.Errno
 		if next, err = w.follow(cur, next); err != 0 {
 			return nil, err
 		}
@@ -140,10 +139,10 @@ func (w *walker) resolve(dir *Node, path string, follow bool) (*Node, syscall.Er
 	case lastDotDot:
 		n = par.parent
 	default:
-		if len(last) > nameMax {
-			return nil, syscall.ENAMETOOLONG
+		if n, err = lookupName(par, last); err != 0 {
+			return nil, err
 		}
-		if n = par.entries.lookup(last); n == nil {
+		if n == nil {
 			return nil, syscall.ENOENT
 		}
 		if n.kind == S_IFLNK && (follow || slash) {
@@ -180,17 +179,27 @@ func (w *walker) newName(dir *Node, path string, isDir bool) (*Node, string, sys
 	if kind != lastNorm {
 		return nil, "", syscall.EEXIST
 	}
-	if len(last) > nameMax {
-		return nil, "", syscall.ENAMETOOLONG
-	}
-	if par.entries.lookup(last) != nil {
+	n, err := lookupName(par, last)
+	switch {
+	case err != 0:
+		return nil, "", err
+	case n != nil:
 		return nil, "", syscall.EEXIST
-	}
-	if slash && !isDir {
-		return nil, "", syscall.ENOENT
-	}
-	if par.dead {
+	case slash && !isDir:
 		return nil, "", syscall.ENOENT
 	}
 	return par, last, 0
+}
+
+// lookupName looks up a name (not "." or "..") in directory dir: nil if
+// there is none. As on Linux, nothing can be looked up in a removed
+// directory (ENOENT), and that is found before a name is too long.
+func lookupName(dir *Node, name string) (*Node, syscall.Errno) {
+	if dir.dead {
+		return nil, syscall.ENOENT
+	}
+	if len(name) > nameMax {
+		return nil, syscall.ENAMETOOLONG
+	}
+	return dir.entries.lookup(name), 0
 }
