@@ -497,8 +497,8 @@ func (n *Node) truncateLocked(size int64) syscall.Errno {
 	if size > n.fs.maxSize {
 		return syscall.EFBIG
 	}
-	if size == n.size {
-		return 0
+	if size == n.size || n.released {
+		return 0 // a released file is gone: nothing can see its size
 	}
 	if size < n.size {
 		if err := n.data.Truncate(size); err != nil {

@@ -231,28 +231,43 @@ func (fsys *FS) OpenAt(dir *Node, path string, flags int, mode uint32) (*File, e
 	if flags&O_PATH != 0 {
 		flags &= O_PATH | syscall.O_DIRECTORY | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
 	}
-	creat := flags&syscall.O_CREAT != 0
-	if creat && flags&syscall.O_DIRECTORY != 0 {
+	if flags&syscall.O_CREAT != 0 && flags&syscall.O_DIRECTORY != 0 {
 		return nil, pathErr(op, path, syscall.EINVAL)
 	}
 	if err := checkPath(path, false); err != 0 {
 		return nil, pathErr(op, path, err)
 	}
-	if creat {
+	// Opening an existing file needs the namespace only for reading, with
+	// O_CREAT too: only if the file must be made is the resolution done
+	// again with it held for writing.
+	fsys.ns.RLock()
+	f, err := fsys.openLocked(dir, path, flags, mode, false)
+	fsys.ns.RUnlock()
+	if err == errMustCreate {
 		fsys.ns.Lock()
-		defer fsys.ns.Unlock()
-	} else {
-		fsys.ns.RLock()
-		defer fsys.ns.RUnlock()
+		f, err = fsys.openLocked(dir, path, flags, mode, true)
+		fsys.ns.Unlock()
 	}
+	if err != 0 {
+		return nil, pathErr(op, path, err)
+	}
+	return f, nil
+}
+
+// errMustCreate is openCreate's report that it would make a file but was
+// not allowed to. It is never returned to callers.
+const errMustCreate = syscall.Errno(1 << 20)
+
+// openLocked does OpenAt with fs.ns held, for writing if mayCreate.
+func (fsys *FS) openLocked(dir *Node, path string, flags int, mode uint32, mayCreate bool) (*File, syscall.Errno) {
 	w := fsys.walker()
 	var (
 		n       *Node
 		created bool
 		err     syscall.Errno
 	)
-	if creat {
-		n, created, err = w.openCreate(fsys.start(dir), path, flags, mode)
+	if flags&syscall.O_CREAT != 0 {
+		n, created, err = w.openCreate(fsys.start(dir), path, flags, mode, mayCreate)
 	} else {
 		n, err = w.resolve(fsys.start(dir), path, flags&syscall.O_NOFOLLOW == 0)
 		if err == 0 && flags&syscall.O_DIRECTORY != 0 && n.kind != S_IFDIR {
@@ -260,19 +275,16 @@ func (fsys *FS) OpenAt(dir *Node, path string, flags int, mode uint32) (*File, e
 		}
 	}
 	if err != 0 {
-		return nil, pathErr(op, path, err)
+		return nil, err
 	}
-	f, err := fsys.open(n, path, flags, created)
-	if err != 0 {
-		return nil, pathErr(op, path, err)
-	}
-	return f, nil
+	return fsys.open(n, path, flags, created)
 }
 
 // openCreate finds or makes the node of an open with O_CREAT (Linux's
 // open_last_lookups): a final symbolic link is followed, unless O_EXCL or
-// O_NOFOLLOW, and what it names is made if missing.
-func (w *walker) openCreate(dir *Node, path string, flags int, mode uint32) (*Node, bool, syscall.Errno) {
+// O_NOFOLLOW, and what it names is made if missing (if mayCreate, which
+// needs fs.ns held for writing; else it returns errMustCreate).
+func (w *walker) openCreate(dir *Node, path string, flags int, mode uint32, mayCreate bool) (*Node, bool, syscall.Errno) {
 	excl := flags&syscall.O_EXCL != 0
 	nofollow := excl || flags&syscall.O_NOFOLLOW != 0
 	var n *Node
@@ -297,6 +309,9 @@ func (w *walker) openCreate(dir *Node, path string, flags int, mode uint32) (*No
 				return nil, false, err
 			}
 			if n == nil {
+				if !mayCreate {
+					return nil, false, errMustCreate
+				}
 				n, err = w.fs.create(par, last, S_IFREG, mode, nil)
 				return n, err == 0, err
 			}
@@ -314,8 +329,32 @@ func (w *walker) openCreate(dir *Node, path string, flags int, mode uint32) (*No
 		if n.kind == S_IFDIR {
 			return nil, false, syscall.EISDIR
 		}
+		if protectedSticky(par, n) {
+			return nil, false, syscall.EACCES
+		}
 		return n, false, 0
 	}
+}
+
+// protectedSticky is Linux's may_create_in_sticky with the
+// fs.protected_regular and fs.protected_fifos sysctls at the kernel's
+// defaults (off): O_CREAT may not open an existing node other than a
+// regular file or FIFO in a world-writable sticky directory unless the
+// caller (root) or the directory's owner owns it. Even root is refused.
+func protectedSticky(dir, n *Node) bool {
+	if n.kind == S_IFREG || n.kind == S_IFIFO {
+		return false
+	}
+	dir.mu.RLock()
+	dmode, duid := dir.mode, dir.uid
+	dir.mu.RUnlock()
+	if dmode&S_ISVTX == 0 || dmode&0o002 == 0 {
+		return false
+	}
+	n.mu.RLock()
+	uid := n.uid
+	n.mu.RUnlock()
+	return uid != duid && uid != 0
 }
 
 // open makes a File of n (Linux's may_open and do_dentry_open).

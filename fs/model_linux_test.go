@@ -42,6 +42,7 @@ var (
 	modelOps   = flag.Int("fs.ops", 2500, "operations per seed in TestModel")
 	modelSeeds = flag.Int("fs.seeds", 6, "seeds TestModel runs (1..N)")
 	modelSeed  = flag.Uint64("fs.seed", 0, "run TestModel with only this seed")
+	modelEvery = flag.Int("fs.every", 100, "TestModel compares whole trees every this many operations")
 )
 
 const (
@@ -69,7 +70,7 @@ func TestModel(t *testing.T) {
 			defer m.close()
 			for i := 0; i < *modelOps; i++ {
 				m.step()
-				if i%100 == 99 {
+				if i%*modelEvery == *modelEvery-1 {
 					m.compareTrees()
 				}
 			}
@@ -99,6 +100,7 @@ type model struct {
 	largefile int  // the O_LARGEFILE bit the host's F_GETFL adds
 	seekHole  bool // the host file system reports holes by page, as tmpfs does
 	exchange  bool // the host supports RENAME_EXCHANGE
+	walking   bool // fatalf is walking the tree
 }
 
 func newModel(t *testing.T, seed uint64) *model {
@@ -164,7 +166,18 @@ func (m *model) logf(format string, args ...any) {
 
 func (m *model) fatalf(format string, args ...any) {
 	m.t.Helper()
-	m.t.Fatalf("%s\nrecent operations (last is the failing one):\n  %s", fmt.Sprintf(format, args...), strings.Join(m.log, "\n  "))
+	var tree []string
+	if !m.walking {
+		m.walking = true
+		ft := map[string]treeNode{}
+		m.walkFS(m.fsRoot, ".", ft)
+		for p, n := range ft {
+			tree = append(tree, fmt.Sprintf("%s %o %d", p, n.Stat.Type|n.Stat.Mode, n.Stat.Nlink))
+		}
+		sort.Strings(tree)
+	}
+	m.t.Fatalf("%s\nrecent operations (last is the failing one):\n  %s\nthe FS's tree:\n  %s",
+		fmt.Sprintf(format, args...), strings.Join(m.log, "\n  "), strings.Join(tree, "\n  "))
 }
 
 // check compares one operation's results on both sides.
@@ -387,6 +400,9 @@ func (m *model) step() {
 }
 
 func (m *model) opOpen() {
+	if len(m.handles) >= maxHandles {
+		m.closeHandle(m.rng.IntN(len(m.handles)))
+	}
 	dir, dfd, dd := m.dir()
 	fp, hp := m.path()
 	flags := []int{unix.O_RDONLY, unix.O_WRONLY, unix.O_RDWR}[m.rng.IntN(3)]
@@ -407,9 +423,6 @@ func (m *model) opOpen() {
 	}
 	mode := m.mode()
 	m.logf("open(%s, %q, %#x, %o)", dd, fp, flags, mode)
-	if len(m.handles) >= maxHandles {
-		m.closeHandle(m.rng.IntN(len(m.handles)))
-	}
 	f, ferr := m.fs.OpenAt(dir, fp, flags, mode)
 	fd, herr := unix.Openat(dfd, hp, flags, mode)
 	if !m.checkErr(ferr, herr) {
