@@ -27,7 +27,12 @@
 // per-file FCM, paper §4.1) can take its place by supplying another
 // DataFactory, with nothing else here changing. Pages are counted against
 // a PageLimit shared by the file system's Data, which is what makes writes
-// fail with ENOSPC and what Statfs reports.
+// fail with ENOSPC and what Statfs reports. A Data that also implements
+// PageSeeker lets lseek's SEEK_DATA and SEEK_HOLE see its holes.
+//
+// For the console and tests, IOFS gives an io/fs view of any subtree, so
+// io/fs.WalkDir, ReadFile and ReadDir walk it; Usage and Statfs give df's
+// figures.
 //
 // # Execution context
 //
@@ -42,8 +47,9 @@
 // on every architecture the kernel builds for), wrapped in an *Error that
 // names the operation and path: errors.Is(err, syscall.ENOENT) works, and
 // Errno(err) gets the errno back cheaply. End of file is io.EOF, as for
-// os.File; Errno(io.EOF) is 0, so a system-call server can return the byte
-// count and Errno(err) of any call as they are.
+// os.File, and a short count comes with the error that cut it short, as
+// io.Writer requires; Errno(io.EOF) is 0, so a system-call server returns
+// the count of a read or write if it is not zero and -Errno(err) if it is.
 //
 // # Locking
 //
@@ -53,8 +59,9 @@
 //     each directory's parent and name, and whether a directory has been
 //     removed. Path resolution holds it for reading, from the first
 //     component to the last, so a path is resolved against one consistent
-//     namespace. Operations that change names (create, mkdir, mknod,
-//     symlink, link, unlink, rmdir, rename) hold it for writing.
+//     namespace. Operations that change names (mkdir, mknod, symlink,
+//     link, unlink, rmdir, rename, and open with O_CREAT when the file
+//     must be made: the resolution is then redone) hold it for writing.
 //  2. Node.mu, a sync.RWMutex per inode, over its attributes (mode, owner,
 //     times, link count, size), its open count and its Data. Reads of file
 //     contents hold it for reading; writes, truncation and attribute changes

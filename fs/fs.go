@@ -382,12 +382,14 @@ func (fsys *FS) open(n *Node, name string, flags int, created bool) (*File, sysc
 		}
 	}
 	n.mu.Lock()
-	n.opens++
+	defer n.mu.Unlock()
 	if trunc {
-		n.truncateLocked(0)
-		n.modified(fsys.now())
+		if err := n.truncateLocked(0); err != 0 {
+			return nil, err
+		}
+		n.modified(fsys.now()) // even if it was empty: POSIX asks for it
 	}
-	n.mu.Unlock()
+	n.opens++
 	return f, 0
 }
 

@@ -50,7 +50,9 @@ func (s *Stat) IsDir() bool { return s.Mode&S_IFMT == S_IFDIR }
 // Node is an inode: a directory, regular file, symbolic link or device
 // node. A *Node stays valid while it is held (see the package doc); the
 // kernel keeps one for each process's working directory and gets one from
-// each directory file (File.Node) for the *at operations.
+// each directory file (File.Node) for the *at operations. Holding a *Node
+// does not keep its inode counted in Usage and Statfs once its last name
+// is gone; an open File does.
 type Node struct {
 	fs   *FS
 	ino  uint64
