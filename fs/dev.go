@@ -39,25 +39,34 @@ var (
 // Null is /dev/null: reads find end of file, writes vanish.
 type Null struct{}
 
+// Read finds end of file.
 func (Null) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
 	return 0, io.EOF
 }
+
+// Write discards p.
 func (Null) Write(p []byte) (int, error) { return len(p), nil }
 
 // Zero is /dev/zero: reads give zeros, writes vanish.
 type Zero struct{}
 
-func (Zero) Read(p []byte) (int, error)  { clear(p); return len(p), nil }
+// Read fills p with zeros.
+func (Zero) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// Write discards p.
 func (Zero) Write(p []byte) (int, error) { return len(p), nil }
 
 // Full is /dev/full: reads give zeros, writes (even of nothing) fail with
 // ENOSPC.
 type Full struct{}
 
-func (Full) Read(p []byte) (int, error)  { clear(p); return len(p), nil }
+// Read fills p with zeros.
+func (Full) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// Write fails with ENOSPC.
 func (Full) Write(p []byte) (int, error) { return 0, syscall.ENOSPC }
 
 // URandom is /dev/urandom: reads are filled by Fill, writes are accepted
@@ -67,5 +76,8 @@ type URandom struct {
 	Fill func([]byte)
 }
 
+// Read fills p from Fill.
 func (u URandom) Read(p []byte) (int, error) { u.Fill(p); return len(p), nil }
-func (URandom) Write(p []byte) (int, error)  { return len(p), nil }
+
+// Write discards p.
+func (URandom) Write(p []byte) (int, error) { return len(p), nil }

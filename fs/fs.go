@@ -884,7 +884,7 @@ func (fsys *FS) ChmodAt(dir *Node, path string, mode uint32, flags int) error {
 // negative uid or gid leaves that one unchanged. Changing a non-directory
 // clears its set-user-ID bit, and its set-group-ID bit if group execute is
 // set, as Linux does even for root.
-func (fsys *FS) ChownAt(dir *Node, path string, uid, gid int, flags int) error {
+func (fsys *FS) ChownAt(dir *Node, path string, uid, gid, flags int) error {
 	const op = "fchownat"
 	n, err := fsys.lookup(op, dir, path, flags, AT_SYMLINK_NOFOLLOW|AT_EMPTY_PATH)
 	if err != nil {
