@@ -1,0 +1,171 @@
+package fs
+
+import (
+	"sync"
+	"time"
+)
+
+// Timespec is a time as Linux's struct timespec: seconds and nanoseconds
+// since the Unix epoch. As an argument of UtimensAt, Nsec may be UTIME_NOW
+// or UTIME_OMIT.
+type Timespec struct {
+	Sec  int64
+	Nsec int64
+}
+
+// TimespecOf returns t as a Timespec.
+func TimespecOf(t time.Time) Timespec {
+	return Timespec{Sec: t.Unix(), Nsec: int64(t.Nanosecond())}
+}
+
+// Time returns ts as a time.Time.
+func (ts Timespec) Time() time.Time { return time.Unix(ts.Sec, ts.Nsec) }
+
+func (ts Timespec) before(u Timespec) bool {
+	return ts.Sec < u.Sec || ts.Sec == u.Sec && ts.Nsec < u.Nsec
+}
+
+// Stat is a node's status: every field of Linux's struct stat and statx
+// that tmpfs fills.
+type Stat struct {
+	Dev     uint64 // st_dev: Options.Dev
+	Ino     uint64
+	Mode    uint32 // type bits (S_IFMT) and permission bits
+	Nlink   uint64
+	Uid     uint32
+	Gid     uint32
+	Rdev    uint64 // device nodes: the device number (Mkdev)
+	Size    int64  // regular files: bytes; symbolic links: target length; directories: 20 per entry, "." and ".." included
+	Blksize int64  // PageSize
+	Blocks  int64  // 512-byte units held: regular files' resident pages
+	Atime   Timespec
+	Mtime   Timespec
+	Ctime   Timespec
+	Btime   Timespec // birth (statx's stx_btime)
+}
+
+// IsDir reports whether s describes a directory.
+func (s *Stat) IsDir() bool { return s.Mode&S_IFMT == S_IFDIR }
+
+// Node is an inode: a directory, regular file, symbolic link or device
+// node. A *Node stays valid while it is held (see the package doc); the
+// kernel keeps one for each process's working directory and gets one from
+// each directory file (File.Node) for the *at operations. Holding a *Node
+// does not keep its inode counted in Usage and Statfs once its last name
+// is gone; an open File does.
+type Node struct {
+	fs   *FS
+	ino  uint64
+	kind uint32 // S_IFMT bits: immutable
+
+	// Immutable after creation.
+	target string // symbolic links
+	rdev   uint64 // device nodes
+
+	// Guarded by fs.ns.
+	entries *dirTable // directories
+	parent  *Node     // directories: the directory ".." names (the root's is itself)
+	name    string    // directories: the name in parent
+	dead    bool      // directories: removed
+
+	mu       sync.RWMutex
+	mode     uint32 // kind | permission bits
+	nlink    uint32 // changed with fs.ns held for writing as well
+	uid, gid uint32
+	size     int64
+	atime    Timespec
+	mtime    Timespec
+	ctime    Timespec
+	btime    Timespec
+	opens    int  // open Files
+	released bool // nlink and opens reached 0: counted out, Data released
+	data     Data // regular files
+}
+
+// Ino returns the inode number.
+func (n *Node) Ino() uint64 { return n.ino }
+
+// Type returns the file type bits of the mode (S_IFMT).
+func (n *Node) Type() uint32 { return n.kind }
+
+// IsDir reports whether n is a directory.
+func (n *Node) IsDir() bool { return n.kind == S_IFDIR }
+
+// Stat returns n's status.
+func (n *Node) Stat() Stat {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.statLocked()
+}
+
+func (n *Node) statLocked() Stat {
+	st := Stat{
+		Dev:     n.fs.dev,
+		Ino:     n.ino,
+		Mode:    n.mode,
+		Nlink:   uint64(n.nlink),
+		Uid:     n.uid,
+		Gid:     n.gid,
+		Rdev:    n.rdev,
+		Size:    n.size,
+		Blksize: PageSize,
+		Atime:   n.atime,
+		Mtime:   n.mtime,
+		Ctime:   n.ctime,
+		Btime:   n.btime,
+	}
+	if n.data != nil {
+		st.Blocks = int64(n.data.Resident()) * (PageSize / 512)
+	}
+	return st
+}
+
+// touchAtime applies the relatime rule. n.mu must be held for writing.
+func (n *Node) touchAtime(now Timespec) {
+	if n.needsAtime(now) {
+		n.atime = now
+	}
+}
+
+// needsAtime reports whether touchAtime would change atime. n.mu must be
+// held.
+func (n *Node) needsAtime(now Timespec) bool {
+	return !n.mtime.before(n.atime) || !n.ctime.before(n.atime) || now.Sec-n.atime.Sec >= 24*60*60
+}
+
+// accessed updates atime after a read, taking n.mu for writing only when
+// the relatime rule asks for it. n.mu must not be held.
+func (n *Node) accessed() {
+	now := n.fs.now()
+	n.mu.RLock()
+	need := n.needsAtime(now)
+	n.mu.RUnlock()
+	if need {
+		n.mu.Lock()
+		n.touchAtime(now)
+		n.mu.Unlock()
+	}
+}
+
+// modified sets mtime and ctime. n.mu must be held for writing.
+func (n *Node) modified(now Timespec) { n.mtime, n.ctime = now, now }
+
+// unref is called with n.mu held for writing after nlink or opens dropped:
+// if both are zero it marks n released and reports true; the caller then
+// calls n.release after unlocking.
+func (n *Node) unref() bool {
+	if n.nlink == 0 && n.opens == 0 && !n.released {
+		n.released = true
+		return true
+	}
+	return false
+}
+
+// release returns n's resources once unref reported true.
+func (n *Node) release() {
+	if n.data != nil {
+		n.data.Release()
+	}
+	n.fs.inodes.Add(-1)
+	n.fs.counts[kindIndex(n.kind)].Add(-1)
+}
