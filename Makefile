@@ -14,6 +14,9 @@ GO      ?= go
 
 RUNNER  := bin/k42
 
+# Packages whose code runs in trap context or before the runtime exists.
+TRAP_PKGS := k42/kernel k42/arch/ppc64 k42/kernel/frames k42/kernel/vm k42/kernel/initrd k42/kernel/linux
+
 .PHONY: all kernel runner run test vet test-host test-kernel bench bench-linux qemu clean
 
 all: runner kernel
@@ -49,6 +52,15 @@ vet:
 	  out=$$(env $$env $(GO) vet ./... 2>&1 | grep -v '^#' | grep -v '_unsafe.go:[0-9]*:[0-9]*: possible misuse of unsafe.Pointer'); \
 	  if [ -n "$$out" ]; then echo "go vet ($${env:-host}):"; echo "$$out"; exit 1; fi; \
 	done; echo "go vet: clean outside *_unsafe.go (ppc64 and host)"
+	@# Trap context may not allocate nor use the runtime's defer records:
+	@# the compiler's escape and defer reports for those packages must show
+	@# no heap allocation (constant conversions to an interface are static
+	@# data) and only open-coded defers.
+	@out=$$(for p in $(TRAP_PKGS); do GOOS=linux GOARCH=ppc64 $(GO) build -gcflags="$$p=-m -d=defer" ./kernel/ 2>&1; done \
+	  | grep -E 'escapes to heap|moved to heap|stack-allocated defer|heap-allocated defer' \
+	  | grep -vE '[A-Za-z.]+\([0-9]+\) escapes to heap' | sort -u); \
+	  if [ -n "$$out" ]; then echo "trap-context code allocates or defers through the runtime:"; echo "$$out"; exit 1; fi; \
+	  echo "trap context: no heap allocation, only open-coded defers ($(TRAP_PKGS))"
 
 test-host:
 	$(GO) test -race ./...

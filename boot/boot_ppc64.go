@@ -7,6 +7,7 @@ import (
 
 	"k42/arch/ppc64"
 	"k42/boot/devtree"
+	_ "k42/fs/rootfs" // the root file system and its servers
 	"k42/kernel"
 )
 

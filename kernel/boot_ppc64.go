@@ -37,12 +37,15 @@ func Boot(p *ppc64.Platform, entryTB uint64) {
 	}
 	sliceTicks = Platform.TimebaseHz / 100 // 10 ms
 	pollTicks = Platform.TimebaseHz / 100
-	conTerm, outTerm = 0x71000000, 0x71000000
+	conTerm, outTerm, errTerm = 0x71000000, 0x71000000, 0x71000000
 	if Platform.NumVty > 0 {
-		conTerm, outTerm = uint64(Platform.Vty[0]), uint64(Platform.Vty[0])
+		conTerm, outTerm, errTerm = uint64(Platform.Vty[0]), uint64(Platform.Vty[0]), uint64(Platform.Vty[0])
 	}
 	if Platform.NumVty > 1 {
 		outTerm = uint64(Platform.Vty[1])
+	}
+	if Platform.NumVty > 2 {
+		errTerm = uint64(Platform.Vty[2])
 	}
 	var k kbuf
 	k.s("k42: ").d(int64(Platform.MemBytes >> 20)).s(" MiB, ").d(int64(Platform.NumCPUs)).s(" CPUs, timebase ").d(int64(Platform.TimebaseHz)).s(" Hz\n")
@@ -195,7 +198,7 @@ const argv0 = "k42"
 // argWords returns the source of the boot-argument words: the initrd's
 // argument member, or else the kernel command line.
 func argWords() wordSource {
-	if a := initrdBytes(); a != nil {
+	if a := InitrdBytes(); a != nil {
 		if w, ok := initrd.Find(a, initrd.ArgsName); ok {
 			return wordSource{src: w, nul: true}
 		}
@@ -347,12 +350,4 @@ func reserveInitrd() {
 		bootPanic("the initrd's memory is not free")
 	}
 	initrdLo, initrdHi = s, e
-}
-
-// initrdBytes returns the initial RAM archive, or nil.
-func initrdBytes() []byte {
-	if initrdHi <= initrdLo {
-		return nil
-	}
-	return user(initrdLo, int(initrdHi-initrdLo))
 }

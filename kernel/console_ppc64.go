@@ -13,7 +13,8 @@ import (
 var (
 	conLock       spinlock
 	conTerm       uint64 // console terminal number
-	outTerm       uint64 // fd 1's terminal
+	outTerm       uint64 // the program's output terminal (fd 1 at boot)
+	errTerm       uint64 // the program's error terminal (fd 2 at boot)
 	tty           ldisc
 	consoleReader int32 = -1 // thread blocked reading fd 0, or -1
 )
@@ -59,4 +60,36 @@ func pollConsole() {
 		consoleReader = -1
 		wake(r, int64(tty.read(user(uint64(t.readBuf), t.readLen))))
 	}
+}
+
+// consoleRead reads the console's input (fd 0's terminal) into buf: a
+// completed line, or end of file; otherwise the caller blocks until one
+// comes. sched is held; buf is checked.
+func consoleRead(c *CPU, t *Thread, buf, n uint64) int64 {
+	if n == 0 {
+		return 0
+	}
+	pollConsole()
+	if tty.readable() || consoleReader >= 0 {
+		r := int64(-eAGAIN) // one reader at a time
+		if tty.readable() {
+			r = int64(tty.read(user(buf, int(n))))
+		}
+		return r
+	}
+	consoleReader = int32(c.current)
+	t.readBuf, t.readLen = uintptr(buf), int(min(n, 1<<20))
+	block(c, t, waitConsole, 0, 0)
+	return blocked
+}
+
+// terminal is the hypervisor terminal of a terminal desc.
+func terminal(index int32) uint64 {
+	switch index {
+	case termOut:
+		return outTerm
+	case termErr:
+		return errTerm
+	}
+	return conTerm
 }

@@ -22,6 +22,10 @@ type CPU struct {
 	// guarded by sched.
 	runqHead, runqTail int32
 	runqLen            int32
+	// handoff, when set (index+1), is the thread this CPU runs next when
+	// the current one blocks: a forwarded call's server, or the caller
+	// it answered (serve_ppc64.go). sched guards it.
+	handoff int32
 	// schedHeld is set by a system-call handler that changed the running
 	// thread's state (blocked it, queued it, ended it) and kept sched
 	// locked: the lock passes to reschedule, so no other CPU can dispatch

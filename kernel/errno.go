@@ -22,6 +22,8 @@ const (
 	eNOTTY    = int64(linux.ENOTTY)
 	eSPIPE    = int64(linux.ESPIPE)
 	eRANGE    = int64(linux.ERANGE)
+	eBUSY     = int64(linux.EBUSY)
+	eNOSPC    = int64(linux.ENOSPC)
 	eNOSYS    = int64(linux.ENOSYS)
 	eTIMEDOUT = int64(linux.ETIMEDOUT)
 )

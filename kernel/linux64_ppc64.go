@@ -31,29 +31,70 @@ const (
 	SysK42CPU     = 1003 // the CPU the scheduler has the caller on
 	SysK42Mem     = 1004 // memory figures and device mappings (mem_ppc64.go)
 	SysK42Threads = 1005 // the thread table
+	SysK42Serve   = 1006 // a file-system server waits for a request, and answers (serve_ppc64.go)
 
-	numSyscalls = 1006
+	numSyscalls = 1007
 )
 
 var syscalls = [numSyscalls]syscallEntry{
-	// Files and descriptors (sys_file.go).
-	linux.SYS_READ:       {"read", Partial, "fd 0: console lines (echo, backspace, ^D ends input); eventfds; others EBADF", sysRead, 0},
-	linux.SYS_WRITE:      {"write", Partial, "fd 1: the program's output terminal, fd 2: the console; eventfds; others EBADF", sysWrite, 0},
-	linux.SYS_WRITEV:     {"writev", Partial, "as write, per vector; at most 1024 vectors", sysWritev, 0},
-	linux.SYS_CLOSE:      {"close", Partial, "eventfds and epoll instances; fds 0-2 accepted, the terminals stay open", sysClose, 0},
-	linux.SYS_LSEEK:      {"lseek", Partial, "terminals: ESPIPE; other fds EBADF", sysLseek, 0},
-	linux.SYS_IOCTL:      {"ioctl", Partial, "terminals: ENOTTY (no termios); other fds EBADF", sysIoctl, 0},
-	linux.SYS_FCNTL:      {"fcntl", Partial, "F_GETFD, F_SETFD, F_GETFL, F_SETFL on open fds; others EINVAL", sysFcntl, 0},
-	linux.SYS_FSTAT:      {"fstat", Partial, "fds 0-2 are character devices; others EBADF", sysFstat, 0},
-	linux.SYS_GETCWD:     {"getcwd", Partial, "always /", sysGetcwd, 0},
-	linux.SYS_OPEN:       {"open", Refused, "no file system is mounted", nil, linux.ENOENT},
-	linux.SYS_OPENAT:     {"openat", Refused, "no file system is mounted", nil, linux.ENOENT},
-	linux.SYS_NEWFSTATAT: {"newfstatat", Refused, "no file system is mounted", nil, linux.ENOENT},
-	linux.SYS_READLINKAT: {"readlinkat", Refused, "no file system is mounted", nil, linux.ENOENT},
-	linux.SYS_FACCESSAT:  {"faccessat", Refused, "no file system is mounted", nil, linux.ENOENT},
-	linux.SYS_FACCESSAT2: {"faccessat2", Refused, "no file system is mounted", nil, linux.ENOENT},
-	linux.SYS_STATX:      {"statx", Refused, "no file system is mounted", nil, linux.ENOSYS},
-	linux.SYS_PIPE2:      {"pipe2", Refused, "no pipes yet", nil, linux.ENFILE},
+	// Files and descriptors (sys_file_ppc64.go, fd_ppc64.go, pipe_ppc64.go):
+	// the trap layer serves terminals, pipes, eventfds and epoll itself and
+	// forwards the rest to the file system's servers (serve_ppc64.go).
+	linux.SYS_READ:       {"read", Full, "terminals (fd 0: console lines), pipes, eventfds here; files by the file system's servers", sysRead, 0},
+	linux.SYS_WRITE:      {"write", Full, "terminals, pipes (atomic up to PIPE_BUF, EPIPE and SIGPIPE without readers), eventfds; files forwarded", sysWrite, 0},
+	linux.SYS_READV:      {"readv", Full, "as read, vector by vector; at most 1024 vectors", sysReadv, 0},
+	linux.SYS_WRITEV:     {"writev", Full, "as write, vector by vector; at most 1024 vectors", sysReadv, 0},
+	linux.SYS_PREAD64:    {"pread64", Full, "files; other descriptors ESPIPE", sysFileOnly, 0},
+	linux.SYS_PWRITE64:   {"pwrite64", Full, "files (O_APPEND appends, as Linux does); other descriptors ESPIPE", sysFileOnly, 0},
+	linux.SYS_LSEEK:      {"lseek", Full, "files, with SEEK_DATA and SEEK_HOLE; pipes and terminals ESPIPE", sysLseek, 0},
+	linux.SYS_CLOSE:      {"close", Full, "a file's description is released by its server when its last descriptor closes", sysClose, 0},
+	linux.SYS_DUP:        {"dup", Full, "the lowest free descriptor shares the description", sysDup, 0},
+	linux.SYS_DUP2:       {"dup2", Full, "as dup3 without flags; onto itself succeeds", sysDup3, 0},
+	linux.SYS_DUP3:       {"dup3", Full, "O_CLOEXEC; the replaced descriptor is closed", sysDup3, 0},
+	linux.SYS_FCNTL:      {"fcntl", Partial, "F_DUPFD(_CLOEXEC), F_GETFD/F_SETFD, F_GETFL/F_SETFL (O_APPEND, O_NONBLOCK), F_GETPIPE_SZ; locks always granted (one process); others EINVAL", sysFcntl, 0},
+	linux.SYS_IOCTL:      {"ioctl", Partial, "ENOTTY on every descriptor: no termios, no device controls", sysIoctl, 0},
+	linux.SYS_PIPE2:      {"pipe2", Full, "16 KiB pipes, O_CLOEXEC and O_NONBLOCK; pollable (epoll, edge-triggered too)", sysPipe2, 0},
+	linux.SYS_FSTAT:      {"fstat", Full, "files by their server; terminals, pipes, eventfds as Linux describes them", sysFileOnly, 0},
+	linux.SYS_GETDENTS64: {"getdents64", Full, "directory streams stay correct while entries are added and removed", sysFileOnly, 0},
+	linux.SYS_FTRUNCATE:  {"ftruncate", Full, "files opened for writing", sysFileOnly, 0},
+	linux.SYS_FSYNC:      {"fsync", Full, "files (the in-memory file system has nothing to flush yet)", sysFileOnly, 0},
+	linux.SYS_FDATASYNC:  {"fdatasync", Full, "as fsync", sysFileOnly, 0},
+	linux.SYS_FCHMOD:     {"fchmod", Full, "", sysFileOnly, 0},
+	linux.SYS_FCHOWN:     {"fchown", Full, "as root", sysFileOnly, 0},
+	linux.SYS_FSTATFS:    {"fstatfs", Full, "the file system's figures", sysFileOnly, 0},
+	linux.SYS_FCHDIR:     {"fchdir", Full, "", sysFileOnly, 0},
+	linux.SYS_OPENAT:     {"openat", Full, "O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC, O_NONBLOCK, O_PATH; access modes enforced", sysPath, 0},
+	linux.SYS_OPEN:       {"open", Full, "as openat(AT_FDCWD)", sysPath, 0},
+	linux.SYS_NEWFSTATAT: {"newfstatat", Full, "AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH", sysPath, 0},
+	linux.SYS_STAT:       {"stat", Full, "", sysPath, 0},
+	linux.SYS_LSTAT:      {"lstat", Full, "", sysPath, 0},
+	linux.SYS_STATX:      {"statx", Full, "the basic fields and the birth time", sysPath, 0},
+	linux.SYS_MKDIRAT:    {"mkdirat", Full, "", sysPath, 0},
+	linux.SYS_MKDIR:      {"mkdir", Full, "", sysPath, 0},
+	linux.SYS_MKNODAT:    {"mknodat", Partial, "FIFOs, sockets and devices can be made and stat'ed; opening them is ENXIO (but the four devices of /dev)", sysPath, 0},
+	linux.SYS_UNLINKAT:   {"unlinkat", Full, "AT_REMOVEDIR; an open file keeps its data until its last close", sysPath, 0},
+	linux.SYS_UNLINK:     {"unlink", Full, "", sysPath, 0},
+	linux.SYS_RMDIR:      {"rmdir", Full, "", sysPath, 0},
+	linux.SYS_RENAMEAT:   {"renameat", Full, "atomic; a directory cannot move into its own subtree", sysPath, 0},
+	linux.SYS_RENAMEAT2:  {"renameat2", Partial, "RENAME_NOREPLACE and RENAME_EXCHANGE; RENAME_WHITEOUT EINVAL", sysPath, 0},
+	linux.SYS_RENAME:     {"rename", Full, "", sysPath, 0},
+	linux.SYS_LINKAT:     {"linkat", Full, "AT_SYMLINK_FOLLOW, AT_EMPTY_PATH; directories EPERM", sysPath, 0},
+	linux.SYS_LINK:       {"link", Full, "", sysPath, 0},
+	linux.SYS_SYMLINKAT:  {"symlinkat", Full, "", sysPath, 0},
+	linux.SYS_SYMLINK:    {"symlink", Full, "", sysPath, 0},
+	linux.SYS_READLINKAT: {"readlinkat", Full, "/proc/self/exe names the program", sysPath, 0},
+	linux.SYS_READLINK:   {"readlink", Full, "", sysPath, 0},
+	linux.SYS_FCHMODAT:   {"fchmodat", Full, "", sysPath, 0},
+	linux.SYS_CHMOD:      {"chmod", Full, "", sysPath, 0},
+	linux.SYS_FCHOWNAT:   {"fchownat", Full, "as root: any owner", sysPath, 0},
+	linux.SYS_UTIMENSAT:  {"utimensat", Full, "nanosecond times, UTIME_NOW, UTIME_OMIT, AT_SYMLINK_NOFOLLOW; a NULL path is the descriptor itself", sysPath, 0},
+	linux.SYS_FACCESSAT:  {"faccessat", Full, "as root sees it: execute needs an x bit", sysPath, 0},
+	linux.SYS_FACCESSAT2: {"faccessat2", Full, "AT_EACCESS, AT_SYMLINK_NOFOLLOW", sysPath, 0},
+	linux.SYS_ACCESS:     {"access", Full, "", sysPath, 0},
+	linux.SYS_TRUNCATE:   {"truncate", Full, "", sysPath, 0},
+	linux.SYS_STATFS:     {"statfs", Full, "the file system's figures", sysPath, 0},
+	linux.SYS_CHDIR:      {"chdir", Full, "", sysPath, 0},
+	linux.SYS_GETCWD:     {"getcwd", Full, "ENOENT once the directory is removed, as Linux", sysServed, 0},
 
 	// Memory (sys_mem.go).
 	linux.SYS_MMAP:     {"mmap", Partial, "anonymous memory only (no files yet: ENODEV), demand-paged in 64 KiB pages above 1 TiB; hints honoured where free; MAP_FIXED and MAP_FIXED_NOREPLACE", sysMmap, 0},
@@ -107,11 +148,11 @@ var syscalls = [numSyscalls]syscallEntry{
 	linux.SYS_GETRANDOM: {"getrandom", Full, "from the darn instruction", sysGetrandom, 0},
 
 	// The runtime's poller (sys_poll.go).
-	linux.SYS_EVENTFD2:      {"eventfd2", Partial, "counter semantics; a read of a zero counter returns EAGAIN even without EFD_NONBLOCK", sysEventfd2, 0},
-	linux.SYS_EPOLL_CREATE1: {"epoll_create1", Partial, "up to 8 watched eventfds per instance", sysEpollCreate1, 0},
-	linux.SYS_EPOLL_CTL:     {"epoll_ctl", Partial, "eventfds only; other fds EPERM (not pollable: Go's os files then block)", sysEpollCtl, 0},
+	linux.SYS_EVENTFD2:      {"eventfd2", Full, "counter or semaphore; reads of zero and overflowing writes block unless EFD_NONBLOCK", sysEventfd2, 0},
+	linux.SYS_EPOLL_CREATE1: {"epoll_create1", Partial, "up to 16 instances", sysEpollCreate1, 0},
+	linux.SYS_EPOLL_CTL:     {"epoll_ctl", Partial, "eventfds and pipes, level- or edge-triggered, EPOLLONESHOT; files and terminals EPERM (not pollable, as regular files on Linux: Go then uses blocking I/O); up to 128 watches an instance", sysEpollCtl, 0},
 	linux.SYS_EPOLL_WAIT:    {"epoll_wait", Partial, "as epoll_pwait", sysEpollPwait, 0},
-	linux.SYS_EPOLL_PWAIT:   {"epoll_pwait", Partial, "EPOLLIN on eventfds, with a millisecond timeout; the signal mask is ignored", sysEpollPwait, 0},
+	linux.SYS_EPOLL_PWAIT:   {"epoll_pwait", Partial, "millisecond timeout; the signal mask is ignored", sysEpollPwait, 0},
 	linux.SYS_EPOLL_PWAIT2:  {"epoll_pwait2", Refused, "Go falls back to epoll_pwait", nil, linux.ENOSYS},
 
 	// The kernel's own calls (sys_k42.go).
@@ -121,6 +162,7 @@ var syscalls = [numSyscalls]syscallEntry{
 	SysK42CPU:     {"k42_cpu", Full, "kernel: the scheduler's record of the caller's CPU", sysK42CPU, 0},
 	SysK42Mem:     {"k42_mem", Full, "kernel: memory figures, device mappings", sysK42Mem, 0},
 	SysK42Threads: {"k42_threads", Full, "kernel: copy the thread table out", sysK42Threads, 0},
+	SysK42Serve:   {"k42_serve", Full, "kernel: a file-system server registers, answers a forwarded call and waits for the next", sysK42Serve, 0},
 }
 
 // NumSyscalls bounds the table's numbers.

@@ -129,8 +129,15 @@ func dequeue(c *CPU) int32 {
 
 // wake makes a blocked thread runnable with result r. sched must be held.
 func wake(i int32, r int64) {
+	setReturn(&threads[i].Ctx, r)
+	resume(i)
+}
+
+// resume makes blocked thread i runnable, leaving its registers as they
+// are. sched must be held.
+func resume(i int32) {
 	t := &threads[i]
-	if t.wait == waitFutex {
+	if t.wait == waitFutex || t.wait == waitQueue {
 		futexUnlink(i)
 	}
 	if t.timerCPU >= 0 {
@@ -139,8 +146,31 @@ func wake(i int32, r int64) {
 	t.wait = waitNone
 	t.futex = 0
 	t.wakeAt = 0
-	setReturn(&t.Ctx, r)
 	enqueue(i)
+}
+
+// waitOn blocks t, in its system call, until wakeRestart(key); the call
+// is then made again from the start (its registers are untouched), so
+// it sees the new state. For waits whose condition the call itself
+// re-checks: pipes, eventfds. sched must be held.
+func waitOn(c *CPU, t *Thread, key uintptr) int64 {
+	t.futex = key
+	block(c, t, waitQueue, 0, 0)
+	futexLink(int32(c.current))
+	return blocked
+}
+
+// wakeRestart restarts every thread waiting on key. sched must be held.
+func wakeRestart(key uintptr) {
+	b := futexBucket(key)
+	for k := futexHead[b]; k != 0; {
+		i := k - 1
+		k = threads[i].futexNext
+		if w := &threads[i]; w.state == threadBlocked && w.wait == waitQueue && w.futex == key {
+			w.Ctx.PC -= 4 // back to the sc: the call is made again
+			resume(i)
+		}
+	}
 }
 
 // block puts the current thread t of c to sleep waiting for w until
@@ -207,8 +237,10 @@ func reschedule(c *CPU, now uint64) {
 			next = dequeue(c)
 		}
 	default: // yielded, blocked, exited or frozen
-		next = dequeue(c)
-		if next < 0 {
+		if c.handoff != 0 {
+			next = c.handoff - 1 // a forwarded call's hand-off
+			c.handoff = 0
+		} else if next = dequeue(c); next < 0 {
 			next = c.idle
 		}
 	}
@@ -283,6 +315,7 @@ func newThread() int32 {
 			t.tid = i + 1
 			t.state = threadBlocked
 			t.timerCPU = -1
+			t.fwdFD, t.fwdDesc, t.fwdRelease = -1, -1, -1
 			if i >= threadHigh {
 				threadHigh = i + 1
 			}

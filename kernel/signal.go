@@ -8,6 +8,7 @@ import "unsafe"
 
 const (
 	sigKill = 9
+	sigPipe = 13
 	sigSegv = 11
 	sigStop = 19
 	sigURG  = 23

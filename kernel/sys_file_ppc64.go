@@ -1,151 +1,369 @@
 package kernel
 
+import "k42/kernel/linux"
+
+// Files and descriptors. A call on a descriptor is served here when its
+// desc is the trap layer's own (terminals, pipes, eventfds, epoll) and
+// forwarded to a file-system server when it is a file's; a call that
+// names paths is always forwarded (serve_ppc64.go). Before forwarding,
+// the handler checks the access mode and the output buffers, so the
+// server writes them in place.
+
+// fileFD resolves descriptor argument a for a call served on files:
+// the desc, or an errno. sched is held.
+func fileFD(t *Thread, a int) (*desc, int64) {
+	x, _ := fdDesc(int64(argInt(t, a)))
+	if x == nil {
+		return nil, -eBADF
+	}
+	return x, 0
+}
+
 func sysRead(c *CPU, t *Thread) int64 {
-	fd, buf, n := arg(t, 0), arg(t, 1), arg(t, 2)
-	if fdKind(fd) == fdEventfd {
-		return eventfdRW(false, fd, buf, n)
-	}
-	if fd != 0 {
-		return -eBADF
-	}
-	if n == 0 {
-		return 0
-	}
+	buf, n := argAddr(t, 1), argSize(t, 2)
 	if !validUser(buf, n) {
 		return -eFAULT
 	}
 	sched.lock()
-	pollConsole()
-	if tty.readable() || consoleReader >= 0 {
-		r := int64(-eAGAIN) // one reader at a time
-		if tty.readable() {
-			r = int64(tty.read(user(buf, int(n))))
-		}
+	x, d := fdDesc(int64(argInt(t, 0)))
+	switch {
+	case x == nil || x.flags&linux.O_ACCMODE == linux.O_WRONLY:
 		sched.unlock()
-		return r
-	}
-	consoleReader = int32(c.current)
-	t.readBuf, t.readLen = uintptr(buf), int(min(n, 1<<20))
-	block(c, t, waitConsole, 0, 0)
-	return blocked
-}
-
-func fdTerm(fd uint64) (uint64, bool) {
-	switch fd {
-	case 1:
-		return outTerm, true
-	case 2:
-		return conTerm, true
-	}
-	return 0, false
-}
-
-func sysWrite(c *CPU, t *Thread) int64 {
-	fd, buf, n := arg(t, 0), arg(t, 1), arg(t, 2)
-	if fdKind(fd) == fdEventfd {
-		return eventfdRW(true, fd, buf, n)
-	}
-	term, ok := fdTerm(fd)
-	if !ok {
 		return -eBADF
+	case x.kind == descFile:
+		return forwardLocked(c, t, x.index, HandleNone, x.flags)
 	}
-	if !validUser(buf, n) {
-		return -eFAULT
-	}
-	conLock.lock()
-	termWrite(term, user(buf, int(n)))
-	conLock.unlock()
-	return int64(n)
-}
-
-func sysWritev(c *CPU, t *Thread) int64 {
-	fd, iov, cnt := arg(t, 0), arg(t, 1), arg(t, 2)
-	term, ok := fdTerm(fd)
-	if !ok {
-		return -eBADF
-	}
-	if cnt > 1024 || !validUser(iov, 16*cnt) {
-		return -eINVAL
-	}
-	total := int64(0)
-	conLock.lock()
-	defer conLock.unlock()
-	for i := uint64(0); i < cnt; i++ {
-		base, l := *userU64(iov + 16*i), *userU64(iov + 16*i + 8)
-		if !validUser(base, l) {
-			return -eFAULT
-		}
-		termWrite(term, user(base, int(l)))
-		total += int64(l)
-	}
-	return total
-}
-
-func sysClose(c *CPU, t *Thread) int64 { return closeFD(arg(t, 0)) }
-
-func sysLseek(c *CPU, t *Thread) int64 {
-	if arg(t, 0) <= 2 {
-		return -eSPIPE
-	}
-	return -eBADF
-}
-
-func sysIoctl(c *CPU, t *Thread) int64 {
-	if arg(t, 0) <= 2 {
-		return -eNOTTY
-	}
-	return -eBADF
-}
-
-func sysFcntl(c *CPU, t *Thread) int64 {
-	fd, cmd := arg(t, 0), arg(t, 1)
-	if fdKind(fd) == fdFree {
-		return -eBADF
-	}
-	switch cmd {
-	case 1, 2, 4: // F_GETFD, F_SETFD, F_SETFL
-		return 0
-	case 3: // F_GETFL: access mode, blocking
-		switch {
-		case fd == 0:
-			return 0 // O_RDONLY
-		case fd <= 2:
-			return 1 // O_WRONLY
-		case fds[fd].nonblock:
-			return 2 | oNonblock // O_RDWR
-		}
-		return 2
+	defer sched.unlock()
+	switch x.kind {
+	case descTerminal:
+		return consoleRead(c, t, buf, n)
+	case descEventfd:
+		return eventfdRW(c, t, d, false, buf, n)
+	case descPipe:
+		return pipeRead(c, t, d, buf, n)
 	}
 	return -eINVAL
 }
 
-func sysFstat(c *CPU, t *Thread) int64 {
-	fd, st := arg(t, 0), arg(t, 1)
-	if fd > 2 {
-		return -eBADF
-	}
-	if !validUser(st, 144) {
+func sysWrite(c *CPU, t *Thread) int64 {
+	buf, n := argAddr(t, 1), argSize(t, 2)
+	if !validUser(buf, n) {
 		return -eFAULT
 	}
-	clear(user(st, 144))
-	// struct stat (ppc64): dev, ino, nlink (8 each), mode, uid, gid (4
-	// each), pad, rdev, size, blksize, blocks, times.
-	*userU64(st + 8) = fd + 1
-	*userU64(st + 16) = 1
-	*(*uint32)(ptr(st + 24)) = 0o20620 // S_IFCHR | rw--w----
-	*userU64(st + 40) = 0x8800 + fd    // rdev: hvc
-	*userU64(st + 56) = 1024           // blksize
+	sched.lock()
+	x, d := fdDesc(int64(argInt(t, 0)))
+	switch {
+	case x == nil || x.flags&linux.O_ACCMODE == linux.O_RDONLY:
+		sched.unlock()
+		return -eBADF
+	case x.kind == descFile:
+		return forwardLocked(c, t, x.index, HandleNone, x.flags)
+	case x.kind == descTerminal:
+		term := terminal(x.index)
+		sched.unlock()
+		conLock.lock()
+		termWrite(term, user(buf, int(n)))
+		conLock.unlock()
+		return int64(n)
+	}
+	defer sched.unlock()
+	switch x.kind {
+	case descEventfd:
+		return eventfdRW(c, t, d, true, buf, n)
+	case descPipe:
+		return pipeWrite(c, t, d, buf, n)
+	}
+	return -eINVAL
+}
+
+// iovecs checks the cnt vectors at iov and their buffers.
+func iovecs(iov, cnt uint64) int64 {
+	if cnt > 1024 {
+		return -eINVAL
+	}
+	if !validUser(iov, 16*cnt) {
+		return -eFAULT
+	}
+	for i := uint64(0); i < cnt; i++ {
+		if !validUser(*userU64(iov + 16*i), *userU64(iov + 16*i + 8)) {
+			return -eFAULT
+		}
+	}
 	return 0
 }
 
-func sysGetcwd(c *CPU, t *Thread) int64 {
-	buf, n := arg(t, 0), arg(t, 1)
-	if n < 2 {
-		return -eRANGE
+// sysReadv serves readv and writev.
+func sysReadv(c *CPU, t *Thread) int64 {
+	write := t.Ctx.GPR[0] == linux.SYS_WRITEV
+	iov, cnt := argAddr(t, 1), argSize(t, 2)
+	if e := iovecs(iov, cnt); e != 0 {
+		return e
 	}
-	if !validUser(buf, 2) {
+	sched.lock()
+	x, d := fdDesc(int64(argInt(t, 0)))
+	mode := uint32(linux.O_WRONLY)
+	if write {
+		mode = linux.O_RDONLY
+	}
+	switch {
+	case x == nil || x.flags&linux.O_ACCMODE == mode:
+		sched.unlock()
+		return -eBADF
+	case x.kind == descFile:
+		return forwardLocked(c, t, x.index, HandleNone, x.flags)
+	case x.kind == descTerminal && write:
+		term := terminal(x.index)
+		sched.unlock()
+		total := int64(0)
+		conLock.lock()
+		for i := uint64(0); i < cnt; i++ {
+			l := *userU64(iov + 16*i + 8)
+			termWrite(term, user(*userU64(iov + 16*i), int(l)))
+			total += int64(l)
+		}
+		conLock.unlock()
+		return total
+	case x.kind == descPipe:
+		// Vector by vector; a short transfer ends the call.
+		defer sched.unlock()
+		total := int64(0)
+		for i := uint64(0); i < cnt; i++ {
+			base, l := *userU64(iov + 16*i), *userU64(iov + 16*i + 8)
+			if l == 0 {
+				continue
+			}
+			var r int64
+			if write {
+				r = pipeWrite(c, t, d, base, l)
+			} else {
+				r = pipeRead(c, t, d, base, l)
+			}
+			if r == blocked || r < 0 {
+				if total > 0 {
+					if r == blocked {
+						unblock(c, t)
+					}
+					return total
+				}
+				return r
+			}
+			total += r
+			if uint64(r) < l {
+				break
+			}
+		}
+		return total
+	}
+	sched.unlock()
+	return -eINVAL
+}
+
+// unblock undoes a block the current call made (it returns a result
+// after all). sched is held.
+func unblock(c *CPU, t *Thread) {
+	if t.wait == waitQueue {
+		futexUnlink(int32(c.current))
+	}
+	t.state, t.wait, t.futex = threadRunning, waitNone, 0
+	c.schedHeld = false
+}
+
+// sysFileOnly serves the calls on a descriptor that only files have:
+// pread64, pwrite64, lseek, getdents64, ftruncate, fsync, fdatasync,
+// fchmod, fchown, fstatfs, fchdir, and fstat of a file. Other descs get
+// what Linux gives them.
+func sysFileOnly(c *CPU, t *Thread) int64 {
+	nr := t.Ctx.GPR[0]
+	if out, size := fileOutBuffer(t, nr); size > 0 && !validUser(out, size) {
 		return -eFAULT
 	}
-	copy(user(buf, 2), "/\x00")
-	return 2
+	sched.lock()
+	x, e := fileFD(t, 0)
+	if x == nil {
+		sched.unlock()
+		return e
+	}
+	if x.kind == descFile {
+		switch nr {
+		case linux.SYS_PREAD64:
+			if x.flags&linux.O_ACCMODE == linux.O_WRONLY {
+				sched.unlock()
+				return -eBADF
+			}
+		case linux.SYS_PWRITE64:
+			if x.flags&linux.O_ACCMODE == linux.O_RDONLY {
+				sched.unlock()
+				return -eBADF
+			}
+		}
+		return forwardLocked(c, t, x.index, HandleNone, x.flags)
+	}
+	defer sched.unlock()
+	switch nr {
+	case linux.SYS_FSTAT:
+		return writeStat(argAddr(t, 1), localStat(x))
+	case linux.SYS_PREAD64, linux.SYS_PWRITE64, linux.SYS_LSEEK:
+		return -eSPIPE
+	case linux.SYS_GETDENTS64, linux.SYS_FCHDIR:
+		return -int64(linux.ENOTDIR)
+	case linux.SYS_FCHMOD, linux.SYS_FCHOWN:
+		return 0
+	}
+	return -eINVAL
+}
+
+// fileOutBuffer is the output buffer a descriptor call writes, if any.
+func fileOutBuffer(t *Thread, nr uint64) (addr, size uint64) {
+	switch nr {
+	case linux.SYS_PREAD64, linux.SYS_GETDENTS64:
+		return argAddr(t, 1), argSize(t, 2)
+	case linux.SYS_FSTAT:
+		return argAddr(t, 1), linux.SizeofStat
+	case linux.SYS_FSTATFS:
+		return argAddr(t, 1), linux.SizeofStatfs
+	case linux.SYS_PWRITE64:
+		return argAddr(t, 1), argSize(t, 2) // read by the server: it must be present too
+	}
+	return 0, 0
+}
+
+// Forwarded calls that name paths: their descriptor and path arguments.
+// -1: none.
+func fwdSpecOf(nr uint64) fwdSpec {
+	none := fwdSpec{fd: [2]int8{-1, -1}, path: [2]int8{-1, -1}}
+	at := func(fd, path int8) fwdSpec {
+		return fwdSpec{fd: [2]int8{fd, -1}, dirfd: [2]bool{true, false}, path: [2]int8{path, -1}}
+	}
+	at2 := func(fd0, p0, fd1, p1 int8) fwdSpec {
+		return fwdSpec{fd: [2]int8{fd0, fd1}, dirfd: [2]bool{true, true}, path: [2]int8{p0, p1}}
+	}
+	switch nr {
+	case linux.SYS_OPENAT, linux.SYS_NEWFSTATAT, linux.SYS_STATX, linux.SYS_MKDIRAT, linux.SYS_MKNODAT,
+		linux.SYS_UNLINKAT, linux.SYS_READLINKAT, linux.SYS_FCHMODAT, linux.SYS_FCHOWNAT,
+		linux.SYS_UTIMENSAT, linux.SYS_FACCESSAT, linux.SYS_FACCESSAT2:
+		return at(0, 1)
+	case linux.SYS_RENAMEAT, linux.SYS_RENAMEAT2, linux.SYS_LINKAT:
+		return at2(0, 1, 2, 3)
+	case linux.SYS_SYMLINKAT: // target, newdirfd, linkpath
+		return fwdSpec{fd: [2]int8{-1, 1}, dirfd: [2]bool{false, true}, path: [2]int8{0, 2}}
+	case linux.SYS_OPEN, linux.SYS_MKDIR, linux.SYS_RMDIR, linux.SYS_UNLINK, linux.SYS_CHDIR,
+		linux.SYS_TRUNCATE, linux.SYS_STATFS, linux.SYS_READLINK, linux.SYS_ACCESS, linux.SYS_CHMOD,
+		linux.SYS_STAT, linux.SYS_LSTAT:
+		return fwdSpec{fd: [2]int8{-1, -1}, path: [2]int8{0, -1}}
+	case linux.SYS_RENAME, linux.SYS_LINK, linux.SYS_SYMLINK:
+		return fwdSpec{fd: [2]int8{-1, -1}, path: [2]int8{0, 1}}
+	}
+	return none
+}
+
+// pathOutBuffer is the output buffer a path call writes, if any.
+func pathOutBuffer(t *Thread, nr uint64) (addr, size uint64) {
+	switch nr {
+	case linux.SYS_NEWFSTATAT:
+		return argAddr(t, 2), linux.SizeofStat
+	case linux.SYS_STAT, linux.SYS_LSTAT, linux.SYS_STATFS:
+		if nr == linux.SYS_STATFS {
+			return argAddr(t, 1), linux.SizeofStatfs
+		}
+		return argAddr(t, 1), linux.SizeofStat
+	case linux.SYS_STATX:
+		return argAddr(t, 4), linux.SizeofStatx
+	case linux.SYS_READLINKAT:
+		return argAddr(t, 2), argSize(t, 3)
+	case linux.SYS_READLINK:
+		return argAddr(t, 1), argSize(t, 2)
+	case linux.SYS_UTIMENSAT:
+		if a := argAddr(t, 2); a != 0 {
+			return a, 32 // read by the server
+		}
+	}
+	return 0, 0
+}
+
+// dirHandle resolves a dirfd argument to a server handle.
+func dirHandle(fd int64) int32 {
+	if fd == linux.AT_FDCWD {
+		return HandleCwd
+	}
+	x, _ := fdDesc(fd)
+	switch {
+	case x == nil:
+		return HandleBad
+	case x.kind != descFile:
+		return HandleNotFile
+	}
+	return x.index
+}
+
+// sysPath forwards a call that names paths (see fwdSpecOf).
+func sysPath(c *CPU, t *Thread) int64 {
+	nr := t.Ctx.GPR[0]
+	if out, size := pathOutBuffer(t, nr); size > 0 && !validUser(out, size) {
+		return -eFAULT
+	}
+	spec := fwdSpecOf(nr)
+	sched.lock()
+	h := [2]int32{HandleNone, HandleNone}
+	for i := 0; i < 2; i++ {
+		if a := spec.fd[i]; a >= 0 {
+			h[i] = dirHandle(int64(argInt(t, int(a))))
+		} else if spec.path[i] >= 0 {
+			h[i] = HandleCwd
+		}
+	}
+	switch nr {
+	case linux.SYS_OPENAT:
+		return forwardOpen(c, t, h[0], argUint(t, 2))
+	case linux.SYS_OPEN:
+		return forwardOpen(c, t, HandleCwd, argUint(t, 1))
+	}
+	return forwardLocked(c, t, h[0], h[1], 0)
+}
+
+// sysServed forwards a call with neither descriptors nor paths:
+// getcwd (whose buffer is checked here).
+func sysServed(c *CPU, t *Thread) int64 {
+	if t.Ctx.GPR[0] == linux.SYS_GETCWD && !validUser(argAddr(t, 0), argSize(t, 1)) {
+		return -eFAULT
+	}
+	sched.lock()
+	return forwardLocked(c, t, HandleNone, HandleNone, 0)
+}
+
+func sysLseek(c *CPU, t *Thread) int64 { return sysFileOnly(c, t) }
+
+func sysIoctl(c *CPU, t *Thread) int64 {
+	sched.lock()
+	defer sched.unlock()
+	if x, _ := fdDesc(int64(argInt(t, 0))); x == nil {
+		return -eBADF
+	}
+	return -eNOTTY // no descriptor has termios or device controls
+}
+
+// statInfo is what fstat reports of a desc the trap layer serves.
+type statInfo struct {
+	dev, ino uint64
+	mode     uint32
+	nlink    uint64
+	rdev     uint64
+	blksize  int64
+}
+
+// localStat describes a trap-layer desc.
+func localStat(x *desc) statInfo {
+	switch x.kind {
+	case descTerminal:
+		return statInfo{dev: 5, ino: uint64(x.index + 1), mode: linux.S_IFCHR | 0o620, nlink: 1, rdev: 0x8800 + uint64(x.index), blksize: 1024}
+	case descPipe:
+		return pipeStat(x.index)
+	}
+	// eventfds and epoll instances are anonymous inodes.
+	return statInfo{dev: 0xd, ino: 1, mode: 0o600, nlink: 1, blksize: 4096}
+}
+
+// writeStat copies s out as a struct stat. addr is checked.
+func writeStat(addr uint64, s statInfo) int64 {
+	*userStat(addr) = linux.Stat{Dev: s.dev, Ino: s.ino, Nlink: s.nlink, Mode: s.mode, Rdev: s.rdev, Blksize: s.blksize}
+	return 0
 }

@@ -1,100 +1,268 @@
 package kernel
 
+import "k42/kernel/linux"
+
+// The runtime's poller: eventfds and epoll instances. Go's netpoller
+// registers its own eventfd (level-triggered) and every pollable file
+// it opens, pipes among them, with EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET.
+// A watch keys on an (fd, desc) pair, as Linux's on (fd, file). Level
+// readiness is computed from the desc's state; edge-triggered watches
+// report what changed since they last reported (pending), which the
+// descs' owners post with epollNotify; EPOLL_CTL_ADD posts the current
+// readiness, so a new watch reports it once. Regular files, terminals
+// and epoll instances are not pollable (EPERM), as on Linux, and Go then
+// uses blocking I/O on them. sched guards everything here.
+
+const (
+	maxEpolls  = 16
+	maxWatches = 128
+)
+
+type watch struct {
+	fd      int32
+	desc    int32
+	events  uint32
+	pending uint32 // edge-triggered: readiness posted since last reported
+	data    uint64
+}
+
+type epollInst struct {
+	used bool
+	n    int
+	w    [maxWatches]watch
+}
+
+var epolls [maxEpolls]epollInst
+
+// epollEvent is struct epoll_event on ppc64: not packed, so events, 4
+// bytes of padding, data.
+type epollEvent struct {
+	events uint32
+	_      uint32
+	data   uint64
+}
+
+const epollEventSize = 16
+
 func sysEventfd2(c *CPU, t *Thread) int64 {
+	initval, flags := argUint(t, 0), argUint(t, 1)
+	if flags&^(linux.EFD_CLOEXEC|linux.EFD_NONBLOCK|linux.EFD_SEMAPHORE) != 0 {
+		return -eINVAL
+	}
 	sched.lock()
 	defer sched.unlock()
-	fd := fdAlloc(fdEventfd)
+	fd, d := openDesc(descEventfd, linux.O_RDWR|flags&(linux.EFD_NONBLOCK|linux.EFD_SEMAPHORE), flags&linux.EFD_CLOEXEC != 0)
 	if fd >= 0 {
-		fds[fd].count = uint64(uint32(arg(t, 0)))
-		fds[fd].nonblock = arg(t, 1)&oNonblock != 0
+		descs[d].count = uint64(initval)
 	}
 	return fd
 }
 
-func sysEpollCreate1(c *CPU, t *Thread) int64 {
-	sched.lock()
-	defer sched.unlock()
-	return fdAlloc(fdEpoll)
+// eventfdRW serves read and write of desc d, an eventfd. sched is held.
+func eventfdRW(c *CPU, t *Thread, d int32, write bool, buf, n uint64) int64 {
+	if n < 8 {
+		return -eINVAL
+	}
+	x := &descs[d]
+	p := userU64(buf)
+	const maxCount = ^uint64(0) - 1
+	if write {
+		v := *p
+		if v == ^uint64(0) {
+			return -eINVAL
+		}
+		if maxCount-x.count < v {
+			if x.flags&linux.O_NONBLOCK != 0 {
+				return -eAGAIN
+			}
+			return waitOn(c, t, eventfdKey(d))
+		}
+		x.count += v
+		if v > 0 {
+			wakeRestart(eventfdKey(d))
+			epollNotify(d, linux.EPOLLIN)
+		}
+		return 8
+	}
+	if x.count == 0 {
+		if x.flags&linux.O_NONBLOCK != 0 {
+			return -eAGAIN
+		}
+		return waitOn(c, t, eventfdKey(d))
+	}
+	if x.flags&linux.EFD_SEMAPHORE != 0 {
+		*p = 1
+		x.count--
+	} else {
+		*p, x.count = x.count, 0
+	}
+	wakeRestart(eventfdKey(d))
+	epollNotify(d, linux.EPOLLOUT)
+	return 8
 }
 
-func sysEpollCtl(c *CPU, t *Thread) int64 {
-	epfd, op, fd, evp := arg(t, 0), arg(t, 1), arg(t, 2), arg(t, 3)
+func sysEpollCreate1(c *CPU, t *Thread) int64 {
+	flags := argUint(t, 0)
+	if flags&^linux.EPOLL_CLOEXEC != 0 {
+		return -eINVAL
+	}
 	sched.lock()
 	defer sched.unlock()
-	ep := fdGet(epfd, fdEpoll)
-	if ep == nil || fd >= maxFDs || fds[fd].kind == fdFree {
-		return -eBADF
+	e := int32(-1)
+	for i := range epolls {
+		if !epolls[i].used {
+			e = int32(i)
+			break
+		}
 	}
-	if fds[fd].kind != fdEventfd {
-		return -ePERM // not pollable: Go then uses blocking I/O
+	if e < 0 {
+		return -eNOMEM
 	}
-	var ev epollEvent
-	if op != 2 { // EPOLL_CTL_DEL needs no event
-		if !validUser(evp, 16) {
-			return -eFAULT
-		}
-		ev = *(*epollEvent)(ptr(evp))
+	fd, d := openDesc(descEpoll, linux.O_RDWR, flags&linux.EPOLL_CLOEXEC != 0)
+	if fd >= 0 {
+		descs[d].index = e
+		epolls[e] = epollInst{used: true}
 	}
-	i := 0
-	for i < ep.nwatch && ep.watches[i].fd != int32(fd) {
-		i++
+	return fd
+}
+
+// epollOf returns the epoll instance desc epfd names, or nil. sched held.
+func epollOf(epfd int64) (*epollInst, int32) {
+	x, _ := fdDesc(epfd)
+	if x == nil || x.kind != descEpoll {
+		return nil, -1
 	}
-	switch op {
-	case 1: // ADD
-		if i < ep.nwatch {
-			return -eEXIST
+	return &epolls[x.index], x.index
+}
+
+// readiness is the level readiness of desc d.
+func readiness(d int32) uint32 {
+	x := &descs[d]
+	switch x.kind {
+	case descEventfd:
+		ev := uint32(linux.EPOLLOUT)
+		if x.count > 0 {
+			ev |= linux.EPOLLIN
 		}
-		if ep.nwatch == maxWatches {
-			return -eNOMEM
-		}
-		ep.watches[ep.nwatch] = watch{int32(fd), ev.events, ev.data}
-		ep.nwatch++
-	case 2: // DEL
-		if i == ep.nwatch {
-			return -eNOENT
-		}
-		ep.nwatch--
-		ep.watches[i] = ep.watches[ep.nwatch]
-	case 3: // MOD
-		if i == ep.nwatch {
-			return -eNOENT
-		}
-		ep.watches[i].events, ep.watches[i].data = ev.events, ev.data
-	default:
-		return -eINVAL
+		return ev
+	case descPipe:
+		return pipeReadiness(x.index, x.end)
 	}
 	return 0
 }
 
-// epollReady writes the ready events of ep to the user buffer and returns
-// how many. sched must be held.
-func epollReady(ep *fdEntry, buf uint64, max int) int {
+func sysEpollCtl(c *CPU, t *Thread) int64 {
+	epfd, op, fd, evp := int64(argInt(t, 0)), argInt(t, 1), int64(argInt(t, 2)), argAddr(t, 3)
+	var ev epollEvent
+	if op != linux.EPOLL_CTL_DEL {
+		if !validUser(evp, epollEventSize) {
+			return -eFAULT
+		}
+		ev = *userEpollEvent(evp)
+	}
+	sched.lock()
+	defer sched.unlock()
+	ep, e := epollOf(epfd)
+	x, d := fdDesc(fd)
+	if ep == nil && e < 0 {
+		if xe, _ := fdDesc(epfd); xe == nil {
+			return -eBADF
+		}
+		return -eINVAL // epfd is not an epoll instance
+	}
+	if x == nil {
+		return -eBADF
+	}
+	if fd == epfd {
+		return -eINVAL
+	}
+	if x.kind != descEventfd && x.kind != descPipe {
+		return -ePERM // not pollable: Go then uses blocking I/O
+	}
+	i := 0
+	for i < ep.n && (ep.w[i].fd != int32(fd) || ep.w[i].desc != d) {
+		i++
+	}
+	always := uint32(linux.EPOLLERR | linux.EPOLLHUP)
+	switch op {
+	case linux.EPOLL_CTL_ADD:
+		if i < ep.n {
+			return -eEXIST
+		}
+		if ep.n == maxWatches {
+			return -eNOSPC
+		}
+		ep.w[ep.n] = watch{fd: int32(fd), desc: d, events: ev.events, data: ev.data,
+			pending: readiness(d) & (ev.events | always)}
+		ep.n++
+	case linux.EPOLL_CTL_DEL:
+		if i == ep.n {
+			return -eNOENT
+		}
+		ep.n--
+		ep.w[i] = ep.w[ep.n]
+		ep.w[ep.n] = watch{}
+		return 0
+	case linux.EPOLL_CTL_MOD:
+		if i == ep.n {
+			return -eNOENT
+		}
+		ep.w[i].events, ep.w[i].data = ev.events, ev.data
+		ep.w[i].pending = readiness(d) & (ev.events | always)
+	default:
+		return -eINVAL
+	}
+	epollWake(e)
+	return 0
+}
+
+// epollCollect writes up to max ready events of instance e to the user
+// buffer buf and returns how many; edge-triggered watches forget what
+// they reported. sched is held; buf is checked.
+func epollCollect(e int32, buf uint64, max int) int {
+	ep := &epolls[e]
 	n := 0
-	for i := 0; i < ep.nwatch && n < max; i++ {
-		w := ep.watches[i]
-		if w.events&epollIn != 0 && fds[w.fd].kind == fdEventfd && fds[w.fd].count > 0 {
-			*(*epollEvent)(ptr(buf + uint64(16*n))) = epollEvent{events: epollIn, data: w.data}
-			n++
+	always := uint32(linux.EPOLLERR | linux.EPOLLHUP)
+	for i := 0; i < ep.n && n < max; i++ {
+		w := &ep.w[i]
+		mask := w.events | always
+		var ev uint32
+		if w.events&linux.EPOLLET != 0 {
+			ev = w.pending & mask
+			w.pending &^= ev
+		} else {
+			ev = readiness(w.desc) & mask
+		}
+		if ev == 0 {
+			continue
+		}
+		*userEpollEvent(buf + uint64(epollEventSize*n)) = epollEvent{events: ev, data: w.data}
+		n++
+		if w.events&linux.EPOLLONESHOT != 0 {
+			w.events &= linux.EPOLLET // disabled until EPOLL_CTL_MOD
 		}
 	}
 	return n
 }
 
 func sysEpollPwait(c *CPU, t *Thread) int64 {
-	epfd, buf, max, timeout := arg(t, 0), arg(t, 1), int(int32(arg(t, 2))), int64(int32(arg(t, 3)))
-	if max <= 0 {
+	epfd, buf, max, timeout := int64(argInt(t, 0)), argAddr(t, 1), int(argInt(t, 2)), int64(argInt(t, 3))
+	if max <= 0 || max > 1<<20 {
 		return -eINVAL
 	}
-	if !validUser(buf, uint64(16*max)) {
+	if !validUser(buf, uint64(epollEventSize*max)) {
 		return -eFAULT
 	}
 	sched.lock()
-	ep := fdGet(epfd, fdEpoll)
-	if ep == nil {
+	_, e := epollOf(epfd)
+	if e < 0 {
 		sched.unlock()
-		return -eBADF
+		if x := fdDescLocked(epfd); x == nil {
+			return -eBADF
+		}
+		return -eINVAL
 	}
-	if n := epollReady(ep, buf, max); n > 0 || timeout == 0 {
+	if n := epollCollect(e, buf, max); n > 0 || timeout == 0 {
 		sched.unlock()
 		return int64(n)
 	}
@@ -103,51 +271,71 @@ func sysEpollPwait(c *CPU, t *Thread) int64 {
 		deadline = Timebase() + uint64(timeout)*Platform.TimebaseHz/1000
 	}
 	block(c, t, waitEpoll, deadline, 0)
-	t.futex = uintptr(epfd)
+	t.futex = uintptr(e)
 	t.readBuf, t.readLen = uintptr(buf), max
 	return blocked
 }
 
-// eventfdSignalled wakes epoll waiters watching eventfd fd. sched must be
-// held.
-func eventfdSignalled(fd uint64) {
-	for i := int32(0); i < threadHigh; i++ {
-		w := &threads[i]
-		if w.state != threadBlocked || w.wait != waitEpoll {
+// fdDescLocked reports the desc of fd, taking sched.
+func fdDescLocked(fd int64) *desc {
+	sched.lock()
+	defer sched.unlock()
+	x, _ := fdDesc(fd)
+	return x
+}
+
+// epollNotify posts readiness ev of desc d to the watches on it and
+// wakes the waiters of the instances that have something to report.
+// sched is held.
+func epollNotify(d int32, ev uint32) {
+	for e := range epolls {
+		ep := &epolls[e]
+		if !ep.used {
 			continue
 		}
-		ep := &fds[w.futex]
-		if n := epollReady(ep, uint64(w.readBuf), w.readLen); n > 0 {
+		hit := false
+		for i := 0; i < ep.n; i++ {
+			if w := &ep.w[i]; w.desc == d {
+				w.pending |= ev & (w.events | linux.EPOLLERR | linux.EPOLLHUP)
+				hit = true
+			}
+		}
+		if hit {
+			epollWake(int32(e))
+		}
+	}
+}
+
+// epollWake completes the waits of instance e's waiters that now have
+// events. sched is held.
+func epollWake(e int32) {
+	for i := int32(0); i < threadHigh; i++ {
+		w := &threads[i]
+		if w.state != threadBlocked || w.wait != waitEpoll || int32(w.futex) != e {
+			continue
+		}
+		if n := epollCollect(e, uint64(w.readBuf), w.readLen); n > 0 {
 			wake(i, int64(n))
 		}
 	}
 }
 
-// eventfdRW serves read and write on an eventfd.
-func eventfdRW(write bool, fd, buf, n uint64) int64 {
-	if n < 8 {
-		return -eINVAL
-	}
-	if !validUser(buf, 8) {
-		return -eFAULT
-	}
-	sched.lock()
-	defer sched.unlock()
-	e := &fds[fd]
-	p := userU64(buf)
-	if write {
-		if *p == ^uint64(0) {
-			return -eINVAL
+// epollForget removes every watch on desc d, which is being released.
+// sched is held.
+func epollForget(d int32) {
+	for e := range epolls {
+		ep := &epolls[e]
+		for i := 0; i < ep.n; {
+			if ep.w[i].desc == d {
+				ep.n--
+				ep.w[i] = ep.w[ep.n]
+				ep.w[ep.n] = watch{}
+				continue
+			}
+			i++
 		}
-		e.count += *p
-		if e.count > 0 {
-			eventfdSignalled(fd)
-		}
-		return 8
 	}
-	if e.count == 0 {
-		return -eAGAIN // blocking eventfd reads are not supported; Go's are non-blocking
-	}
-	*p, e.count = e.count, 0
-	return 8
 }
+
+// epollFree ends instance e. sched is held.
+func epollFree(e int32) { epolls[e] = epollInst{} }

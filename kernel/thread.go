@@ -20,7 +20,10 @@ const (
 	waitSleep
 	waitConsole
 	waitEpoll
-	waitFault // frozen by a fault elsewhere
+	waitFault  // frozen by a fault elsewhere
+	waitQueue  // a restartable wait on a key (pipes, eventfds): the call is made again when woken
+	waitServer // a caller waiting for a file-system server (serve_ppc64.go)
+	waitServe  // a server waiting for a request
 )
 
 // Thread is a kernel thread: each of the Go runtime's Ms is one, created by
@@ -49,9 +52,18 @@ type Thread struct {
 	altSize    uint64
 	altFlags   int32
 
-	// Console read in progress.
+	// Console read in progress; an epoll wait's buffer.
 	readBuf uintptr
 	readLen int
+
+	// A forwarded call in progress (serve_ppc64.go).
+	fwdNr      uint64   // the call, or NrRelease
+	fwdH       [2]int32 // its handles
+	fwdFlags   uint32   // status flags of fwdH[0]'s description
+	fwdFD      int64    // an open's reserved fd, or -1
+	fwdDesc    int32    // an open's reserved desc, or -1
+	fwdRelease int32    // the desc a release frees, or -1
+	fwdOK      int64    // a release's result on success
 
 	// Accounting.
 	runs     uint64 // dispatches

@@ -2,7 +2,11 @@
 
 package kernel
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"k42/kernel/linux"
+)
 
 // User memory. The kernel and the program share one address space: the
 // identity map of RAM (the kernel image, with the runtime's globals, and
@@ -66,4 +70,26 @@ func BootArgBytes() []byte {
 		return nil
 	}
 	return unsafe.Slice((*byte)(unsafe.Pointer(uintptr(argStrs.addr))), argStrs.n)
+}
+
+func userU16(addr uint64) *uint16 { return (*uint16)(ptr(addr)) }
+
+func userStat(addr uint64) *linux.Stat           { return (*linux.Stat)(ptr(addr)) }
+func userEpollEvent(addr uint64) *epollEvent     { return (*epollEvent)(ptr(addr)) }
+func userServeRequest(addr uint64) *ServeRequest { return (*ServeRequest)(ptr(addr)) }
+
+const serveRequestSize = uint64(unsafe.Sizeof(ServeRequest{}))
+
+// Wait keys: kernel addresses, distinct from any futex word the program
+// has (they are the kernel's own objects).
+func pipeAddr(i int32) uintptr   { return uintptr(unsafe.Pointer(&pipes[i])) }
+func eventfdKey(d int32) uintptr { return uintptr(unsafe.Pointer(&descs[d].count)) }
+
+// InitrdBytes returns the initial RAM archive QEMU loaded, or nil. The
+// memory stays reserved for the program's lifetime.
+func InitrdBytes() []byte {
+	if initrdHi <= initrdLo {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(uintptr(initrdLo))), initrdHi-initrdLo)
 }

@@ -179,3 +179,20 @@ const (
 	TCGETS     = 0x402c7413
 	TIOCGWINSZ = 0x40087468
 )
+
+// More flags of the file calls.
+const (
+	EPOLLONESHOT     = 0x40000000
+	RENAME_NOREPLACE = 0x1
+	RENAME_EXCHANGE  = 0x2
+	RENAME_WHITEOUT  = 0x4
+	UTIME_NOW        = 0x3fffffff
+	UTIME_OMIT       = 0x3ffffffe
+	F_OK             = 0
+	X_OK             = 1
+	W_OK             = 2
+	R_OK             = 4
+	F_UNLCK          = 2
+	PATH_MAX         = 4096
+	NAME_MAX         = 255
+)

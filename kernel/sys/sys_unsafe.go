@@ -76,3 +76,19 @@ func writeRaw(b []byte) {
 
 // funcEntry returns the code address of a top-level Go function.
 func funcEntry(f func()) uintptr { return **(**uintptr)(unsafe.Pointer(&f)) }
+
+// ServeRegister makes the calling thread a file-system server whose
+// requests arrive in rq, and waits for the first (fs/serve).
+func ServeRegister(rq *kernel.ServeRequest) error {
+	if _, _, e := syscall.Syscall(kernel.SysK42Serve, kernel.ServeRegister, uintptr(unsafe.Pointer(rq)), 0); e != 0 {
+		return e
+	}
+	return nil
+}
+
+// ServeReply answers the request the calling server holds with result r
+// (and, for an open, the new description's handle h), and waits for the
+// next request.
+func ServeReply(r int64, h int32) {
+	syscall.Syscall(kernel.SysK42Serve, kernel.ServeReply, uintptr(r), uintptr(h))
+}

@@ -1,0 +1,187 @@
+// Package rootfs owns the running kernel's root file system: it makes it
+// when the image starts (an in-memory fs.FS with /dev's four devices,
+// /tmp, /root, /proc/self/exe, and the host files the runner put in the
+// initial RAM archive), registers its components in the system table and
+// starts its servers (fs/serve), so that every program has files from
+// the start of its main package. Importing k42/boot brings it in.
+//
+// Execution context: ordinary Go, in its package initialiser and after.
+package rootfs
+
+import (
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+	"syscall"
+
+	"k42/fs"
+	"k42/fs/serve"
+	"k42/kernel"
+	"k42/kernel/initrd"
+	"k42/kernel/objects"
+)
+
+var (
+	root   *fs.FS
+	server *serve.Server
+	err    error
+)
+
+// FS returns the root file system (nil if it failed to start; Err says
+// why).
+func FS() *fs.FS { return root }
+
+// Server returns its server.
+func Server() *serve.Server { return server }
+
+// Err reports why the root file system could not start.
+func Err() error { return err }
+
+func init() {
+	root, server, err = start()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "k42: root file system: %v\n", err)
+	}
+}
+
+func start() (*fs.FS, *serve.Server, error) {
+	fsys := fs.New(fs.Options{
+		Devices: map[uint64]fs.Device{
+			fs.DevNull:    fs.Null{},
+			fs.DevZero:    fs.Zero{},
+			fs.DevFull:    fs.Full{},
+			fs.DevURandom: fs.URandom{Fill: func(b []byte) { rand.Read(b) }},
+		},
+	})
+	if err := populate(fsys); err != nil {
+		return nil, nil, err
+	}
+	if a := kernel.InitrdBytes(); a != nil {
+		if err := unpack(fsys, a); err != nil {
+			return nil, nil, fmt.Errorf("the initial RAM archive: %w", err)
+		}
+	}
+	srv, err := serve.New(fsys, objects.Table())
+	if err != nil {
+		return nil, nil, err
+	}
+	srv.Start(2)
+	return fsys, srv, nil
+}
+
+// populate makes the tree every program finds.
+func populate(fsys *fs.FS) error {
+	for _, d := range []struct {
+		path string
+		mode uint32
+	}{{"/dev", 0o755}, {"/tmp", 0o1777}, {"/root", 0o700}, {"/proc", 0o555}, {"/proc/self", 0o555}, {"/bin", 0o755}, {"/etc", 0o755}} {
+		if err := fsys.MkdirAt(nil, d.path, d.mode); err != nil {
+			return err
+		}
+	}
+	for _, d := range []struct {
+		name string
+		dev  uint64
+	}{{"null", fs.DevNull}, {"zero", fs.DevZero}, {"full", fs.DevFull}, {"urandom", fs.DevURandom}, {"random", fs.DevURandom}} {
+		if err := fsys.MknodAt(nil, "/dev/"+d.name, fs.S_IFCHR|0o666, d.dev); err != nil {
+			return err
+		}
+	}
+	// /proc/self/exe names the program, as os.Executable expects; the
+	// program's file is there, empty (its image is the kernel's).
+	name := "k42"
+	if len(os.Args) > 0 && os.Args[0] != "" {
+		name = path.Base(os.Args[0])
+	}
+	exe := "/bin/" + name
+	f, err := fsys.OpenAt(nil, exe, syscall.O_CREAT|syscall.O_WRONLY, 0o755)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	if err := fsys.SymlinkAt(exe, nil, "/proc/self/exe"); err != nil {
+		return err
+	}
+	for _, l := range []struct{ path, data string }{
+		{"/etc/hostname", "k42\n"},
+		{"/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"},
+		{"/etc/group", "root:x:0:\n"},
+	} {
+		if err := writeFile(fsys, l.path, 0o644, []byte(l.data)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeFile(fsys *fs.FS, p string, mode uint32, data []byte) error {
+	f, err := fsys.OpenAt(nil, p, syscall.O_CREAT|syscall.O_WRONLY|syscall.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// unpack copies the archive's files into the tree (the runner's -fs),
+// making missing parent directories; the kernel's own members (.k42/)
+// are skipped.
+func unpack(fsys *fs.FS, a []byte) error {
+	for off := 0; ; {
+		e, next, st := initrd.Next(a, off)
+		switch st {
+		case initrd.End:
+			return nil
+		case initrd.Corrupt:
+			return fmt.Errorf("corrupt at byte %d", off)
+		}
+		off = next
+		name := strings.TrimPrefix(string(e.Name), "./")
+		if name == "" || name == "." || strings.HasPrefix(name, strings.TrimSuffix(initrd.Reserved, "/")) {
+			continue
+		}
+		p := "/" + strings.TrimPrefix(name, "/")
+		if err := mkdirAll(fsys, path.Dir(p)); err != nil {
+			return err
+		}
+		perm := e.Mode & 0o7777
+		switch e.Mode & initrd.ModeType {
+		case initrd.ModeDir:
+			if err := fsys.MkdirAt(nil, p, perm); err != nil && fs.Errno(err) != syscall.EEXIST {
+				return err
+			}
+		case initrd.ModeSymlink:
+			if err := fsys.SymlinkAt(string(e.Data), nil, p); err != nil {
+				return err
+			}
+		case initrd.ModeRegular:
+			if err := writeFile(fsys, p, perm, e.Data); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func mkdirAll(fsys *fs.FS, p string) error {
+	if p == "/" || p == "." {
+		return nil
+	}
+	if st, err := fsys.StatAt(nil, p, 0); err == nil {
+		if !st.IsDir() {
+			return fmt.Errorf("%s: not a directory", p)
+		}
+		return nil
+	}
+	if err := mkdirAll(fsys, path.Dir(p)); err != nil {
+		return err
+	}
+	if err := fsys.MkdirAt(nil, p, 0o755); err != nil && fs.Errno(err) != syscall.EEXIST {
+		return err
+	}
+	return nil
+}

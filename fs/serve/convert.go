@@ -1,0 +1,36 @@
+package serve
+
+import (
+	"k42/fs"
+	"k42/kernel/linux"
+)
+
+// Conversions from the file system's types to Linux's layouts.
+
+func linuxTime(t fs.Timespec) linux.Timespec { return linux.Timespec{Sec: t.Sec, Nsec: t.Nsec} }
+
+func linuxStat(st fs.Stat) linux.Stat {
+	return linux.Stat{Dev: st.Dev, Ino: st.Ino, Nlink: st.Nlink, Mode: st.Mode, UID: st.Uid, GID: st.Gid,
+		Rdev: st.Rdev, Size: st.Size, Blksize: st.Blksize, Blocks: st.Blocks,
+		Atime: linuxTime(st.Atime), Mtime: linuxTime(st.Mtime), Ctime: linuxTime(st.Ctime)}
+}
+
+func statxTime(t fs.Timespec) linux.StatxTimestamp {
+	return linux.StatxTimestamp{Sec: t.Sec, Nsec: uint32(t.Nsec)}
+}
+
+func linuxStatx(st fs.Stat) linux.Statx {
+	return linux.Statx{
+		Mask:    linux.STATX_BASIC_STATS | linux.STATX_BTIME,
+		Blksize: uint32(st.Blksize), Nlink: uint32(st.Nlink), UID: st.Uid, GID: st.Gid, Mode: uint16(st.Mode),
+		Ino: st.Ino, Size: uint64(st.Size), Blocks: uint64(st.Blocks),
+		Atime: statxTime(st.Atime), Btime: statxTime(st.Btime), Ctime: statxTime(st.Ctime), Mtime: statxTime(st.Mtime),
+		RdevMajor: fs.Major(st.Rdev), RdevMinor: fs.Minor(st.Rdev), DevMajor: fs.Major(st.Dev), DevMinor: fs.Minor(st.Dev),
+	}
+}
+
+func linuxStatfs(s fs.Statfs) linux.Statfs {
+	return linux.Statfs{Type: s.Type, Bsize: s.Bsize, Blocks: s.Blocks, Bfree: s.Bfree, Bavail: s.Bavail,
+		Files: s.Files, Ffree: s.Ffree, Namelen: s.Namelen, Frsize: s.Frsize}
+}
+

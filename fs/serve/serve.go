@@ -1,0 +1,210 @@
+// Package serve owns the file system's server threads: K42's servers, in
+// ordinary Go. Each server is a goroutine locked to its own thread that
+// waits in the kernel (k42_serve) for a forwarded system call, serves it
+// against the file system and answers, which hands the result back to
+// the caller (kernel/serve_ppc64.go has the trap layer's half). The
+// server holds the process's file-system state: the open file
+// descriptions behind the trap layer's descriptors (by handle) and the
+// current directory.
+//
+// Every served call is a request in its CPU's generation (the system
+// table's domain), and reaches the file system only through translation
+// table entries: the namespace (the object "fs") and, for calls on an
+// open file, that file's server object ("file:PATH", alive while the
+// file is open). So a swap of any of them waits exactly for the calls
+// inside it, and the console's wrappers see every call.
+//
+// Execution context: ordinary Go, in server goroutines (after boot). The
+// caller's buffers are the caller's own memory, which the trap layer has
+// checked and faulted in before forwarding; the server reads and writes
+// them in place (user_unsafe.go).
+package serve
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+
+	"k42/fs"
+	"k42/kernel"
+	"k42/kernel/sys"
+	"k42/reconfig"
+	"k42/reconfig/generation"
+)
+
+// MaxServers bounds the pool (the trap layer's limit).
+const MaxServers = 64
+
+// maxHandles is the trap layer's limit of descriptions.
+const maxHandles = 1024
+
+// Server serves forwarded calls against one file system.
+type Server struct {
+	fsys *fs.FS
+	tab  *reconfig.Table
+	dom  *generation.Domain
+	ns   reconfig.Ref[Namespace]
+	nsE  *reconfig.Entry[Namespace]
+
+	mu      sync.Mutex // guards free, files, and the allocation of handles
+	handles [maxHandles]atomic.Pointer[openFile]
+	free    []int32
+	next    int32
+	files   map[*fs.Node]*fileObj
+
+	cwd atomic.Pointer[fs.Node] // nil: the root
+
+	running atomic.Int32
+}
+
+// openFile is an open file description behind a handle.
+type openFile struct {
+	f   *fs.File
+	obj *fileObj
+}
+
+// fileObj is an open file's server object and its count of open
+// descriptions.
+type fileObj struct {
+	e     *reconfig.Entry[FileServer]
+	ref   reconfig.Ref[FileServer]
+	opens int
+}
+
+// New makes a server over fsys whose components live in table t: it
+// registers the namespace as the object "fs".
+func New(fsys *fs.FS, t *reconfig.Table) (*Server, error) {
+	e, err := reconfig.Create[Namespace](t, "fs", NamespaceInterface, tree{fsys})
+	if err != nil {
+		return nil, err
+	}
+	return &Server{fsys: fsys, tab: t, dom: t.Domain(), ns: e.Ref(), nsE: e, files: make(map[*fs.Node]*fileObj)}, nil
+}
+
+// FS returns the server's file system.
+func (s *Server) FS() *fs.FS { return s.fsys }
+
+// Namespace returns the namespace's translation-table entry.
+func (s *Server) Namespace() *reconfig.Entry[Namespace] { return s.nsE }
+
+// Start starts n server threads; the pool grows by itself, up to
+// MaxServers, whenever every server is busy.
+func (s *Server) Start(n int) {
+	for range n {
+		s.spawn()
+	}
+}
+
+func (s *Server) spawn() bool {
+	if s.running.Add(1) > MaxServers {
+		s.running.Add(-1)
+		return false
+	}
+	started := make(chan struct{})
+	go s.loop(started)
+	<-started
+	return true
+}
+
+// bg is the context of every served call (the mediator marks its own
+// copies).
+var bg = context.Background()
+
+// loop is one server thread.
+func (s *Server) loop(started chan<- struct{}) {
+	runtime.LockOSThread()
+	debug.SetPanicOnFault(true) // a bad caller buffer is EFAULT, not a crash
+	rq := new(kernel.ServeRequest)
+	close(started)
+	if err := sys.ServeRegister(rq); err != nil {
+		s.running.Add(-1)
+		fmt.Printf("k42: file-system server: %v\n", err)
+		return
+	}
+	for {
+		if rq.More {
+			s.spawn()
+		}
+		r, h := s.serveOne(rq)
+		sys.ServeReply(r, h)
+	}
+}
+
+// serveOne serves one request as a request of the CPU it was made on.
+func (s *Server) serveOne(rq *kernel.ServeRequest) (r int64, h int32) {
+	req := s.dom.Enter()
+	defer req.End()
+	defer func() {
+		if p := recover(); p != nil {
+			r, h = -int64(efault), 0 // a fault on the caller's memory, from SetPanicOnFault
+			if _, ok := p.(runtime.Error); !ok {
+				r = -int64(eio)
+				fmt.Printf("k42: file-system server: panic serving call %d: %v\n", rq.Nr, p)
+			}
+		}
+	}()
+	return s.dispatch(rq)
+}
+
+// newHandle gives f a handle and counts it in its file's server object,
+// making that object (named after path) on the file's first open.
+func (s *Server) newHandle(f *fs.File, path string) (int32, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	node := f.Node()
+	obj := s.files[node]
+	if obj == nil {
+		name := fmt.Sprintf("file:%s#%d", path, node.Ino())
+		e, err := reconfig.Create[FileServer](s.tab, name, FileServerInterface, opened{})
+		if err != nil {
+			return 0, err
+		}
+		obj = &fileObj{e: e, ref: e.Ref()}
+		s.files[node] = obj
+	}
+	var h int32
+	if n := len(s.free); n > 0 {
+		h, s.free = s.free[n-1], s.free[:n-1]
+	} else if s.next < maxHandles {
+		h = s.next
+		s.next++
+	} else {
+		return 0, errNFILE
+	}
+	obj.opens++
+	s.handles[h].Store(&openFile{f: f, obj: obj})
+	return h, nil
+}
+
+// handle returns the open file description behind h.
+func (s *Server) handle(h int32) *openFile {
+	if h < 0 || h >= maxHandles {
+		return nil
+	}
+	return s.handles[h].Load()
+}
+
+// release closes the description behind h; the file's server object goes
+// with its last open.
+func (s *Server) release(h int32) error {
+	o := s.handle(h)
+	if o == nil {
+		return errBADF
+	}
+	err := o.f.Close()
+	s.mu.Lock()
+	s.handles[h].Store(nil)
+	s.free = append(s.free, h)
+	o.obj.opens--
+	if o.obj.opens == 0 {
+		// Out of the table now (a new open makes a new object), destroyed
+		// once quiescent: calls still in it finish.
+		delete(s.files, o.f.Node())
+		o.obj.e.Destroy()
+	}
+	s.mu.Unlock()
+	return err
+}
