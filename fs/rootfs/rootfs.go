@@ -1,3 +1,5 @@
+//go:build ppc64
+
 // Package rootfs owns the running kernel's root file system: it makes it
 // when the image starts (an in-memory fs.FS with /dev's four devices,
 // /tmp, /root, /proc/self/exe, and the host files the runner put in the
@@ -63,7 +65,7 @@ func start() (*fs.FS, *serve.Server, error) {
 			return nil, nil, fmt.Errorf("the initial RAM archive: %w", err)
 		}
 	}
-	srv, err := serve.New(fsys, objects.Table())
+	srv, err := serve.New(serve.SysKernel{}, fsys, objects.Table())
 	if err != nil {
 		return nil, nil, err
 	}

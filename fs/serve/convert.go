@@ -33,4 +33,3 @@ func linuxStatfs(s fs.Statfs) linux.Statfs {
 	return linux.Statfs{Type: s.Type, Bsize: s.Bsize, Blocks: s.Blocks, Bfree: s.Bfree, Bavail: s.Bavail,
 		Files: s.Files, Ffree: s.Ffree, Namelen: s.Namelen, Frsize: s.Frsize}
 }
-

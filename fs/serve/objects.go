@@ -120,12 +120,12 @@ func (opened) Seek(_ context.Context, f *fs.File, off int64, whence int) (int64,
 func (opened) ReadDir(_ context.Context, f *fs.File, n int) ([]fs.DirEntry, error) {
 	return f.ReadDir(n)
 }
-func (opened) Stat(_ context.Context, f *fs.File) (fs.Stat, error)         { return f.Stat() }
-func (opened) Truncate(_ context.Context, f *fs.File, size int64) error     { return f.Truncate(size) }
-func (opened) Sync(_ context.Context, f *fs.File) error                     { return f.Sync() }
-func (opened) Chmod(_ context.Context, f *fs.File, mode uint32) error       { return f.Chmod(mode) }
-func (opened) Chown(_ context.Context, f *fs.File, uid, gid int) error      { return f.Chown(uid, gid) }
-func (opened) SetFlags(_ context.Context, f *fs.File, flags int) error      { return f.SetFlags(flags) }
+func (opened) Stat(_ context.Context, f *fs.File) (fs.Stat, error)      { return f.Stat() }
+func (opened) Truncate(_ context.Context, f *fs.File, size int64) error { return f.Truncate(size) }
+func (opened) Sync(_ context.Context, f *fs.File) error                 { return f.Sync() }
+func (opened) Chmod(_ context.Context, f *fs.File, mode uint32) error   { return f.Chmod(mode) }
+func (opened) Chown(_ context.Context, f *fs.File, uid, gid int) error  { return f.Chown(uid, gid) }
+func (opened) SetFlags(_ context.Context, f *fs.File, flags int) error  { return f.SetFlags(flags) }
 func (opened) Utimens(_ context.Context, f *fs.File, t *[2]fs.Timespec) error {
 	return f.Utimens(t)
 }

@@ -30,7 +30,6 @@ import (
 
 	"k42/fs"
 	"k42/kernel"
-	"k42/kernel/sys"
 	"k42/reconfig"
 	"k42/reconfig/generation"
 )
@@ -41,8 +40,21 @@ const MaxServers = 64
 // maxHandles is the trap layer's limit of descriptions.
 const maxHandles = 1024
 
+// Kernel is the trap layer's end of the hand-off as a server sees it:
+// on the kernel, SysKernel (the k42_serve call); tests drive dispatch
+// directly.
+type Kernel interface {
+	// Register makes the calling thread a server whose requests arrive in
+	// rq, and waits for the first.
+	Register(rq *kernel.ServeRequest) error
+	// Reply answers the request held with result r and handle h, and
+	// waits for the next.
+	Reply(r int64, h int32)
+}
+
 // Server serves forwarded calls against one file system.
 type Server struct {
+	k    Kernel
 	fsys *fs.FS
 	tab  *reconfig.Table
 	dom  *generation.Domain
@@ -74,14 +86,15 @@ type fileObj struct {
 	opens int
 }
 
-// New makes a server over fsys whose components live in table t: it
-// registers the namespace as the object "fs".
-func New(fsys *fs.FS, t *reconfig.Table) (*Server, error) {
+// New makes a server over fsys, answering the kernel k, whose
+// components live in table t: it registers the namespace as the object
+// "fs".
+func New(k Kernel, fsys *fs.FS, t *reconfig.Table) (*Server, error) {
 	e, err := reconfig.Create[Namespace](t, "fs", NamespaceInterface, tree{fsys})
 	if err != nil {
 		return nil, err
 	}
-	return &Server{fsys: fsys, tab: t, dom: t.Domain(), ns: e.Ref(), nsE: e, files: make(map[*fs.Node]*fileObj)}, nil
+	return &Server{k: k, fsys: fsys, tab: t, dom: t.Domain(), ns: e.Ref(), nsE: e, files: make(map[*fs.Node]*fileObj)}, nil
 }
 
 // FS returns the server's file system.
@@ -119,7 +132,7 @@ func (s *Server) loop(started chan<- struct{}) {
 	debug.SetPanicOnFault(true) // a bad caller buffer is EFAULT, not a crash
 	rq := new(kernel.ServeRequest)
 	close(started)
-	if err := sys.ServeRegister(rq); err != nil {
+	if err := s.k.Register(rq); err != nil {
 		s.running.Add(-1)
 		fmt.Printf("k42: file-system server: %v\n", err)
 		return
@@ -129,7 +142,7 @@ func (s *Server) loop(started chan<- struct{}) {
 			s.spawn()
 		}
 		r, h := s.serveOne(rq)
-		sys.ServeReply(r, h)
+		s.k.Reply(r, h)
 	}
 }
 

@@ -20,9 +20,9 @@ func userBytes(addr uint64, n int) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(uintptr(addr))), n)
 }
 
-func userStat(addr uint64) *linux.Stat       { return (*linux.Stat)(unsafe.Pointer(uintptr(addr))) }
-func userStatx(addr uint64) *linux.Statx     { return (*linux.Statx)(unsafe.Pointer(uintptr(addr))) }
-func userStatfs(addr uint64) *linux.Statfs   { return (*linux.Statfs)(unsafe.Pointer(uintptr(addr))) }
+func userStat(addr uint64) *linux.Stat     { return (*linux.Stat)(unsafe.Pointer(uintptr(addr))) }
+func userStatx(addr uint64) *linux.Statx   { return (*linux.Statx)(unsafe.Pointer(uintptr(addr))) }
+func userStatfs(addr uint64) *linux.Statfs { return (*linux.Statfs)(unsafe.Pointer(uintptr(addr))) }
 func userTimes(addr uint64) *[2]linux.Timespec {
 	return (*[2]linux.Timespec)(unsafe.Pointer(uintptr(addr)))
 }

@@ -1,0 +1,15 @@
+package serve
+
+import (
+	"k42/kernel"
+	"k42/kernel/sys"
+)
+
+// SysKernel is the kernel's k42_serve call.
+type SysKernel struct{}
+
+// Register implements Kernel.
+func (SysKernel) Register(rq *kernel.ServeRequest) error { return sys.ServeRegister(rq) }
+
+// Reply implements Kernel.
+func (SysKernel) Reply(r int64, h int32) { sys.ServeReply(r, h) }
