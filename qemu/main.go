@@ -4,7 +4,7 @@
 // builds it as bin/k42, which keeps every status; `go run ./qemu` works
 // too, but go run turns every non-zero status into 1.
 //
-//	bin/k42 [-smp N] [-m SIZE] [-timeout D] [-app PATH] [-env KEY=VALUE] [-build] -- BOOTARGS...
+//	bin/k42 [-smp N] [-m SIZE] [-timeout D] [-app PATH | -test PKG] [-fs HOST[:GUEST]] [-env KEY=VALUE] [-build] -- BOOTARGS...
 //
 // Without -app it boots the default kernel (./kernel/k42: the console,
 // the in-kernel tests and benchmarks). With -app it builds the Go main
@@ -27,6 +27,19 @@ import (
 	"k42/qemu/runner"
 )
 
+// treeFlags collects -fs HOST[:GUEST].
+type treeFlags []runner.Tree
+
+func (f *treeFlags) String() string { return fmt.Sprint(*f) }
+func (f *treeFlags) Set(v string) error {
+	t, err := runner.ParseTree(v)
+	if err != nil {
+		return err
+	}
+	*f = append(*f, t)
+	return nil
+}
+
 // envFlags collects -env KEY=VALUE.
 type envFlags []string
 
@@ -47,8 +60,11 @@ func main() {
 	timeout := fs.Duration("timeout", 0, "stop QEMU after this long (exit status 124); 0 = no limit")
 	app := fs.String("app", "", "Go main package (directory or .go file) to run as the kernel's program")
 	buildOnly := fs.Bool("build", false, "build the image and print its path; do not boot")
+	testPkg := fs.String("test", "", "run the tests of this package (a standard-library package, one of this module's, or a directory) as go test would; the arguments after -- are the test binary's flags")
 	var env envFlags
 	fs.Var(&env, "env", "add KEY=VALUE to the program's environment (repeatable)")
+	var trees treeFlags
+	fs.Var(&trees, "fs", "copy the host tree HOST into the guest's file system at GUEST (default: the same path) (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: k42 [flags] -- BOOTARGS...\n\nboot arguments of the default kernel: info, test [REGEXP], bench, crash=fault, crash=panic, crash=nil; none: the console\n\nexit status: the program's own; 2 Go panic; 3 kernel fault; 4 boot failed; 128+N killed by signal N (137: out of memory); 64 refused by the runner; 124 timeout; 125 QEMU ended without a status\n\nflags:\n")
 		fs.PrintDefaults()
@@ -71,10 +87,14 @@ func main() {
 	for _, kv := range env {
 		words = append(words, "k42.env."+kv)
 	}
-	os.Exit(run(*smp, *mem, *timeout, *app, *buildOnly, append(words, fs.Args()...)))
+	if *testPkg != "" && *app != "" {
+		fmt.Fprintln(os.Stderr, "k42 runner: -app and -test are exclusive")
+		os.Exit(runner.StatusUsage)
+	}
+	os.Exit(run(*smp, *mem, *timeout, *app, *testPkg, trees, *buildOnly, append(words, fs.Args()...)))
 }
 
-func run(smp int, mem string, timeout time.Duration, app string, buildOnly bool, bootargs []string) int {
+func run(smp int, mem string, timeout time.Duration, app, testPkg string, trees []runner.Tree, buildOnly bool, bootargs []string) int {
 	fail := func(err error) int {
 		fmt.Fprintln(os.Stderr, "k42 runner:", err)
 		return runner.StatusUsage
@@ -87,7 +107,17 @@ func run(smp int, mem string, timeout time.Duration, app string, buildOnly bool,
 		return fail(err)
 	}
 	var img string
-	if app != "" {
+	if testPkg != "" {
+		b, err := runner.BuildTest(root, testPkg, os.Stderr)
+		if err != nil {
+			return fail(err)
+		}
+		img = b.Image
+		// The tests run in their package's directory, which comes along
+		// with its testdata, as go test runs them.
+		trees = append(trees, runner.Tree{Host: b.Dir, Guest: b.Dir})
+		bootargs = append([]string{"k42.argv0=" + b.Name, "k42.cwd=" + b.Dir}, bootargs...)
+	} else if app != "" {
 		a, err := runner.PrepareApp(root, app)
 		if err != nil {
 			return fail(fmt.Errorf("-app %s", err))
@@ -107,7 +137,7 @@ func run(smp int, mem string, timeout time.Duration, app string, buildOnly bool,
 		return 0
 	}
 	res, err := runner.Run(&runner.Machine{
-		Image: img, CPUs: smp, Memory: mem, Timeout: timeout, Bootargs: bootargs,
+		Image: img, CPUs: smp, Memory: mem, Timeout: timeout, Bootargs: bootargs, Files: trees,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 	})
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 	"k42/kernel"
 	"k42/kernel/initrd"
 	"k42/kernel/objects"
+	"k42/kernel/sys"
 )
 
 var (
@@ -42,6 +43,7 @@ func Server() *serve.Server { return server }
 func Err() error { return err }
 
 func init() {
+	sys.DefineOption(sys.OptionInfo{Name: "cwd", Args: "DIR", Help: "the program's first working directory"})
 	root, server, err = start()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "k42: root file system: %v\n", err)
@@ -68,6 +70,11 @@ func start() (*fs.FS, *serve.Server, error) {
 	srv, err := serve.New(serve.SysKernel{}, fsys, objects.Table())
 	if err != nil {
 		return nil, nil, err
+	}
+	if dir, ok := sys.Option("cwd"); ok {
+		if err := srv.Chdir(dir); err != nil {
+			return nil, nil, fmt.Errorf("k42.cwd=%s: %w", dir, err)
+		}
 	}
 	srv.Start(2)
 	return fsys, srv, nil

@@ -27,6 +27,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"k42/fs"
 	"k42/kernel"
@@ -220,4 +221,17 @@ func (s *Server) release(h int32) error {
 	}
 	s.mu.Unlock()
 	return err
+}
+
+// Chdir sets the current directory (the kernel option k42.cwd).
+func (s *Server) Chdir(path string) error {
+	n, err := s.fsys.Lookup(s.cwd.Load(), path, 0)
+	if err != nil {
+		return err
+	}
+	if !n.IsDir() {
+		return syscall.ENOTDIR
+	}
+	s.cwd.Store(n)
+	return nil
 }

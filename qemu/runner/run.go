@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -35,6 +36,9 @@ type Machine struct {
 	// command line (-append) instead: the kernel splits it into words
 	// itself (see kernel/args.go), as it does when QEMU is run by hand.
 	CommandLine string
+	// Files are host trees copied into the guest's file system at boot
+	// (in the initial RAM archive).
+	Files []Tree
 
 	Stdin  io.Reader // console input; nil: none
 	Stdout io.Writer // the program's standard output (fd 1)
@@ -223,6 +227,11 @@ func writeInitrd(m *Machine, dir string) (string, error) {
 	}
 	w := cpio.NewWriter(f)
 	err = w.AddFile(initrd.ArgsName, 0o644, args.Bytes())
+	for _, t := range m.Files {
+		if err == nil {
+			err = addTree(w, t)
+		}
+	}
 	if err == nil {
 		err = w.Close()
 	}
@@ -234,6 +243,68 @@ func writeInitrd(m *Machine, dir string) (string, error) {
 		return "", err
 	}
 	return f.Name(), nil
+}
+
+// Tree is a host file or directory tree copied into the guest at Guest
+// (an absolute path).
+type Tree struct {
+	Host, Guest string
+}
+
+// ParseTree parses -fs's HOST[:GUEST]; GUEST defaults to HOST's absolute
+// path.
+func ParseTree(spec string) (Tree, error) {
+	host, guest, _ := strings.Cut(spec, ":")
+	abs, err := filepath.Abs(host)
+	if err != nil {
+		return Tree{}, err
+	}
+	if _, err := os.Lstat(abs); err != nil {
+		return Tree{}, fmt.Errorf("-fs %s: %w", spec, err)
+	}
+	if guest == "" {
+		guest = abs
+	}
+	if !strings.HasPrefix(guest, "/") {
+		return Tree{}, fmt.Errorf("-fs %s: the guest path %q must be absolute", spec, guest)
+	}
+	return Tree{Host: abs, Guest: filepath.Clean(guest)}, nil
+}
+
+// addTree writes t into the archive: directories, regular files and
+// symbolic links, with their permissions; other kinds are skipped.
+func addTree(w *cpio.Writer, t Tree) error {
+	return filepath.Walk(t.Host, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(t.Host, p)
+		name := strings.TrimPrefix(filepath.ToSlash(filepath.Join(t.Guest, rel)), "/")
+		if name == "" {
+			return nil // the guest root itself
+		}
+		perm := uint32(fi.Mode().Perm())
+		if fi.Mode()&os.ModeSticky != 0 {
+			perm |= 0o1000
+		}
+		switch {
+		case fi.IsDir():
+			return w.AddDir(name, perm)
+		case fi.Mode()&os.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return w.AddSymlink(name, target)
+		case fi.Mode().IsRegular():
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return w.AddFile(name, perm, b)
+		}
+		return nil
+	})
 }
 
 // noise is QEMU output that says nothing to a user of this kernel.

@@ -1,0 +1,88 @@
+package runner
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"k42/qemu/runner/image"
+)
+
+// TestBuild is a package's test binary linked with the kernel.
+type TestBuild struct {
+	ImportPath string // the package
+	Dir        string // its source directory (the tests run in it)
+	Name       string // the binary's name, PKG.test as go test names it
+	Image, ELF string
+}
+
+// BuildTest builds the tests of pkg (an import path, a standard-library
+// package or one of this module's, or a directory) as the kernel's
+// program. It is go test -c's own binary, the package's test files and
+// go test's generated main, with the kernel linked in: a build overlay
+// adds to the package's external test package one file that imports
+// k42/boot. (A standard-library package cannot import this module, but
+// its tests are built in this module's context, so they can.)
+func BuildTest(root, pkg string, log io.Writer) (*TestBuild, error) {
+	list := exec.Command("go", "list", "-e", "-json", pkg)
+	list.Dir = root
+	list.Env = append(os.Environ(), buildEnv...)
+	var out, errb bytes.Buffer
+	list.Stdout, list.Stderr = &out, &errb
+	if err := list.Run(); err != nil {
+		return nil, fmt.Errorf("-test %s: %v\n%s", pkg, err, errb.String())
+	}
+	var p struct {
+		Dir, ImportPath, Name     string
+		TestGoFiles, XTestGoFiles []string
+		Error                     *struct{ Err string }
+	}
+	if err := json.Unmarshal(out.Bytes(), &p); err != nil {
+		return nil, err
+	}
+	if p.Error != nil {
+		return nil, fmt.Errorf("-test %s: %s", pkg, p.Error.Err)
+	}
+	if len(p.TestGoFiles)+len(p.XTestGoFiles) == 0 {
+		return nil, fmt.Errorf("-test %s: the package has no test files", pkg)
+	}
+	b := &TestBuild{ImportPath: p.ImportPath, Dir: p.Dir, Name: filepath.Base(p.ImportPath) + ".test"}
+	work := filepath.Join(root, ".build", "test", strings.ReplaceAll(p.ImportPath, "/", "_"))
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return nil, err
+	}
+	glue := filepath.Join(work, "glue_test.go")
+	src := "// Added by the k42 runner: links the tests with the kernel.\n\npackage " + p.Name + "_test\n\nimport _ \"k42/boot\"\n"
+	if err := os.WriteFile(glue, []byte(src), 0o644); err != nil {
+		return nil, err
+	}
+	ov, err := json.Marshal(map[string]any{"Replace": map[string]string{filepath.Join(p.Dir, "zz_k42_boot_test.go"): glue}})
+	if err != nil {
+		return nil, err
+	}
+	ovPath := filepath.Join(work, "overlay.json")
+	if err := os.WriteFile(ovPath, ov, 0o644); err != nil {
+		return nil, err
+	}
+	b.ELF = filepath.Join(work, b.Name+".elf")
+	b.Image = filepath.Join(work, b.Name+".img")
+	args := append([]string{"test", "-c", "-overlay", ovPath, "-o", b.ELF}, buildFlags...)
+	args = append(args, p.ImportPath)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), buildEnv...)
+	cmd.Env = append(cmd.Env, "GOWORK=off")
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("building the tests of %s: %w", p.ImportPath, err)
+	}
+	if _, err := image.Make(b.ELF, b.Image); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
