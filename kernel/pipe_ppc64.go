@@ -1,9 +1,13 @@
 package kernel
 
-import "k42/kernel/linux"
+import (
+	"k42/kernel/frames"
+	"k42/kernel/linux"
+)
 
-// Pipes, served in the trap layer: a pipe is a fixed ring buffer, and its
-// two ends are descs. A read of an empty pipe and a write to a full one
+// Pipes, served in the trap layer: a pipe is a ring buffer of one 64 KiB
+// frame (Linux's default capacity), taken when the pipe is made and
+// freed with its last end, and its two ends are descs. A read of an empty pipe and a write to a full one
 // block (unless O_NONBLOCK, which Go's os.Pipe sets, using the poller
 // instead); the blocked call is restarted when the other end makes
 // progress, so it sees the new state from the start. Writes of up to
@@ -13,17 +17,20 @@ import "k42/kernel/linux"
 // (epollNotify). sched guards pipes.
 
 const (
-	maxPipes = 64
-	pipeSize = 16 << 10
+	maxPipes = 512
+	pipeSize = frames.Size
 	pipeBuf  = 4096 // PIPE_BUF: writes up to this size are atomic
 )
 
 type pipe struct {
 	used             bool
-	readers, writers int32 // descs of each end
-	r, n             int   // ring: start and bytes held
-	buf              [pipeSize]byte
+	readers, writers int32  // descs of each end
+	r, n             int    // ring: start and bytes held
+	frame            uint64 // the ring's frame
 }
+
+// ring is the pipe's buffer.
+func (p *pipe) ring() []byte { return physBytes(p.frame, pipeSize) }
 
 var pipes [maxPipes]pipe
 
@@ -50,20 +57,33 @@ func sysPipe2(c *CPU, t *Thread) int64 {
 	if p < 0 {
 		return -eNFILE
 	}
+	memLock.lock()
+	frame, ok := phys.Alloc(1, 0, nil)
+	memLock.unlock()
+	if !ok {
+		return -eNOMEM
+	}
 	cloexec, status := flags&linux.O_CLOEXEC != 0, flags&linux.O_NONBLOCK
+	freeFrame := func() {
+		memLock.lock()
+		phys.Free(frame, pipeSize)
+		memLock.unlock()
+	}
 	rfd, rd := openDesc(descPipe, linux.O_RDONLY|status, cloexec)
 	if rfd < 0 {
+		freeFrame()
 		return rfd
 	}
 	wfd, wd := openDesc(descPipe, linux.O_WRONLY|status, cloexec)
 	if wfd < 0 {
 		dropFD(rfd)
 		descs[rd] = desc{}
+		freeFrame()
 		return wfd
 	}
 	descs[rd].index, descs[rd].end = p, 0
 	descs[wd].index, descs[wd].end = p, 1
-	pipes[p].used, pipes[p].readers, pipes[p].writers, pipes[p].r, pipes[p].n = true, 1, 1, 0, 0
+	pipes[p] = pipe{used: true, readers: 1, writers: 1, frame: frame}
 	*userU32(fds), *userU32(fds + 4) = uint32(rfd), uint32(wfd)
 	return 0
 }
@@ -87,9 +107,9 @@ func pipeRead(c *CPU, t *Thread, d int32, buf, n uint64) int64 {
 	}
 	wasFull := p.n == pipeSize
 	k := int(min(n, uint64(p.n)))
-	dst := user(buf, k)
-	first := copy(dst, p.buf[p.r:min(p.r+k, pipeSize)])
-	copy(dst[first:], p.buf[:k-first])
+	dst, ring := user(buf, k), p.ring()
+	first := copy(dst, ring[p.r:min(p.r+k, pipeSize)])
+	copy(dst[first:], ring[:k-first])
 	p.r = (p.r + k) % pipeSize
 	p.n -= k
 	if p.n == 0 {
@@ -128,10 +148,10 @@ func pipeWrite(c *CPU, t *Thread, d int32, buf, n uint64) int64 {
 		return waitOn(c, t, pipeKey(x.index, 1))
 	}
 	k := int(min(n, uint64(space)))
-	src := user(buf, k)
+	src, ring := user(buf, k), p.ring()
 	w := (p.r + p.n) % pipeSize
-	first := copy(p.buf[w:], src)
-	copy(p.buf[:], src[first:])
+	first := copy(ring[w:], src)
+	copy(ring, src[first:])
 	p.n += k
 	wakeRestart(pipeKey(x.index, 0))
 	pipeNotify(x.index, 0, linux.EPOLLIN)
@@ -156,6 +176,9 @@ func pipeRelease(i int32, end uint8) {
 		}
 	}
 	if p.readers == 0 && p.writers == 0 {
+		memLock.lock()
+		phys.Free(p.frame, pipeSize)
+		memLock.unlock()
 		*p = pipe{}
 	}
 }

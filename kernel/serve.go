@@ -23,8 +23,11 @@ type ServeRequest struct {
 	Flags uint32
 	// More reports that every other server is busy: the server should
 	// start another before serving (up to the pool's limit).
-	More    bool
-	_       [3]byte
+	More bool
+	_    [3]byte
+	// Umask is the process's file-mode creation mask.
+	Umask   uint32
+	_       uint32
 	PathLen [2]int32 // lengths of Path[0] and Path[1]; -1: the argument was NULL
 	Path    [2][linux.PATH_MAX]byte
 }

@@ -156,6 +156,7 @@ func assign(s int, caller int32) int64 {
 	rq.TID, rq.CPU = ct.tid, ct.cpu
 	rq.Handle = ct.fwdH
 	rq.Flags = ct.fwdFlags
+	rq.Umask = umask
 	rq.PathLen = [2]int32{0, 0}
 	if ct.fwdNr != NrRelease {
 		spec := fwdSpecOf(ct.fwdNr)

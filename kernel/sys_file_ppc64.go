@@ -240,7 +240,7 @@ func fwdSpecOf(nr uint64) fwdSpec {
 	switch nr {
 	case linux.SYS_OPENAT, linux.SYS_NEWFSTATAT, linux.SYS_STATX, linux.SYS_MKDIRAT, linux.SYS_MKNODAT,
 		linux.SYS_UNLINKAT, linux.SYS_READLINKAT, linux.SYS_FCHMODAT, linux.SYS_FCHOWNAT,
-		linux.SYS_UTIMENSAT, linux.SYS_FACCESSAT, linux.SYS_FACCESSAT2:
+		linux.SYS_UTIMENSAT, linux.SYS_FACCESSAT, linux.SYS_FACCESSAT2, linux.SYS_FCHMODAT2:
 		return at(0, 1)
 	case linux.SYS_RENAMEAT, linux.SYS_RENAMEAT2, linux.SYS_LINKAT:
 		return at2(0, 1, 2, 3)
@@ -248,7 +248,7 @@ func fwdSpecOf(nr uint64) fwdSpec {
 		return fwdSpec{fd: [2]int8{-1, 1}, dirfd: [2]bool{false, true}, path: [2]int8{0, 2}}
 	case linux.SYS_OPEN, linux.SYS_MKDIR, linux.SYS_RMDIR, linux.SYS_UNLINK, linux.SYS_CHDIR,
 		linux.SYS_TRUNCATE, linux.SYS_STATFS, linux.SYS_READLINK, linux.SYS_ACCESS, linux.SYS_CHMOD,
-		linux.SYS_STAT, linux.SYS_LSTAT:
+		linux.SYS_STAT, linux.SYS_LSTAT, linux.SYS_CHOWN, linux.SYS_LCHOWN:
 		return fwdSpec{fd: [2]int8{-1, -1}, path: [2]int8{0, -1}}
 	case linux.SYS_RENAME, linux.SYS_LINK, linux.SYS_SYMLINK:
 		return fwdSpec{fd: [2]int8{-1, -1}, path: [2]int8{0, 1}}
@@ -331,6 +331,18 @@ func sysServed(c *CPU, t *Thread) int64 {
 }
 
 func sysLseek(c *CPU, t *Thread) int64 { return sysFileOnly(c, t) }
+
+// umask is the process's file-mode creation mask, which every forwarded
+// request carries to its server.
+var umask uint32 = 0o022
+
+func sysUmask(c *CPU, t *Thread) int64 {
+	sched.lock()
+	old := umask
+	umask = argUint(t, 0) & 0o777
+	sched.unlock()
+	return int64(old)
+}
 
 func sysIoctl(c *CPU, t *Thread) int64 {
 	sched.lock()

@@ -85,7 +85,10 @@ func populate(fsys *fs.FS) error {
 	for _, d := range []struct {
 		path string
 		mode uint32
-	}{{"/dev", 0o755}, {"/tmp", 0o1777}, {"/root", 0o700}, {"/proc", 0o555}, {"/proc/self", 0o555}, {"/bin", 0o755}, {"/etc", 0o755}} {
+	}{{"/dev", 0o755}, {"/tmp", 0o1777}, {"/root", 0o700}, {"/proc", 0o555}, {"/proc/self", 0o555},
+		{"/bin", 0o755}, {"/sbin", 0o755}, {"/lib", 0o755}, {"/etc", 0o755}, {"/home", 0o755}, {"/mnt", 0o755},
+		{"/usr", 0o755}, {"/usr/bin", 0o755}, {"/usr/lib", 0o755}, {"/usr/share", 0o755},
+		{"/var", 0o755}, {"/var/tmp", 0o1777}, {"/run", 0o755}} {
 		if err := fsys.MkdirAt(nil, d.path, d.mode); err != nil {
 			return err
 		}
@@ -117,6 +120,8 @@ func populate(fsys *fs.FS) error {
 		{"/etc/hostname", "k42\n"},
 		{"/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"},
 		{"/etc/group", "root:x:0:\n"},
+		{"/etc/hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\tk42\n"},
+		{"/etc/os-release", "NAME=k42\nID=k42\nPRETTY_NAME=\"k42 online-reconfiguration kernel\"\n"},
 	} {
 		if err := writeFile(fsys, l.path, 0o644, []byte(l.data)); err != nil {
 			return err

@@ -100,7 +100,7 @@ func (s *Server) dispatch(rq *kernel.ServeRequest) (int64, int32) {
 			return e, 0
 		}
 		p := path(rq, pi)
-		f, err := ns.Get().OpenAt(bg, d, p, flags, mode)
+		f, err := ns.Get().OpenAt(bg, d, p, flags, mode&^rq.Umask)
 		if err != nil {
 			return fail(err), 0
 		}
@@ -306,11 +306,12 @@ func (s *Server) onPath(rq *kernel.ServeRequest) int64 {
 		*userStatx(a[4]) = linuxStatx(st)
 		return 0
 	case linux.SYS_MKDIRAT:
-		return fail(ns.MkdirAt(bg, d0, p0, uint32(a[2])))
+		return fail(ns.MkdirAt(bg, d0, p0, uint32(a[2])&^rq.Umask))
 	case linux.SYS_MKDIR:
-		return fail(ns.MkdirAt(bg, d0, p0, uint32(a[1])))
+		return fail(ns.MkdirAt(bg, d0, p0, uint32(a[1])&^rq.Umask))
 	case linux.SYS_MKNODAT:
-		return fail(ns.MknodAt(bg, d0, p0, uint32(a[2]), a[3]))
+		mode := uint32(a[2])
+		return fail(ns.MknodAt(bg, d0, p0, mode&^(rq.Umask&0o777), a[3]))
 	case linux.SYS_UNLINKAT:
 		return fail(ns.UnlinkAt(bg, d0, p0, int(int32(a[2]))))
 	case linux.SYS_UNLINK:
@@ -352,6 +353,18 @@ func (s *Server) onPath(rq *kernel.ServeRequest) int64 {
 		return int64(copy(userBytes(buf, int(size)), target))
 	case linux.SYS_FCHMODAT:
 		return fail(ns.ChmodAt(bg, d0, p0, uint32(a[2]), 0))
+	case linux.SYS_FCHMODAT2:
+		flags := int(int32(a[3]))
+		if p0 == "" && flags&linux.AT_EMPTY_PATH != 0 {
+			if o := s.handle(rq.Handle[0]); o != nil {
+				return fail(o.obj.ref.Get().Chmod(bg, o.f, uint32(a[2])))
+			}
+		}
+		return fail(ns.ChmodAt(bg, d0, p0, uint32(a[2]), flags))
+	case linux.SYS_CHOWN:
+		return fail(ns.ChownAt(bg, d0, p0, int(int32(a[1])), int(int32(a[2])), 0))
+	case linux.SYS_LCHOWN:
+		return fail(ns.ChownAt(bg, d0, p0, int(int32(a[1])), int(int32(a[2])), linux.AT_SYMLINK_NOFOLLOW))
 	case linux.SYS_CHMOD:
 		return fail(ns.ChmodAt(bg, d0, p0, uint32(a[1]), 0))
 	case linux.SYS_FCHOWNAT:
