@@ -65,12 +65,13 @@ vet:
 test-host:
 	$(GO) test -race ./...
 
-# The console (kernel messages, the tests' standard error) goes to a log,
-# shown if the run fails, so that the output ends with the summary line.
+# The console (-v: kernel messages) and the tests' standard error go to a
+# log, shown if the run fails, so that the output ends with the summary
+# line.
 test-kernel: runner
 	@mkdir -p .build
 	@echo "in-kernel suite on $(SMP) CPUs (console log: .build/test-console.log)"
-	@$(RUNNER) -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -- test 2>.build/test-console.log \
+	@$(RUNNER) -v -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -- test 2>.build/test-console.log \
 	  || { echo "--- console:"; cat .build/test-console.log; exit 1; }
 
 # The in-kernel benchmarks and the boot time, as results records under

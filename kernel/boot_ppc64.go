@@ -120,9 +120,9 @@ const BootFailStatus = 4
 func bootFail(msg []byte) {
 	var k kbuf
 	k.s("k42: boot failed: ")
-	consoleWrite(k.bytes())
-	consoleWrite(msg)
-	consoleWrite([]byte("\n"))
+	reportWrite(k.bytes())
+	reportWrite(msg)
+	reportWrite([]byte("\n"))
 	powerOff(BootFailStatus)
 }
 
@@ -195,6 +195,27 @@ const (
 // argv0 is the program name when the boot arguments do not give one.
 const argv0 = "k42"
 
+// defaultEnv is the environment every program has unless a k42.env word
+// sets the same variable, as a login shell would give it on Linux.
+var defaultEnv = [...]string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/root", "TMPDIR=/tmp"}
+
+// defaultEnvBytes bounds the defaults' strings with their NULs.
+const defaultEnvBytes = 128
+
+// envSets reports whether the environment word w (KEY=VALUE) sets the
+// variable of the default def (KEY=...).
+func envSets(w []byte, def string) bool {
+	for i := 0; i < len(def); i++ {
+		if i >= len(w) || w[i] != def[i] {
+			return false
+		}
+		if def[i] == '=' {
+			return true
+		}
+	}
+	return false
+}
+
 // argWords returns the source of the boot-argument words: the initrd's
 // argument member, or else the kernel command line.
 func argWords() wordSource {
@@ -252,8 +273,19 @@ func buildInitialStack() uint64 {
 	name := top - 64
 	copy(user(name, 8), argv0+"\x00")
 
+	// The default environment's strings.
+	defBase := name - defaultEnvBytes
+	var defAt [len(defaultEnv)]uint64
+	off := defBase
+	for i, d := range defaultEnv {
+		copy(user(off, len(d)), d)
+		user(off+uint64(len(d)), 1)[0] = 0
+		defAt[i] = off
+		off += uint64(len(d)) + 1
+	}
+
 	// First pass: copy every word into the strings area and count.
-	strBase := name - maxArgBytes
+	strBase := defBase - maxArgBytes
 	strs := user(strBase, maxArgBytes)
 	src := argWords()
 	used, words, argc, envc := 0, 0, 1, 0
@@ -277,11 +309,21 @@ func buildInitialStack() uint64 {
 			argc++
 		case wordEnv:
 			envc++
+			for i, d := range defaultEnv {
+				if defAt[i] != 0 && envSets(strs[used+len("k42.env."):used+n], d) {
+					defAt[i] = 0 // the boot arguments set it
+				}
+			}
 		}
 		strs[used+n] = 0
 		used += n + 1
 	}
 	argStrs.addr, argStrs.n = strBase, used
+	for _, a := range defAt {
+		if a != 0 {
+			envc++
+		}
+	}
 
 	// Second pass: the pointer arrays below the strings.
 	aux := [...][2]uint64{
@@ -319,6 +361,12 @@ func buildInitialStack() uint64 {
 			ei++
 		}
 		off = end + 1
+	}
+	for _, a := range defAt {
+		if a != 0 {
+			*userU64(envAt + 8*uint64(ei)) = a
+			ei++
+		}
 	}
 	*userU64(argvAt + 8*uint64(argc)) = 0
 	*userU64(envAt + 8*uint64(envc)) = 0

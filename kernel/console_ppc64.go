@@ -5,10 +5,13 @@ import (
 )
 
 // The console: virtual terminals served by the hypervisor. The lowest
-// terminal is the console proper (kernel messages, fd 2, and input on fd
-// 0); a second terminal, when the machine has one, carries fd 1 so that a
-// program's standard output is a stream of its own (the host runner
-// connects it to its standard output).
+// terminal is the console proper (kernel messages and input on fd 0); a
+// second terminal, when the machine has one, carries fd 1 and a third fd
+// 2, so that a program's standard output and standard error are streams
+// of their own (the host runner connects them to its standard output and
+// standard error). Reports that end the boot (faults, out of memory, a
+// failed boot) go to the error terminal: a user sees them with the
+// program's own errors, and the console log keeps the routine messages.
 
 var (
 	conLock       spinlock
@@ -34,6 +37,16 @@ func termWrite(term uint64, b []byte) {
 func consoleWrite(b []byte) {
 	conLock.lock()
 	termWrite(conTerm, b)
+	conLock.unlock()
+}
+
+// reportWrite writes a report that ends the boot (fault, out of memory,
+// boot failure) to the error terminal, which is the console itself on a
+// machine with one terminal. It takes conLock, so that a report is not
+// interleaved with console output when the terminals are the same.
+func reportWrite(b []byte) {
+	conLock.lock()
+	termWrite(errTerm, b)
 	conLock.unlock()
 }
 

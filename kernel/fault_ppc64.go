@@ -39,7 +39,7 @@ func faultFrozen(i int32) bool { return faultThread >= 0 && i != faultThread }
 func printRegs(title string, ctx *Context, cpu int) {
 	var k kbuf
 	k.s("\n*** k42: ").s(title).s(": ").s(ppc64.VectorName(ctx.Trap)).s(" (vector ").x(ctx.Trap, 0).s(") on CPU ").d(int64(cpu)).s("\n")
-	consoleWrite(k.bytes())
+	reportWrite(k.bytes())
 	for i := 0; i < 32; i += 4 {
 		k = kbuf{}
 		for j := i; j < i+4; j++ {
@@ -49,12 +49,12 @@ func printRegs(title string, ctx *Context, cpu int) {
 			k.s("r").d(int64(j)).s(" ").x(ctx.GPR[j], 16).s("  ")
 		}
 		k.s("\n")
-		consoleWrite(k.bytes())
+		reportWrite(k.bytes())
 	}
 	k = kbuf{}
 	k.s("SRR0 ").x(ctx.PC, 16).s("  SRR1 ").x(ctx.MSR, 16).s("  LR  ").x(ctx.LR, 16).s("\n")
 	k.s("CTR  ").x(ctx.CTR, 16).s("  DAR  ").x(ctx.DAR, 16).s("  DSISR ").x(ctx.DSISR, 8).s("  CR ").x(ctx.CR, 8).s("  XER ").x(ctx.XER, 8).s("\n")
-	consoleWrite(k.bytes())
+	reportWrite(k.bytes())
 	printCode(ctx.PC)
 }
 
@@ -79,7 +79,7 @@ func printCode(pc uint64) {
 		}
 	}
 	k.s(" @").x(pc-16, 0).s("\n")
-	consoleWrite(k.bytes())
+	reportWrite(k.bytes())
 }
 
 // validCode reports whether the instruction word at a can be read in the
@@ -113,7 +113,7 @@ func fault(c *CPU, t *Thread) {
 
 // faultWatchdog powers off when the fault report did not finish in time.
 func faultWatchdog() {
-	consoleWrite([]byte("k42: fault report did not complete; powering off\n"))
+	reportWrite([]byte("k42: fault report did not complete; powering off\n"))
 	powerOff(FaultStatus)
 }
 

@@ -275,7 +275,7 @@ func oomKill() {
 	var k kbuf
 	k.s("\nk42: out of memory: killed the program (SIGKILL): ").d(mib(int64(used))).s(" of ").d(mib(int64(total))).
 		s(" MiB in use, ").d(mib(touched)).s(" MiB of it the program's pages, ").d(mib(int64(reserved))).s(" MiB the kernel image\n")
-	consoleWrite(k.bytes())
+	reportWrite(k.bytes())
 	powerOff(OOMStatus)
 }
 

@@ -329,7 +329,7 @@ func newThread() int32 {
 func kernelBug(what string, thread int32, state uint32) {
 	var k kbuf
 	k.s("\n*** k42: kernel bug: ").s(what).s(" (thread ").d(int64(thread)).s(", state ").d(int64(state)).s(")\n")
-	consoleWrite(k.bytes())
+	reportWrite(k.bytes())
 	powerOff(FaultStatus)
 }
 

@@ -124,6 +124,7 @@ func sysK42Mem(c *CPU, t *Thread) int64 {
 const (
 	FaultOpRecord   = iota // the fault record's address, for the faulting thread
 	FaultOpRegister        // a1: the entry of the Go fault reporter (kernel/sys)
+	FaultOpWrite           // a1, a2: report text to the error terminal, whatever fd 2 now is
 )
 
 // sysK42Fault serves the fault report's hand-off (fault_ppc64.go).
@@ -138,6 +139,13 @@ func sysK42Fault(c *CPU, t *Thread) int64 {
 		reportFaultPC = arg(t, 1)
 		runtimeUp = true
 		return 0
+	case FaultOpWrite:
+		buf, n := arg(t, 1), arg(t, 2)
+		if n > 1<<20 || !validUser(buf, n) {
+			return -eFAULT
+		}
+		reportWrite(user(buf, int(n)))
+		return int64(n)
 	}
 	return -eINVAL
 }

@@ -4,7 +4,7 @@
 // builds it as bin/k42, which keeps every status; `go run ./qemu` works
 // too, but go run turns every non-zero status into 1.
 //
-//	bin/k42 [-smp N] [-m SIZE] [-timeout D] [-app PATH | -test PKG] [-fs HOST[:GUEST]] [-env KEY=VALUE] [-build] -- BOOTARGS...
+//	bin/k42 [-smp N] [-m SIZE] [-timeout D] [-app PATH | -test PKG] [-fs HOST[:GUEST]] [-env KEY=VALUE] [-v | -log FILE] [-build] -- BOOTARGS...
 //
 // Without -app it boots the default kernel (./kernel/k42: the console,
 // the in-kernel tests and benchmarks). With -app it builds the Go main
@@ -12,15 +12,22 @@
 // with the kernel, and runs it with os.Args = [name, BOOTARGS...].
 //
 // The runner's standard output carries exactly the program's standard
-// output; the console (kernel messages, the program's standard error)
-// and QEMU's messages go to its standard error.
+// output (fd 1) and its standard error exactly the program's fd 2, plus
+// the kernel's reports that end a boot (a fault, out of memory, a failed
+// boot) and the runner's own complaints; so 2>&1 shows what the program
+// printed. The console (routine kernel messages, the echo of console
+// input) and QEMU's messages go to a log file (-log; by default
+// k42-console.log in the temporary directory), or to standard error with
+// -v or when the boot is the default kernel's interactive console.
 package main
 
 import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -63,6 +70,8 @@ func main() {
 	testPkg := fs.String("test", "", "run the tests of this package (a standard-library package, one of this module's, or a directory) as go test would; the arguments after -- are the test binary's flags")
 	var env envFlags
 	fs.Var(&env, "env", "add KEY=VALUE to the program's environment (repeatable)")
+	verbose := fs.Bool("v", false, "show the console (kernel messages) and QEMU's messages on standard error")
+	logFile := fs.String("log", "", "write the console and QEMU's messages to this file (default: "+defaultLog()+")")
 	var trees treeFlags
 	fs.Var(&trees, "fs", "copy the host tree HOST into the guest's file system at GUEST (default: the same path) (repeatable)")
 	fs.Usage = func() {
@@ -91,10 +100,56 @@ func main() {
 		fmt.Fprintln(os.Stderr, "k42 runner: -app and -test are exclusive")
 		os.Exit(runner.StatusUsage)
 	}
-	os.Exit(run(*smp, *mem, *timeout, *app, *testPkg, trees, *buildOnly, append(words, fs.Args()...)))
+	if *verbose && *logFile != "" {
+		fmt.Fprintln(os.Stderr, "k42 runner: -v and -log are exclusive")
+		os.Exit(runner.StatusUsage)
+	}
+	console := consoleOutput{verbose: *verbose, path: *logFile}
+	if !*verbose && *logFile == "" && *app == "" && *testPkg == "" && !hasProgramWords(fs.Args()) {
+		console.verbose = true // the interactive console
+	}
+	os.Exit(run(*smp, *mem, *timeout, *app, *testPkg, trees, *buildOnly, console, append(words, fs.Args()...)))
 }
 
-func run(smp int, mem string, timeout time.Duration, app, testPkg string, trees []runner.Tree, buildOnly bool, bootargs []string) int {
+// defaultLog is where the console goes without -v or -log.
+func defaultLog() string { return filepath.Join(os.TempDir(), "k42-console.log") }
+
+// consoleOutput is where the console goes.
+type consoleOutput struct {
+	verbose bool   // standard error
+	path    string // a log file ("" and not verbose: defaultLog)
+}
+
+// open returns the console's writer, its path (or "" for standard error)
+// and a function that closes it.
+func (c consoleOutput) open() (io.Writer, string, func(), error) {
+	if c.verbose {
+		return os.Stderr, "", func() {}, nil
+	}
+	p := c.path
+	if p == "" {
+		p = defaultLog()
+	}
+	f, err := os.Create(p)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("-log: %w", err)
+	}
+	return f, p, func() { f.Close() }, nil
+}
+
+// hasProgramWords reports whether the boot arguments give the default
+// kernel something to do besides its console: any word that is not a
+// kernel option.
+func hasProgramWords(words []string) bool {
+	for _, w := range words {
+		if !strings.HasPrefix(w, "k42.") {
+			return true
+		}
+	}
+	return false
+}
+
+func run(smp int, mem string, timeout time.Duration, app, testPkg string, trees []runner.Tree, buildOnly bool, console consoleOutput, bootargs []string) int {
 	fail := func(err error) int {
 		fmt.Fprintln(os.Stderr, "k42 runner:", err)
 		return runner.StatusUsage
@@ -136,10 +191,18 @@ func run(smp int, mem string, timeout time.Duration, app, testPkg string, trees 
 		fmt.Println(img)
 		return 0
 	}
+	con, logPath, closeLog, err := console.open()
+	if err != nil {
+		return fail(err)
+	}
+	defer closeLog()
 	res, err := runner.Run(&runner.Machine{
 		Image: img, CPUs: smp, Memory: mem, Timeout: timeout, Bootargs: bootargs, Files: trees,
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Console: con,
 	})
+	if logPath != "" && (err != nil || res.Status == runner.StatusTimeout || res.Status == runner.StatusNoReport) {
+		fmt.Fprintln(os.Stderr, "k42 runner: the console log is", logPath)
+	}
 	if err != nil {
 		var ue *runner.UsageError
 		if errors.As(err, &ue) {

@@ -67,10 +67,11 @@ func faultRecord() (*kernel.FaultRecord, bool) {
 	return (*kernel.FaultRecord)(unsafe.Pointer(addr)), true
 }
 
-// writeRaw writes b to fd 2 with a raw system call.
+// writeRaw writes report text to the error terminal with a raw system
+// call (k42_fault), whatever the program has made of fd 2.
 func writeRaw(b []byte) {
 	if len(b) > 0 {
-		syscall.RawSyscall(syscall.SYS_WRITE, 2, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		syscall.RawSyscall(kernel.SysK42Fault, kernel.FaultOpWrite, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 	}
 }
 

@@ -42,7 +42,13 @@ type Machine struct {
 
 	Stdin  io.Reader // console input; nil: none
 	Stdout io.Writer // the program's standard output (fd 1)
-	Stderr io.Writer // console: kernel messages, fd 2, QEMU's messages
+	// Stderr carries the program's standard error (fd 2), the kernel's
+	// reports that end a boot (a fault, out of memory, a failed boot) and
+	// the runner's own complaints.
+	Stderr io.Writer
+	// Console carries the console terminal (routine kernel messages,
+	// the echo of console input) and QEMU's messages; nil: Stderr.
+	Console io.Writer
 }
 
 // Result is how a boot ended.
@@ -158,12 +164,15 @@ func MachineArgs(cpus int, mem string, machineOpts ...string) []string {
 
 // qemuArgs builds QEMU's command line. The kernel's console is a virtual
 // terminal on QEMU's standard input and output; a second terminal, written
-// to fd 3, carries the program's standard output. QEMU loads the image at
-// its link address (kernel-addr=0).
+// to fd 3, carries the program's standard output, and a third, written to
+// fd 4, its standard error. QEMU loads the image at its link address
+// (kernel-addr=0).
 func qemuArgs(m *Machine, initrd string) []string {
 	args := append(MachineArgs(m.CPUs, m.Memory, "kernel-addr=0"),
 		"-chardev", "file,id=out,path=/dev/fd/3",
 		"-device", "spapr-vty,chardev=out,reg=0x71000002",
+		"-chardev", "file,id=err,path=/dev/fd/4",
+		"-device", "spapr-vty,chardev=err,reg=0x71000003",
 		"-kernel", m.Image,
 	)
 	if initrd != "" {
@@ -376,12 +385,22 @@ func Run(m *Machine) (Result, error) {
 		ctx, cancel = context.WithTimeout(ctx, m.Timeout)
 		defer cancel()
 	}
+	console := m.Console
+	if console == nil {
+		console = m.Stderr
+	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		return Result{}, err
 	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return Result{}, err
+	}
 	cmd := exec.CommandContext(ctx, "qemu-system-ppc64", qemuArgs(m, rd)...)
-	cmd.ExtraFiles = []*os.File{outW}
+	cmd.ExtraFiles = []*os.File{outW, errW}
 	cmd.WaitDelay = 2 * time.Second
 
 	// Console input: a terminal is handed to QEMU as it is (QEMU makes it
@@ -403,33 +422,41 @@ func Run(m *Machine) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	errR, err := cmd.StderrPipe()
+	qemuR, err := cmd.StderrPipe()
 	if err != nil {
 		return Result{}, err
 	}
 	if err := cmd.Start(); err != nil {
 		outR.Close()
 		outW.Close()
+		errR.Close()
+		errW.Close()
 		if errors.Is(err, exec.ErrNotFound) {
 			return Result{}, errors.New("qemu-system-ppc64 not found: run 'make qemu' (installs Debian's qemu-system-ppc)")
 		}
 		return Result{}, err
 	}
 	outW.Close()
+	errW.Close()
 
 	var (
-		mu  sync.Mutex
-		res = Result{Status: StatusNoReport}
-		wg  sync.WaitGroup
+		mu       sync.Mutex
+		res      = Result{Status: StatusNoReport}
+		wg       sync.WaitGroup
+		qemuTail []string // QEMU's last messages, for a boot that ends without a status
 	)
-	wg.Add(3)
+	wg.Add(4)
 	go func() { // program output
 		defer wg.Done()
 		io.Copy(m.Stdout, outR)
 	}()
+	go func() { // program errors and the kernel's final reports
+		defer wg.Done()
+		io.Copy(m.Stderr, errR)
+	}()
 	go func() { // console: forward and watch for the exit status
 		defer wg.Done()
-		c := consoleFilter{w: m.Stderr}
+		c := consoleFilter{w: console}
 		r := bufio.NewReader(conR)
 		for {
 			b, err := r.ReadByte()
@@ -446,24 +473,35 @@ func Run(m *Machine) (Result, error) {
 	}()
 	go func() { // QEMU's own messages
 		defer wg.Done()
-		s := bufio.NewScanner(errR)
+		s := bufio.NewScanner(qemuR)
 		for s.Scan() {
-			if !noise(s.Text()) {
-				fmt.Fprintln(m.Stderr, s.Text())
+			if noise(s.Text()) {
+				continue
 			}
+			fmt.Fprintln(console, s.Text())
+			mu.Lock()
+			qemuTail = append(qemuTail, s.Text())
+			if len(qemuTail) > 20 {
+				qemuTail = qemuTail[1:]
+			}
+			mu.Unlock()
 		}
 	}()
 	wg.Wait()
 	werr := cmd.Wait()
 	outR.Close()
+	errR.Close()
 	if ctx.Err() == context.DeadlineExceeded {
 		fmt.Fprintf(m.Stderr, "\nk42 runner: timeout after %v; QEMU stopped\n", m.Timeout)
 		return Result{Status: StatusTimeout, TimedOut: true}, nil
 	}
 	if !res.Reported {
 		fmt.Fprintf(m.Stderr, "\nk42 runner: QEMU exited (%v) without a kernel exit status\n", werr)
-	} else if res.Status != 0 {
-		fmt.Fprintf(m.Stderr, "k42 runner: kernel exit status %d\n", res.Status)
+		if console != m.Stderr {
+			for _, l := range qemuTail {
+				fmt.Fprintln(m.Stderr, "qemu:", l)
+			}
+		}
 	}
 	return res, nil
 }

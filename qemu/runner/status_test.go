@@ -139,7 +139,7 @@ func TestEveryDocumentedStatus(t *testing.T) {
 		{"ok", []string{"--", "info"}, 0, "", ""},
 		{"program", []string{"-app", app, "--", "exit"}, 7, "", ""},
 		{"panic", []string{"--", "crash=panic"}, StatusPanic, "panic: crash=panic", ""},
-		{"fault", []string{"--", "crash=fault"}, StatusFault, "unexpected exception", ""},
+		{"fault", []string{"--", "crash=fault"}, StatusFault, "disassembly around SRR0", ""},
 		{"bootfail", []string{"--", "k42.bogus=1"}, StatusBootFail, "unknown kernel option k42.bogus=1", ""},
 		{"signal", []string{"-app", app, "--", "sigterm"}, StatusSignal + int(syscall.SIGTERM), "", ""},
 		{"oom", []string{"-m", "256M", "-app", app, "--", "grow"}, StatusOOMKilled, "k42: out of memory: killed the program", "r31"},
@@ -352,4 +352,45 @@ func TestConsoleOddInput(t *testing.T) {
 	require.Equal(t, 9, r.status, r.stderr)
 	require.Equal(t, 2, strings.Count(r.stdout, "k42: line too long"), r.stdout)
 	require.Contains(t, r.stdout, `"timebase_hz":512000000`, "the line after a long one is a command")
+}
+
+const streamsApp = `package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	fmt.Println("to stdout:", os.Args[0])
+	fmt.Fprintln(os.Stderr, "to stderr:", os.Getenv("PATH"), os.Getenv("HOME"), os.Getenv("TMPDIR"), os.Getenv("K42_X"))
+	os.Stdout.Close()
+	os.Stderr.Close()
+	os.Exit(3)
+}
+`
+
+// TestProgramStreams: the runner's standard output and standard error
+// carry exactly the program's fd 1 and fd 2; the console goes to the log
+// (or to standard error with -v); the default environment and argv[0].
+func TestProgramStreams(t *testing.T) {
+	app := writeApp(t, "streams", streamsApp)
+	log := filepath.Join(t.TempDir(), "console.log")
+	r := runK42(t, "", "-log", log, "-env", "HOME=/home/k", "-env", "K42_X=1", "-app", app)
+	require.Equal(t, 3, r.status)
+	require.Equal(t, "to stdout: streams\n", r.stdout)
+	require.Equal(t, "to stderr: /usr/local/bin:/usr/bin:/bin /home/k /tmp 1\n", r.stderr)
+	con, err := os.ReadFile(log)
+	require.NoError(t, err)
+	require.Contains(t, string(con), "k42: 512 MiB, 1 CPUs")
+
+	r = runK42(t, "", "-v", "-app", app)
+	require.Equal(t, 3, r.status)
+	require.Equal(t, "to stdout: streams\n", r.stdout)
+	require.Contains(t, r.stderr, "k42: 512 MiB, 1 CPUs")
+	require.Contains(t, r.stderr, "to stderr: /usr/local/bin:/usr/bin:/bin /root /tmp \n")
+
+	r = runK42(t, "", "-v", "-log", log, "-app", app)
+	require.Equal(t, StatusUsage, r.status)
+	require.Equal(t, "k42 runner: -v and -log are exclusive\n", r.stderr)
 }
