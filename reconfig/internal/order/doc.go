@@ -16,8 +16,8 @@
 //
 // # What Power guarantees, and what the callers rely on
 //
-// (Power ISA v3.0 Book II, chapter 1.7; the model of Sarkar et al.,
-// "Understanding POWER multiprocessors", PLDI 2011.)
+// (Power ISA v3.0 Book II, the storage model; the model of Sarkar et
+// al., "Understanding POWER multiprocessors", PLDI 2011.)
 //
 //   - An address dependency orders two loads: a load whose address is
 //     computed from the value an earlier load returned is satisfied after
@@ -60,13 +60,14 @@
 //
 // A plain load that races with a store is, in the Go memory model, only
 // guaranteed to return some value that was stored (for a word or less).
-// The ppc64 code relies in addition on what gc does there, and
-// codegen_test.go checks the parts that matter on the callers' compiled
-// code: each Load is one load instruction (gc does not merge two loads
-// separated by a call, an atomic operation or a Fence, each of which is
-// a memory operation it cannot move a load across), and gc has no value
-// speculation, so an address computed from a loaded value stays an
-// address dependency in the machine code. A Load's value is meant to be
+// The ppc64 code relies in addition on what gc does there: each Load is
+// one load instruction, kept after the Fence or atomic operation before
+// it (gc does not merge two loads separated by a call, an atomic
+// operation or a Fence, each of which is a memory operation in its SSA
+// memory chain), and gc has no value speculation, so an address computed
+// from a loaded value stays an address dependency in the machine code.
+// codegen_test.go compiles the callers for ppc64 and checks that each
+// fast path has exactly the syncs its Fences ask for and no isync. A Load's value is meant to be
 // used at once; do not spin on one, since in a loop without calls or
 // atomic operations gc may keep the value in a register.
 package order
