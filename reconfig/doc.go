@@ -25,7 +25,9 @@
 // that implements it. Each instance lives behind an Entry of a Table; the
 // table names entries for operators (Table.Object, Table.List, Lookup).
 // Clients hold a Ref[I], a typed reference to the entry, and call
-// r.Get().Method(...): one atomic load of the entry per call. Interposing
+// r.Get().Method(...): one load of the entry per call, dependency-ordered
+// and without a barrier on ppc64 (see Ref.Get for why that suffices; the
+// package reconfig/internal/order owns the fast paths' orderings). Interposing
 // and swapping change what the entry points at, never the clients.
 // Destroy is deferred until quiescent.
 //

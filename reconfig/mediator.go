@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"k42/reconfig/generation"
+	"k42/reconfig/internal/order"
 	"k42/reconfig/internal/percpu"
 )
 
@@ -253,7 +254,7 @@ const (
 type recursionKey struct{ _ byte }
 
 type mediator[I any] struct {
-	state   atomic.Pointer[medState[I]]
+	state   order.Pointer[medState[I]]
 	tracked *percpu.Counters // per CPU and method: tracked calls in the old component
 	stats   *percpu.Counters // per CPU: statForwarded, ...
 	held    []atomic.Int64   // per method: calls held now
@@ -274,6 +275,25 @@ func newMediator[I any](e *Entry[I], from I) *mediator[I] {
 	return m
 }
 
+// The mediator's memory ordering. Its callers and the swapper meet in a
+// store-buffering handshake: a call counts itself in tracked and then
+// reads the state; the swapper stores a new state and then reads the
+// counts (Total, Sum: sync/atomic loads, each beginning with a sync). With
+// a full barrier on each side between the store and the load (the
+// caller's order.Fence), either the swapper sees the call or the call
+// sees the new phase. The same holds for untrack's count that drops to
+// zero and its look at the phase, against the swapper's store of the
+// block phase and its wait for the counts. A medState is immutable once
+// published, and the caller uses only what it reaches through the pointer
+// it loads (the phase, the gate, the target), so the load itself needs no
+// barrier. The decrement in untrack is a release (its leading lwsync),
+// paired with the swapper's acquiring loads of the counts: a tracked
+// call's accesses to the old component are performed before the swapper
+// sees it gone and moves the state out. The stats counters are figures
+// for reports and order nothing. Counters are per CPU, but a goroutine may
+// move between reading its CPU number and the add, so every update is an
+// atomic read-modify-write.
+
 func (m *mediator[I]) enter(c *Call) I {
 	cpu, idx := c.core.cpu(), int(c.index)
 	for {
@@ -281,6 +301,7 @@ func (m *mediator[I]) enter(c *Call) I {
 		// phase first, then reads the counts, so it either sees this
 		// call or this call sees the new phase.
 		m.tracked.Add(cpu, idx, 1)
+		order.Fence()
 		s := m.state.Load()
 		if s.phase == PhaseForward || s.phase == PhaseBlock && m.recursive(c) {
 			if s.phase == PhaseForward {
@@ -312,7 +333,14 @@ func (m *mediator[I]) exit(c *Call) {
 }
 
 func (m *mediator[I]) untrack(cpu, idx int) {
-	if m.tracked.Add(cpu, idx, -1) == 0 && m.state.Load().phase != PhaseForward {
+	if m.tracked.Add(cpu, idx, -1) != 0 {
+		return
+	}
+	// The last call out of this counter: if the swapper may be waiting
+	// for the counts (any phase but forward), wake it. The Fence orders
+	// the decrement before the look at the phase.
+	order.Fence()
+	if m.state.Load().phase != PhaseForward {
 		select {
 		case m.wake <- struct{}{}:
 			// The swapper waits for this and holds callers meanwhile:

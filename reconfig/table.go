@@ -7,9 +7,9 @@ import (
 	"slices"
 	"sort"
 	"sync"
-	"sync/atomic"
 
 	"k42/reconfig/generation"
+	"k42/reconfig/internal/order"
 	"k42/reconfig/platform"
 )
 
@@ -147,14 +147,15 @@ func (c *core) cpu() int {
 }
 
 // binding is what an entry points at: the component, or the outermost
-// interposer in front of it.
+// interposer in front of it. A binding is never changed once published:
+// publishLocked makes a new one each time.
 type binding[I any] struct{ v I }
 
 // Entry is a translation-table entry holding a component of interface I.
 // Clients call through a Ref; the Entry itself is the handle for
 // reconfiguring the object.
 type Entry[I any] struct {
-	cur atomic.Pointer[binding[I]]
+	cur order.Pointer[binding[I]] // see Ref.Get for its ordering
 	core
 	iface *Interface[I]
 
@@ -171,12 +172,32 @@ type Entry[I any] struct {
 
 // Ref is a client's reference to an object: a typed handle on its entry,
 // never on the implementation. Each call goes through Get, which costs
-// one atomic load of the entry; a client must not keep what Get returns
-// beyond the call it makes with it (that would bypass the table).
+// one load of the entry (with no barrier on ppc64); a client must not
+// keep what Get returns beyond the call it makes with it (that would
+// bypass the table).
 type Ref[I any] struct{ e *Entry[I] }
 
 // Get returns what the entry points at now; call the method on it at
 // once: r.Get().Method(...).
+//
+// The load of the binding is dependency-ordered (order.Pointer.Load), a
+// plain load on ppc64, as K42's table's was. That is enough because
+// everything a call uses is reached through the pointer it loads: the
+// binding (immutable once published), the interface value in it, the
+// method table, the interposers (immutable) or the mediator, and the
+// component. publishLocked stores the pointer with sync/atomic (sync;
+// std on ppc64), whose barrier orders before it everything the publisher
+// wrote or saw written (a new interposer, the state a transfer moved into
+// the new component); the call's loads through the pointer carry an
+// address dependency on it, so they see all of that. Data a component
+// keeps outside itself, not reached through its own pointers, must be
+// published by the component's own synchronisation.
+//
+// Which binding a call sees, the old or a new one, is not this load's
+// business: the generation mechanism makes every request that starts in a
+// generation after a Quiesce see the bindings published before it (see
+// "Memory ordering" in package generation), and that is all that the
+// reclamation of old bindings needs.
 func (r Ref[I]) Get() I { return r.e.cur.Load().v }
 
 // Name returns the object's name.

@@ -12,7 +12,9 @@
 // generation of the CPU it started on (it remembers that CPU and
 // generation, so it may end on another CPU). Counters are per CPU and
 // padded, so the fast path writes only its own CPU's lines; it costs two
-// atomic adds and two loads.
+// atomic adds, two loads of the CPU's generation, one of its waiters
+// (only when a count drops to zero) and, on ppc64, one full barrier in
+// each of Enter and End (see Memory ordering).
 //
 // Only requests are counted. Goroutines that are not requests are never
 // waited for and so cannot hold a generation open:
@@ -52,6 +54,47 @@
 // No one busy-waits: a swap that cannot happen yet is retried by the End
 // of the request that drains the blocking generation, and the callback
 // runs when the last CPU is satisfied.
+//
+// # Memory ordering
+//
+// A CPU's current generation (cpu.cur) changes only under its slow path's
+// mutex; the fast path (Enter, End) takes no lock and, on ppc64, uses at
+// most one full barrier in each of Enter and End (order.Fence: one sync)
+// and no isync. (Elsewhere every access below is a sequentially
+// consistent sync/atomic operation, which gives all of this.) The
+// orderings the fast path relies on, and what pairs with what:
+//
+//   - Enter and a swap. Enter adds to the count of the generation it
+//     read and then reads cur again; advanceLocked stores cur and then
+//     reads the count of the generation it would retire. This is store
+//     buffering: each side has a full barrier between its store and its
+//     load (Enter's Fence; on the slow side the sync that begins every
+//     sync/atomic load of a count), so either the request sees the swap
+//     and withdraws, or the swap sees the count and does not retire the
+//     generation under the request.
+//   - End and a waiter. End drops the count and then reads waiting (after
+//     a Fence, and only when the count reached zero); Quiesce adds to
+//     waiting and then, in advanceLocked, reads the counts (each read
+//     begins with a sync). Either End sees the waiter and lets the swaps
+//     move on, or the waiter sees the generation drained.
+//   - End and what runs at quiescence. End's atomic add is a release
+//     (lwsync, then the decrement) and the slow path's atomic load of a
+//     count is an acquire, so a Quiesce callback sees everything done by
+//     the requests it waited for.
+//   - Quiesce and the requests it does not wait for. A request counted in
+//     a generation newer than the one Quiesce read on its CPU must see
+//     what the caller of Quiesce wrote before calling it (a new
+//     translation-table binding, say). It does: the swap to that
+//     generation was stored after the write (program order and the
+//     slow-path mutex lead from one to the other, and the store's sync is
+//     cumulative), the request's first load of cur returned that store,
+//     and Enter's Fence orders that load before everything the request
+//     does.
+//
+// The first load of cur in Enter needs no barrier (a stale value fails
+// the check after the Fence, or names a generation that cannot be
+// retired without seeing the count), and the slow path reads cur
+// plainly under the mutex that every store to it holds.
 package generation
 
 import (
@@ -60,6 +103,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"k42/reconfig/internal/order"
 	"k42/reconfig/platform"
 )
 
@@ -76,8 +120,8 @@ var ErrGenerations = errors.New("generation: need 2 to 8 generations")
 // line pair, whatever the slice's alignment.
 type cpu struct {
 	_       [128]byte
-	cur     atomic.Uint64 // current generation << slotBits | its slot
-	waiting atomic.Int64  // quiescence requests this CPU has not yet satisfied
+	cur     order.Uint64 // current generation << slotBits | its slot; stored under slow.mu
+	waiting order.Int64  // quiescence requests this CPU has not yet satisfied
 	count   [MaxGenerations]atomic.Int64
 	slow    *slowPath
 	_       [256 - 128 - 88]byte
@@ -187,13 +231,21 @@ func (d *Domain) here() *cpu {
 func (d *Domain) Enter() Request {
 	c := d.here()
 	for {
+		// Which generation to count in. No barrier: a stale value is
+		// caught by the check below, and the count's address depends
+		// on the value, so the add cannot be performed before it.
 		v := c.cur.Load()
 		s := v & (1<<slotBits - 1)
 		c.count[s].Add(1)
-		// A swap between the two loads may have found the slot empty
-		// and moved on; then this count is withdrawn and taken again in
-		// the new generation. Because the generation number only grows,
-		// an unchanged cur means no swap happened in between.
+		// Count first, then look again. A swap between the two loads
+		// may have found the slot empty and moved on; then this count
+		// is withdrawn and taken again in the new generation. Because
+		// the generation number only grows, an unchanged cur means no
+		// swap happened in between. This is the store-buffering
+		// handshake with advanceLocked (see "Memory ordering"): the
+		// Fence orders the count's store before the second load, and
+		// orders the first load before everything the request does.
+		order.Fence()
 		if c.cur.Load() == v {
 			return Request{c: c, slot: s}
 		}
@@ -203,14 +255,19 @@ func (d *Domain) Enter() Request {
 
 // End ends the request.
 func (r Request) End() {
+	// The add's leading lwsync is the release: everything the request
+	// did is performed before its count drops.
 	n := r.c.count[r.slot].Add(-1)
 	if n <= 0 {
 		if n < 0 {
 			panic("generation: request ended twice")
 		}
 		// A generation may just have drained: if anyone waits on this
-		// CPU, let the swaps move on. (The waiter sets waiting before
-		// it reads the counts, so one of the two sees the other.)
+		// CPU, let the swaps move on. The waiter adds to waiting
+		// before it reads the counts and End drops the count before
+		// it reads waiting, each with a full barrier in between, so
+		// one of the two sees the other.
+		order.Fence()
 		if r.c.waiting.Load() != 0 {
 			r.c.slow.progress()
 		}
@@ -284,7 +341,11 @@ func (s *slowPath) advanceLocked() fired {
 	for {
 		cur := c.cur.Load() >> slotBits
 		// Retire drained generations. The current one is never retired:
-		// requests may still enter it.
+		// requests may still enter it. Each count is read with a
+		// sync/atomic load, whose leading sync is this side's barrier
+		// in both handshakes with the fast path (after the store of
+		// cur below, and after Quiesce's add to waiting), and whose
+		// isync makes it an acquire.
 		for s.oldest < cur && c.count[s.oldest%n].Load() == 0 {
 			s.oldest++
 		}
