@@ -83,9 +83,29 @@ func TestDevices(t *testing.T) {
 	must(t, "mknod", fsys.MknodAt(nil, "/blk", S_IFBLK|0o600, Mkdev(8, 0)))
 	must(t, "mknod", fsys.MknodAt(nil, "/fifo", S_IFIFO|0o600, 0))
 	must(t, "mknod", fsys.MknodAt(nil, "/sock", S_IFSOCK|0o600, 0))
-	for _, p := range []string{"/blk", "/fifo", "/sock"} {
+	for _, p := range []string{"/blk", "/sock"} {
 		_, err := fsys.OpenAt(nil, p, syscall.O_RDONLY, 0)
 		wantErrno(t, "open "+p, err, syscall.ENXIO)
+	}
+	// A FIFO opens (its data is the kernel's pipe's) and its File refuses
+	// the file system's data calls.
+	ff, err := fsys.OpenAt(nil, "/fifo", syscall.O_RDWR|syscall.O_TRUNC, 0)
+	must(t, "open fifo", err)
+	_, err = ff.Read(buf)
+	wantErrno(t, "read fifo", err, syscall.EINVAL)
+	_, err = ff.Write(buf)
+	wantErrno(t, "write fifo", err, syscall.EINVAL)
+	_, err = ff.ReadAt(buf, 0)
+	wantErrno(t, "pread fifo", err, syscall.ESPIPE)
+	_, err = ff.WriteAt(buf, 0)
+	wantErrno(t, "pwrite fifo", err, syscall.ESPIPE)
+	_, err = ff.Seek(0, 0)
+	wantErrno(t, "seek fifo", err, syscall.ESPIPE)
+	if st, err := ff.Stat(); err != nil || st.Mode != S_IFIFO|0o600 {
+		t.Errorf("fstat fifo: %+v %v", st, err)
+	}
+	ff.Close()
+	for _, p := range []string{"/blk", "/fifo", "/sock"} {
 		f, err := fsys.OpenAt(nil, p, O_PATH, 0)
 		must(t, "O_PATH open "+p, err)
 		f.Close()

@@ -90,6 +90,8 @@ func (f *File) Read(p []byte) (int, error) {
 		return 0, f.err(op, syscall.EISDIR)
 	case S_IFCHR:
 		return f.devRead(op, p)
+	case S_IFIFO:
+		return 0, f.err(op, syscall.EINVAL) // the kernel's pipe carries the data
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -113,6 +115,8 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 		return 0, f.err(op, syscall.EISDIR)
 	case S_IFCHR:
 		return f.devRead(op, p)
+	case S_IFIFO:
+		return 0, f.err(op, syscall.ESPIPE)
 	}
 	n, err := f.readAt(op, p, off)
 	if err == nil && n < len(p) {
@@ -170,8 +174,11 @@ func (f *File) Write(p []byte) (int, error) {
 	if f.closed.Load() || !f.writable() {
 		return 0, f.err(op, syscall.EBADF)
 	}
-	if f.node.kind == S_IFCHR {
+	switch f.node.kind {
+	case S_IFCHR:
 		return f.devWrite(op, p)
+	case S_IFIFO:
+		return 0, f.err(op, syscall.EINVAL) // the kernel's pipe carries the data
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -192,8 +199,11 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 	if f.closed.Load() || !f.writable() {
 		return 0, f.err(op, syscall.EBADF)
 	}
-	if f.node.kind == S_IFCHR {
+	switch f.node.kind {
+	case S_IFCHR:
 		return f.devWrite(op, p)
+	case S_IFIFO:
+		return 0, f.err(op, syscall.ESPIPE)
 	}
 	n, _, err := f.writeAt(op, p, off)
 	return n, err
@@ -262,6 +272,8 @@ func (f *File) Seek(off int64, whence int) (int64, error) {
 	switch nd.kind {
 	case S_IFCHR:
 		return 0, nil
+	case S_IFIFO:
+		return 0, f.err(op, syscall.ESPIPE)
 	case S_IFDIR:
 		f.mu.Lock()
 		defer f.mu.Unlock()

@@ -221,8 +221,11 @@ func (fsys *FS) dropLink(n *Node, now Timespec) bool {
 // O_APPEND, O_NONBLOCK, O_NOATIME, O_SYNC and O_DSYNC are kept in the
 // File's flags. O_CLOEXEC is accepted and not kept: it belongs to the
 // caller's descriptor. O_TMPFILE is not supported (EOPNOTSUPP). Character
-// devices open if a Device is registered for them (else ENXIO); block
-// devices, FIFOs and sockets cannot be opened (ENXIO).
+// devices open if a Device is registered for them (else ENXIO); a FIFO
+// opens, but its data is not the file system's: the kernel connects the
+// opener to the FIFO's pipe (fs/serve), and the File only names the node
+// (Read and Write give EINVAL, positioned calls ESPIPE); block devices and
+// sockets cannot be opened (ENXIO).
 func (fsys *FS) OpenAt(dir *Node, path string, flags int, mode uint32) (*File, error) {
 	const op = "openat"
 	if flags&O_TMPFILE != 0 {
@@ -377,6 +380,7 @@ func (fsys *FS) open(n *Node, name string, flags int, created bool) (*File, sysc
 			}
 		case S_IFREG:
 			trunc = flags&syscall.O_TRUNC != 0 && !created
+		case S_IFIFO:
 		default:
 			return nil, syscall.ENXIO
 		}

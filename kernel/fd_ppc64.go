@@ -11,7 +11,9 @@ import "k42/kernel/linux"
 //     program's output terminal, the console);
 //   - an eventfd or an epoll instance (sys_poll_ppc64.go), which the Go
 //     runtime's poller needs;
-//   - one end of a pipe (pipe_ppc64.go);
+//   - one end of a pipe (pipe_ppc64.go), or of a FIFO's pipe, whose desc
+//     also holds the server's handle for the FIFO's node (for fstat and
+//     the like);
 //   - a file of the file system, served by the file-system servers
 //     (serve_ppc64.go): the desc holds the server's handle for it, and
 //     the server holds the file's offset and state.
@@ -50,7 +52,8 @@ type fdSlot struct {
 
 type desc struct {
 	kind  uint8
-	end   uint8  // a pipe's end: 0 read, 1 write
+	end   uint8  // a pipe's end: endRead, endWrite or endBoth (a FIFO opened O_RDWR)
+	fifo  int32  // a FIFO's desc: the server's handle for its node, plus one; 0: an anonymous pipe
 	flags uint32 // access mode and status flags (O_NONBLOCK, O_APPEND, ...)
 	refs  int32  // fds naming it
 	index int32  // the terminal, epoll instance, pipe or server handle
@@ -135,10 +138,22 @@ func dropFD(fd int64) (int32, bool) {
 	return d, descs[d].refs == 0
 }
 
-// releaseDesc ends a desc whose last fd has gone, for every kind the
-// trap layer serves itself. A file desc is released by its server
-// (serve_ppc64.go), so the caller forwards that. sched must be held.
-func releaseDesc(d int32) {
+// servedHandle returns the server's handle behind desc x (a file's, or a
+// FIFO's node), or -1 if no server holds anything for it.
+func servedHandle(x *desc) int32 {
+	switch {
+	case x.kind == descFile:
+		return x.index
+	case x.kind == descPipe && x.fifo != 0:
+		return x.fifo - 1
+	}
+	return -1
+}
+
+// releaseLocal ends what the trap layer holds for a desc whose last fd
+// has gone: an epoll instance, a pipe end, epoll watches of it. sched
+// must be held.
+func releaseLocal(d int32) {
 	x := &descs[d]
 	switch x.kind {
 	case descEpoll:
@@ -147,7 +162,15 @@ func releaseDesc(d int32) {
 		pipeRelease(x.index, x.end)
 	}
 	epollForget(d)
-	*x = desc{}
+}
+
+// releaseDesc ends a desc whose last fd has gone and that no server
+// holds anything for. A desc with a served handle is released by its
+// server (serve_ppc64.go), so the caller forwards that after
+// releaseLocal. sched must be held.
+func releaseDesc(d int32) {
+	releaseLocal(d)
+	descs[d] = desc{}
 }
 
 func sysClose(c *CPU, t *Thread) int64 {
@@ -163,8 +186,9 @@ func sysClose(c *CPU, t *Thread) int64 {
 		sched.unlock()
 		return 0
 	}
-	if descs[d].kind == descFile {
+	if servedHandle(&descs[d]) >= 0 {
 		// The server releases its file; the desc is freed when it answers.
+		releaseLocal(d)
 		return forwardRelease(c, t, d, 0)
 	}
 	releaseDesc(d)
@@ -215,7 +239,8 @@ func sysDup3(c *CPU, t *Thread) int64 {
 	var released int32 = -1
 	if fdt[nfd].desc != 0 {
 		if od, last := dropFD(nfd); last {
-			if descs[od].kind == descFile {
+			if servedHandle(&descs[od]) >= 0 {
+				releaseLocal(od)
 				released = od
 			} else {
 				releaseDesc(od)

@@ -22,9 +22,17 @@ const (
 	pipeBuf  = 4096 // PIPE_BUF: writes up to this size are atomic
 )
 
+// Pipe ends, as a pipe desc's end.
+const (
+	endRead  uint8 = iota // the read end
+	endWrite              // the write end
+	endBoth               // a FIFO opened O_RDWR: both ends at once
+)
+
 type pipe struct {
 	used             bool
-	readers, writers int32  // descs of each end
+	readers, writers int32  // descs of each end (a endBoth desc counts in both)
+	fifo             uint64 // a FIFO's identity (its inode number); 0: anonymous
 	r, n             int    // ring: start and bytes held
 	frame            uint64 // the ring's frame
 }
@@ -34,8 +42,121 @@ func (p *pipe) ring() []byte { return physBytes(p.frame, pipeSize) }
 
 var pipes [maxPipes]pipe
 
-// Wait keys of a pipe's blocked readers and writers (see waitOn).
+// Wait keys of a pipe's blocked readers and writers (see waitOn), and of
+// a FIFO's opens waiting for the other end (end+2).
 func pipeKey(i int32, end uint8) uintptr { return pipeAddr(i) + uintptr(end) }
+
+// newPipe takes a free pipe and its ring's frame: its index, or -errno.
+// sched is held.
+func newPipe() int32 {
+	p := int32(-1)
+	for i := range pipes {
+		if !pipes[i].used {
+			p = int32(i)
+			break
+		}
+	}
+	if p < 0 {
+		return -int32(linux.ENFILE)
+	}
+	memLock.lock()
+	frame, ok := phys.Alloc(1, 0, nil)
+	memLock.unlock()
+	if !ok {
+		return -int32(linux.ENOMEM)
+	}
+	pipes[p] = pipe{used: true, frame: frame}
+	return p
+}
+
+// fifoEnd is the end an open of a FIFO with flags takes.
+func fifoEnd(flags uint32) uint8 {
+	switch flags & linux.O_ACCMODE {
+	case linux.O_RDONLY:
+		return endRead
+	case linux.O_WRONLY:
+		return endWrite
+	}
+	return endBoth
+}
+
+// fifoAttach serves ServeFifo: it counts an open with flags of the FIFO
+// key on the FIFO's pipe, made if it has none, and returns the pipe, or
+// -errno. Opens of the other end that wait are woken. sched is held.
+func fifoAttach(key uint64, flags uint32) int64 {
+	if key == 0 {
+		return -eINVAL
+	}
+	end := fifoEnd(flags)
+	p := int32(-1)
+	for i := range pipes {
+		if pipes[i].used && pipes[i].fifo == key {
+			p = int32(i)
+			break
+		}
+	}
+	if p < 0 {
+		if end == endWrite && flags&linux.O_NONBLOCK != 0 {
+			return -int64(linux.ENXIO) // no reader, and none can be waited for
+		}
+		if p = newPipe(); p < 0 {
+			return int64(p)
+		}
+		pipes[p].fifo = key
+	}
+	x := &pipes[p]
+	if end == endWrite && flags&linux.O_NONBLOCK != 0 && x.readers == 0 {
+		return -int64(linux.ENXIO)
+	}
+	if end != endWrite {
+		if x.readers++; x.readers == 1 {
+			fifoWake(p, endWrite)
+			pipeNotify(p, endWrite, linux.EPOLLOUT)
+		}
+	}
+	if end != endRead {
+		if x.writers++; x.writers == 1 {
+			fifoWake(p, endRead)
+		}
+	}
+	return int64(p)
+}
+
+// fifoConnect makes desc d, the new descriptor of caller's open of a
+// FIFO (fd), an end of pipe p (attached by fifoAttach) that keeps the
+// server's handle for the node. It reports whether the open must wait
+// for the other end: the caller then waits with its result (the new fd)
+// already set, until fifoWake. sched is held.
+func fifoConnect(caller int32, fd int64, d, handle, p int32) bool {
+	x := &descs[d]
+	x.kind, x.index, x.end, x.fifo = descPipe, p, fifoEnd(x.flags), handle+1
+	if x.flags&linux.O_NONBLOCK != 0 {
+		return false
+	}
+	switch {
+	case x.end == endRead && pipes[p].writers == 0, x.end == endWrite && pipes[p].readers == 0:
+		ct := &threads[caller]
+		setReturn(&ct.Ctx, fd)
+		ct.wait, ct.futex = waitFifo, pipeKey(p, x.end+2)
+		futexLink(caller)
+		return true
+	}
+	return false
+}
+
+// fifoWake completes the opens of end of FIFO pipe p that wait for the
+// other end, which has now come. sched is held.
+func fifoWake(p int32, end uint8) {
+	key := pipeKey(p, end+2)
+	b := futexBucket(key)
+	for k := futexHead[b]; k != 0; {
+		i := k - 1
+		k = threads[i].futexNext
+		if w := &threads[i]; w.state == threadBlocked && w.wait == waitFifo && w.futex == key {
+			resume(i) // its result is already set
+		}
+	}
+}
 
 func sysPipe2(c *CPU, t *Thread) int64 {
 	fds, flags := argAddr(t, 0), argUint(t, 1)
@@ -47,48 +168,31 @@ func sysPipe2(c *CPU, t *Thread) int64 {
 	}
 	sched.lock()
 	defer sched.unlock()
-	p := int32(-1)
-	for i := range pipes {
-		if !pipes[i].used {
-			p = int32(i)
-			break
-		}
-	}
+	p := newPipe()
 	if p < 0 {
-		return -eNFILE
-	}
-	memLock.lock()
-	frame, ok := phys.Alloc(1, 0, nil)
-	memLock.unlock()
-	if !ok {
-		return -eNOMEM
+		return int64(p)
 	}
 	cloexec, status := flags&linux.O_CLOEXEC != 0, flags&linux.O_NONBLOCK
-	freeFrame := func() {
-		memLock.lock()
-		phys.Free(frame, pipeSize)
-		memLock.unlock()
-	}
 	rfd, rd := openDesc(descPipe, linux.O_RDONLY|status, cloexec)
 	if rfd < 0 {
-		freeFrame()
+		pipeFree(p)
 		return rfd
 	}
 	wfd, wd := openDesc(descPipe, linux.O_WRONLY|status, cloexec)
 	if wfd < 0 {
 		dropFD(rfd)
 		descs[rd] = desc{}
-		freeFrame()
+		pipeFree(p)
 		return wfd
 	}
-	descs[rd].index, descs[rd].end = p, 0
-	descs[wd].index, descs[wd].end = p, 1
-	pipes[p] = pipe{used: true, readers: 1, writers: 1, frame: frame}
+	descs[rd].index, descs[rd].end = p, endRead
+	descs[wd].index, descs[wd].end = p, endWrite
+	pipes[p].readers, pipes[p].writers = 1, 1
 	*userU32(fds), *userU32(fds + 4) = uint32(rfd), uint32(wfd)
 	return 0
 }
 
-// pipeRead reads up to n bytes into buf from the pipe of read-end desc d.
+// endRead reads up to n bytes into buf from the pipe of read-end desc d.
 // sched is held; buf is checked.
 func pipeRead(c *CPU, t *Thread, d int32, buf, n uint64) int64 {
 	x := &descs[d]
@@ -103,7 +207,7 @@ func pipeRead(c *CPU, t *Thread, d int32, buf, n uint64) int64 {
 		case x.flags&linux.O_NONBLOCK != 0:
 			return -eAGAIN
 		}
-		return waitOn(c, t, pipeKey(x.index, 0))
+		return waitOn(c, t, pipeKey(x.index, endRead))
 	}
 	wasFull := p.n == pipeSize
 	k := int(min(n, uint64(p.n)))
@@ -115,14 +219,14 @@ func pipeRead(c *CPU, t *Thread, d int32, buf, n uint64) int64 {
 	if p.n == 0 {
 		p.r = 0
 	}
-	wakeRestart(pipeKey(x.index, 1))
+	wakeRestart(pipeKey(x.index, endWrite))
 	if wasFull || p.n < pipeSize {
-		pipeNotify(x.index, 1, linux.EPOLLOUT)
+		pipeNotify(x.index, endWrite, linux.EPOLLOUT)
 	}
 	return int64(k)
 }
 
-// pipeWrite writes up to n bytes of buf into the pipe of write-end desc
+// endWrite writes up to n bytes of buf into the pipe of write-end desc
 // d. sched is held; buf is checked.
 func pipeWrite(c *CPU, t *Thread, d int32, buf, n uint64) int64 {
 	x := &descs[d]
@@ -145,7 +249,7 @@ func pipeWrite(c *CPU, t *Thread, d int32, buf, n uint64) int64 {
 		if x.flags&linux.O_NONBLOCK != 0 {
 			return -eAGAIN
 		}
-		return waitOn(c, t, pipeKey(x.index, 1))
+		return waitOn(c, t, pipeKey(x.index, endWrite))
 	}
 	k := int(min(n, uint64(space)))
 	src, ring := user(buf, k), p.ring()
@@ -153,8 +257,8 @@ func pipeWrite(c *CPU, t *Thread, d int32, buf, n uint64) int64 {
 	first := copy(ring[w:], src)
 	copy(ring, src[first:])
 	p.n += k
-	wakeRestart(pipeKey(x.index, 0))
-	pipeNotify(x.index, 0, linux.EPOLLIN)
+	wakeRestart(pipeKey(x.index, endRead))
+	pipeNotify(x.index, endRead, linux.EPOLLIN)
 	return int64(k)
 }
 
@@ -162,59 +266,68 @@ func pipeWrite(c *CPU, t *Thread, d int32, buf, n uint64) int64 {
 // sched is held.
 func pipeRelease(i int32, end uint8) {
 	p := &pipes[i]
-	if end == 0 {
+	if end != endWrite {
 		p.readers--
 		if p.readers == 0 {
-			wakeRestart(pipeKey(i, 1)) // writers now see EPIPE
-			pipeNotify(i, 1, linux.EPOLLERR|linux.EPOLLOUT)
+			wakeRestart(pipeKey(i, endWrite)) // writers now see EPIPE
+			pipeNotify(i, endWrite, linux.EPOLLERR|linux.EPOLLOUT)
 		}
-	} else {
+	}
+	if end != endRead {
 		p.writers--
 		if p.writers == 0 {
-			wakeRestart(pipeKey(i, 0)) // readers now see end of file
-			pipeNotify(i, 0, linux.EPOLLIN|linux.EPOLLHUP|linux.EPOLLRDHUP)
+			wakeRestart(pipeKey(i, endRead)) // readers now see end of file
+			pipeNotify(i, endRead, linux.EPOLLIN|linux.EPOLLHUP|linux.EPOLLRDHUP)
 		}
 	}
 	if p.readers == 0 && p.writers == 0 {
-		memLock.lock()
-		phys.Free(p.frame, pipeSize)
-		memLock.unlock()
-		*p = pipe{}
+		pipeFree(i)
 	}
+}
+
+// pipeFree frees pipe i and its ring. sched is held.
+func pipeFree(i int32) {
+	memLock.lock()
+	phys.Free(pipes[i].frame, pipeSize)
+	memLock.unlock()
+	pipes[i] = pipe{}
 }
 
 // pipeReadiness is the level readiness of a pipe end (for epoll).
 func pipeReadiness(i int32, end uint8) uint32 {
 	p := &pipes[i]
 	var ev uint32
-	if end == 0 {
+	if end != endWrite {
 		if p.n > 0 {
 			ev |= linux.EPOLLIN
 		}
 		if p.writers == 0 {
 			ev |= linux.EPOLLIN | linux.EPOLLHUP | linux.EPOLLRDHUP
 		}
-		return ev
 	}
-	if p.n < pipeSize {
-		ev |= linux.EPOLLOUT
-	}
-	if p.readers == 0 {
-		ev |= linux.EPOLLERR | linux.EPOLLOUT
+	if end != endRead {
+		if p.n < pipeSize {
+			ev |= linux.EPOLLOUT
+		}
+		if p.readers == 0 {
+			ev |= linux.EPOLLERR | linux.EPOLLOUT
+		}
 	}
 	return ev
 }
 
-// pipeNotify tells the epoll instances watching an end of pipe i.
+// pipeNotify tells the epoll instances watching an end of pipe i (and
+// those watching a desc that is both ends).
 func pipeNotify(i int32, end uint8, ev uint32) {
 	for d := int32(0); d < maxDescs; d++ {
-		if x := &descs[d]; x.kind == descPipe && x.index == i && x.end == end {
+		if x := &descs[d]; x.kind == descPipe && x.index == i && (x.end == end || x.end == endBoth) {
 			epollNotify(d, ev)
 		}
 	}
 }
 
-// pipeStat fills a stat for a pipe end: a FIFO of the pipe file system.
+// pipeStat fills a stat for an anonymous pipe's end: a FIFO of the pipe
+// file system. (A FIFO's descriptor is stat'ed by its server.)
 func pipeStat(i int32) statInfo {
 	return statInfo{dev: 0xc, ino: uint64(1000 + i), mode: linux.S_IFIFO | 0o600, nlink: 1, blksize: 4096}
 }

@@ -137,8 +137,11 @@ func wake(i int32, r int64) {
 // are. sched must be held.
 func resume(i int32) {
 	t := &threads[i]
-	if t.wait == waitFutex || t.wait == waitQueue {
+	switch t.wait {
+	case waitFutex, waitQueue, waitFifo:
 		futexUnlink(i)
+	case waitEpoll:
+		epolls[int32(t.futex)].waiters--
 	}
 	if t.timerCPU >= 0 {
 		cpus[t.timerCPU].timers.remove(i)

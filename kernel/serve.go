@@ -26,8 +26,11 @@ type ServeRequest struct {
 	More bool
 	_    [3]byte
 	// Umask is the process's file-mode creation mask.
-	Umask   uint32
-	_       uint32
+	Umask uint32
+	// Pipe is the server's to set when it answers an open of a FIFO: the
+	// pipe (ServeFifo's result) plus one that the new descriptor is an
+	// end of; 0 for any other answer.
+	Pipe    int32
 	PathLen [2]int32 // lengths of Path[0] and Path[1]; -1: the argument was NULL
 	Path    [2][linux.PATH_MAX]byte
 }
@@ -48,6 +51,14 @@ const NrRelease = 0x7fff
 const (
 	ServeRegister = iota // a1: the server's *ServeRequest; then wait for a request
 	ServeReply           // a1: the result (or -errno), a2: a new handle (opens); then wait
+	// ServeFifo (a1: the FIFO's identity, its inode number; a2: the open's
+	// flags) finds or makes the pipe of the FIFO being opened and counts
+	// the opener as one of its readers or writers (both for O_RDWR); it
+	// returns the pipe, which the server's answer names in Pipe, or
+	// ENXIO for a non-blocking write-only open with no reader, as Linux.
+	// It does not block: an open that must wait for the other end waits
+	// once the server has answered.
+	ServeFifo
 )
 
 // Forwarded-call shapes: which arguments are descriptors and paths.

@@ -88,7 +88,7 @@ func forwardRelease(c *CPU, t *Thread, d int32, okResult int64) int64 {
 		sched.unlock()
 		return okResult
 	}
-	t.fwdNr, t.fwdH, t.fwdFlags = NrRelease, [2]int32{descs[d].index, HandleNone}, descs[d].flags
+	t.fwdNr, t.fwdH, t.fwdFlags = NrRelease, [2]int32{servedHandle(&descs[d]), HandleNone}, descs[d].flags
 	t.fwdFD, t.fwdDesc, t.fwdRelease, t.fwdOK = -1, -1, d, okResult
 	return dispatchForward(c, t)
 }
@@ -157,6 +157,7 @@ func assign(s int, caller int32) int64 {
 	rq.Handle = ct.fwdH
 	rq.Flags = ct.fwdFlags
 	rq.Umask = umask
+	rq.Pipe = 0
 	rq.PathLen = [2]int32{0, 0}
 	if ct.fwdNr != NrRelease {
 		spec := fwdSpecOf(ct.fwdNr)
@@ -243,7 +244,12 @@ func sysK42Serve(c *CPU, t *Thread) int64 {
 		}
 		caller := servers[s].caller
 		servers[s].caller = -1
-		r := complete(caller, int64(a1), int32(a2))
+		r, waits := complete(caller, int64(a1), int32(a2), userServeRequest(servers[s].req).Pipe-1)
+		if waits {
+			// The caller's open waits for the FIFO's other end; the server
+			// goes on.
+			return serveNext(c, t, s)
+		}
 		if pendHead == 0 {
 			// Nothing waits: the server blocks and this CPU goes back to
 			// the caller.
@@ -253,6 +259,13 @@ func sysK42Serve(c *CPU, t *Thread) int64 {
 		}
 		wake(caller, r)
 		return serveNext(c, t, s)
+	case ServeFifo:
+		sched.lock()
+		defer sched.unlock()
+		if s := slotOf(me); s < 0 || servers[s].caller < 0 {
+			return -eINVAL
+		}
+		return fifoAttach(a1, uint32(a2))
 	}
 	return -eINVAL
 }
@@ -268,17 +281,28 @@ func slotOf(i int32) int32 {
 }
 
 // complete applies a server's answer to caller's call and returns the
-// caller's result. sched is held.
-func complete(caller int32, r int64, handle int32) int64 {
+// caller's result; waits reports that the caller, which opened a FIFO,
+// now waits for its other end (fifoWait) instead. pipe is the FIFO's
+// pipe the answer connects, or -1. sched is held.
+func complete(caller int32, r int64, handle, pipe int32) (result int64, waits bool) {
 	ct := &threads[caller]
 	switch {
 	case ct.fwdFD >= 0: // an open
 		fd, d := ct.fwdFD, ct.fwdDesc
+		if pipe >= 0 && (pipe >= maxPipes || !pipes[pipe].used) {
+			pipe, r = -1, -int64(linux.EIO) // a server bug: the descriptor cannot be made
+		}
 		if r >= 0 {
 			descs[d].index, descs[d].refs = handle, 1
 			fdt[fd] = fdSlot{desc: d + 1, cloexec: fdt[fd].cloexec}
 			r = fd
+			if pipe >= 0 {
+				waits = fifoConnect(caller, fd, d, handle, pipe)
+			}
 		} else {
+			if pipe >= 0 {
+				pipeRelease(pipe, fifoEnd(descs[d].flags))
+			}
 			fdt[fd] = fdSlot{}
 			descs[d] = desc{}
 		}
@@ -289,7 +313,7 @@ func complete(caller int32, r int64, handle int32) int64 {
 		}
 	}
 	ct.fwdNr, ct.fwdFD, ct.fwdDesc, ct.fwdRelease = 0, -1, -1, -1
-	return r
+	return r, waits
 }
 
 // serveNext gives server s the next pending call, or blocks it until a

@@ -198,6 +198,13 @@ func sysFileOnly(c *CPU, t *Thread) int64 {
 		}
 		return forwardLocked(c, t, x.index, HandleNone, x.flags)
 	}
+	if h := servedHandle(x); h >= 0 {
+		switch nr {
+		case linux.SYS_FSTAT, linux.SYS_FCHMOD, linux.SYS_FCHOWN, linux.SYS_FSTATFS:
+			// A FIFO's node is its server's.
+			return forwardLocked(c, t, h, HandleNone, x.flags)
+		}
+	}
 	defer sched.unlock()
 	switch nr {
 	case linux.SYS_FSTAT:
@@ -286,13 +293,13 @@ func dirHandle(fd int64) int32 {
 		return HandleCwd
 	}
 	x, _ := fdDesc(fd)
-	switch {
-	case x == nil:
+	if x == nil {
 		return HandleBad
-	case x.kind != descFile:
-		return HandleNotFile
 	}
-	return x.index
+	if h := servedHandle(x); h >= 0 {
+		return h // a file, or a FIFO's node
+	}
+	return HandleNotFile
 }
 
 // sysPath forwards a call that names paths (see fwdSpecOf).

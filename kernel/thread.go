@@ -24,6 +24,7 @@ const (
 	waitQueue  // a restartable wait on a key (pipes, eventfds): the call is made again when woken
 	waitServer // a caller waiting for a file-system server (serve_ppc64.go)
 	waitServe  // a server waiting for a request
+	waitFifo   // an open of a FIFO waiting for the other end (pipe_ppc64.go); its result is set
 )
 
 // Thread is a kernel thread: each of the Go runtime's Ms is one, created by

@@ -109,6 +109,16 @@ func (s *Server) dispatch(rq *kernel.ServeRequest) (int64, int32) {
 			f.Close()
 			return fail(err), 0
 		}
+		if n := f.Node(); n.Type() == fs.S_IFIFO && flags&linux.O_PATH == 0 {
+			// The kernel's pipe carries the FIFO's data: the new
+			// descriptor is an end of it.
+			pipe, err := s.k.Fifo(n.Ino(), flags)
+			if err != nil {
+				s.release(h)
+				return fail(err), 0
+			}
+			rq.Pipe = pipe + 1
+		}
 		return 0, h
 	case linux.SYS_GETCWD:
 		p, err := ns.Get().PathOf(bg, s.cwd.Load())

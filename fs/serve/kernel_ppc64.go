@@ -13,3 +13,6 @@ func (SysKernel) Register(rq *kernel.ServeRequest) error { return sys.ServeRegis
 
 // Reply implements Kernel.
 func (SysKernel) Reply(r int64, h int32) { sys.ServeReply(r, h) }
+
+// Fifo implements Kernel.
+func (SysKernel) Fifo(ino uint64, flags int) (int32, error) { return sys.ServeFifo(ino, flags) }

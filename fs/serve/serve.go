@@ -51,6 +51,10 @@ type Kernel interface {
 	// Reply answers the request held with result r and handle h, and
 	// waits for the next.
 	Reply(r int64, h int32)
+	// Fifo attaches the open being served (with flags) to the pipe of
+	// the FIFO ino and returns the pipe, which the answer names in the
+	// request's Pipe.
+	Fifo(ino uint64, flags int) (int32, error)
 }
 
 // Server serves forwarded calls against one file system.

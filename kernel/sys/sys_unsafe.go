@@ -87,6 +87,16 @@ func ServeRegister(rq *kernel.ServeRequest) error {
 	return nil
 }
 
+// ServeFifo attaches the open the calling server is serving to the pipe
+// of the FIFO ino (the kernel's ServeFifo) and returns the pipe.
+func ServeFifo(ino uint64, flags int) (int32, error) {
+	p, _, e := syscall.RawSyscall(kernel.SysK42Serve, kernel.ServeFifo, uintptr(ino), uintptr(flags))
+	if e != 0 {
+		return 0, e
+	}
+	return int32(p), nil
+}
+
 // ServeReply answers the request the calling server holds with result r
 // (and, for an open, the new description's handle h), and waits for the
 // next request.
