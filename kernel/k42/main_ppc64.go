@@ -16,6 +16,7 @@ import (
 	"os"
 	"time"
 
+	"k42/fs/rootfs"
 	"k42/kernel/objects/demo"
 	"k42/kernel/sys"
 
@@ -34,6 +35,9 @@ func dispatch(args []string) int {
 		fmt.Println("k42 console: type help for the commands")
 		sh := shell.New(machine{}, os.Stdout)
 		sh.AddObjects(objects.Table())
+		if root := rootfs.FS(); root != nil {
+			sh.AddFiles(shell.Files{Root: os.DirFS("/"), Usage: root.Usage})
+		}
 		startDemo()
 		sh.Run(os.Stdin)
 		return 0

@@ -360,6 +360,21 @@ func MemoryBytes(size string) (uint64, error) {
 	return b, nil
 }
 
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(b []byte) (int, error) {
+	if l.w == nil {
+		return len(b), nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
 // Run boots m and returns how it ended.
 func Run(m *Machine) (Result, error) {
 	if m.CPUs < 1 || m.CPUs > 64 {
@@ -385,9 +400,13 @@ func Run(m *Machine) (Result, error) {
 		ctx, cancel = context.WithTimeout(ctx, m.Timeout)
 		defer cancel()
 	}
-	console := m.Console
-	if console == nil {
-		console = m.Stderr
+	// The streams are written from their own goroutines: one lock keeps
+	// writers that are the same (or share a buffer) whole.
+	var outMu sync.Mutex
+	stdout, stderr := lockedWriter{&outMu, m.Stdout}, lockedWriter{&outMu, m.Stderr}
+	var console io.Writer = stderr
+	if m.Console != nil {
+		console = lockedWriter{&outMu, m.Console}
 	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
@@ -448,11 +467,11 @@ func Run(m *Machine) (Result, error) {
 	wg.Add(4)
 	go func() { // program output
 		defer wg.Done()
-		io.Copy(m.Stdout, outR)
+		io.Copy(stdout, outR)
 	}()
 	go func() { // program errors and the kernel's final reports
 		defer wg.Done()
-		io.Copy(m.Stderr, errR)
+		io.Copy(stderr, errR)
 	}()
 	go func() { // console: forward and watch for the exit status
 		defer wg.Done()
@@ -497,7 +516,7 @@ func Run(m *Machine) (Result, error) {
 	}
 	if !res.Reported {
 		fmt.Fprintf(m.Stderr, "\nk42 runner: QEMU exited (%v) without a kernel exit status\n", werr)
-		if console != m.Stderr {
+		if m.Console != nil {
 			for _, l := range qemuTail {
 				fmt.Fprintln(m.Stderr, "qemu:", l)
 			}

@@ -39,6 +39,8 @@ func TestQemuArgs(t *testing.T) {
 		"-device", "spapr-vty,chardev=con,reg=0x71000001",
 		"-chardev", "file,id=out,path=/dev/fd/3",
 		"-device", "spapr-vty,chardev=out,reg=0x71000002",
+		"-chardev", "file,id=err,path=/dev/fd/4",
+		"-device", "spapr-vty,chardev=err,reg=0x71000003",
 		"-kernel", "k.img", "-initrd", "rd.cpio",
 	}, qemuArgs(m, "rd.cpio"))
 	require.Equal(t, "pseries,x-vof=on,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off", MachineArgs(2, "1G")[1],
