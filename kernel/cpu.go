@@ -32,9 +32,11 @@ type CPU struct {
 	// the thread before this one has switched away from it.
 	schedHeld bool
 
-	Stats  CPUStats
-	nested Context
-	timers timerHeap // threads blocked here with a deadline (sched_ppc64.go)
+	Stats      CPUStats
+	nested     Context
+	timers     timerHeap // threads blocked here with a deadline (sched_ppc64.go)
+	itimerMark uint64    // when CPU time was last charged to the interval timers (itimer_ppc64.go)
+	decAt      uint64    // when the decrementer interrupt is due, by the timebase (setDeadline)
 }
 
 // CPUStats are per-CPU counters, written only by their own CPU.

@@ -135,7 +135,9 @@ var syscalls = [numSyscalls]syscallEntry{
 	linux.SYS_CLOCK_GETRES:    {"clock_getres", Full, "1 ns", sysClockGetres, 0},
 	linux.SYS_NANOSLEEP:       {"nanosleep", Full, "timebase deadline", sysNanosleep, 0},
 	linux.SYS_CLOCK_NANOSLEEP: {"clock_nanosleep", Full, "relative and TIMER_ABSTIME", sysClockNanosleep, 0},
-	linux.SYS_TIMER_CREATE:    {"timer_create", Refused, "no POSIX timers (CPU profiling is unavailable)", nil, linux.ENOSYS},
+	linux.SYS_TIMER_CREATE:    {"timer_create", Refused, "no POSIX timers: Go's CPU profiler falls back to setitimer", nil, linux.ENOSYS},
+	linux.SYS_SETITIMER:       {"setitimer", Full, "ITIMER_REAL, ITIMER_VIRTUAL and ITIMER_PROF (process CPU time, for Go's CPU profiler)", sysSetitimer, 0},
+	linux.SYS_GETITIMER:       {"getitimer", Full, "the three interval timers", sysGetitimer, 0},
 
 	// Identity, limits and the machine (sys_identity.go).
 	linux.SYS_GETPID:    {"getpid", Full, "one process, pid 1", sysGetpid, 0},

@@ -151,6 +151,7 @@ func unmapPages(start, end uint64) {
 		}
 		fl, _ := pt.Unmap(a, stop-a)
 		ppc64.InvalidateTLB(a, stop-a, fl)
+		vmGen.Add(1) // after the unmap: see presentCache
 		pt.Reclaim()
 		for _, pa := range batch[:n] {
 			phys.Free(pa, pageSize)
@@ -242,6 +243,7 @@ func faultIn(addr, n uint64) bool {
 		return false
 	}
 	memLock.lock()
+	gen := vmGen.Load()
 	for p := addr &^ (pageSize - 1); p < addr+n; p += pageSize {
 		a, ok := userVM.Find(p)
 		if !ok || a.Prot == protNone {
@@ -252,8 +254,46 @@ func faultIn(addr, n uint64) bool {
 			memLock.unlock()
 			oomKill()
 		}
+		rememberPresent(p, gen)
 	}
 	memLock.unlock()
+	return true
+}
+
+// vmGen counts the changes that can take present user pages away or
+// make them inaccessible (unmaps, protection changes). It is bumped
+// under memLock, after the change.
+var vmGen atomic.Uint64
+
+// presentCache remembers user pages faultIn found present and
+// accessible, with the generation it found them in: while vmGen has not
+// moved, they still are, and validUser need not look again (the common
+// case: the same buffers, and the runtime's own structures, over and
+// over). Entries are one word each, (page index << 33 | generation),
+// written and read atomically from any CPU; direct-mapped by page.
+var presentCache [256]atomic.Uint64
+
+const presentGenBits = 33
+
+func presentKey(page, gen uint64) uint64 {
+	return (page/pageSize)<<presentGenBits | gen&(1<<presentGenBits-1)
+}
+
+// rememberPresent records page as present in generation gen. memLock is
+// held (so gen is current).
+func rememberPresent(page, gen uint64) {
+	presentCache[(page/pageSize)%uint64(len(presentCache))].Store(presentKey(page, gen))
+}
+
+// knownPresent reports whether every page of [addr, addr+n) is in the
+// present cache for the current generation.
+func knownPresent(addr, n uint64) bool {
+	gen := vmGen.Load()
+	for p := addr &^ (pageSize - 1); p < addr+n; p += pageSize {
+		if presentCache[(p/pageSize)%uint64(len(presentCache))].Load() != presentKey(p, gen) {
+			return false
+		}
+	}
 	return true
 }
 

@@ -228,6 +228,10 @@ func reschedule(c *CPU, now uint64) {
 	}
 	earliest := expireTimers(c, now)
 	cur := &threads[c.current]
+	var timerSigs uint64
+	if cur.Ctx.Trap == ppc64.VecDecrementer {
+		timerSigs = itimerTick(c, cur, now)
+	}
 	next := c.current
 	switch {
 	case cur.idle:
@@ -269,20 +273,46 @@ func reschedule(c *CPU, now uint64) {
 	if consoleReader >= 0 || faultDeadline != 0 {
 		dec = min(dec, pollTicks)
 	}
+	dec = itimerDEC(dec, now)
 	if faultDeadline != 0 && now >= faultDeadline {
 		faultWatchdog()
 	}
 	sched.unlock()
-	ppc64.SetDEC(uint32(dec))
+	setDeadline(c, now, dec)
+	for sig := 1; timerSigs != 0; sig++ {
+		if timerSigs&sigBit(sig) != 0 {
+			timerSigs &^= sigBit(sig)
+			signalProcess(sig, -1)
+		}
+	}
 	if !t.idle && atomic.LoadUint64(&t.sigPending)&^t.sigMask != 0 {
 		deliverSignals(c, t)
 	}
+}
+
+// setDeadline makes the decrementer interrupt come within dec ticks of
+// now. Loading the decrementer is expensive under QEMU (mtdec re-arms a
+// host timer, about 9 µs under TCG, more than a whole system call), so
+// it is loaded only when the interrupt already due would come too late:
+// one due earlier is left as it is, and the reschedule it causes sets
+// the next. The interrupt can therefore come early, never late.
+func setDeadline(c *CPU, now, dec uint64) {
+	want := now + dec
+	if c.decAt > now && c.decAt <= want {
+		return
+	}
+	c.decAt = want
+	ppc64.SetDEC(uint32(dec))
 }
 
 // switchTo makes thread next current on c; cur is the thread it leaves.
 // sched must be held.
 func switchTo(c *CPU, cur *Thread, next int32, now uint64) {
 	cur.runTicks += now - cur.lastRun
+	if !cur.idle && itimerCPUArmed() {
+		chargeCPU(now - min(now, max(cur.lastRun, c.itimerMark)))
+		c.itimerMark = now
+	}
 	if cur.idle {
 		c.Stats.IdleTicks += now - c.Stats.idleSince
 	}

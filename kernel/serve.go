@@ -59,6 +59,12 @@ const (
 	// It does not block: an open that must wait for the other end waits
 	// once the server has answered.
 	ServeFifo
+	// ServeLend (a1: 0 or 1) turns the lending of callers' Ps to servers
+	// off or on (lend_ppc64.go; the kernel option k42.serve.lend).
+	ServeLend
+	// ServeStats (a1: [3]uint64) copies out the counts of Ps handed to
+	// servers, handed back, and of the fallbacks to a copied m.oldp.
+	ServeStats
 )
 
 // Forwarded-call shapes: which arguments are descriptors and paths.

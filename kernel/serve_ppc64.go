@@ -11,10 +11,10 @@ import "k42/kernel/linux"
 //     server's handles, checks its output buffers (faulting their pages
 //     in) and blocks the caller (waitServer).
 //   - If a server waits, the caller's request is copied into the
-//     server's ServeRequest (its paths too) and this CPU switches
-//     straight to the server (a hand-off: no run queue). Otherwise the
-//     caller joins the pending FIFO, which the next server to answer
-//     takes from.
+//     server's ServeRequest (its paths too), the caller's P is lent to
+//     the server (lend_ppc64.go) and this CPU switches straight to the
+//     server (a hand-off: no run queue). Otherwise the caller joins the
+//     pending FIFO, which the next server to answer takes from.
 //   - The server's answer (k42_serve's reply) completes the call: an open
 //     installs the new descriptor, a release frees the desc, and the
 //     caller gets the result; if no request waits, the server blocks and
@@ -173,6 +173,7 @@ func assign(s int, caller int32) int64 {
 		}
 	}
 	servers[s].caller = caller
+	lend(ct, &threads[servers[s].thread])
 	idle := 0
 	for k := int32(0); k < nServers; k++ {
 		if servers[k].caller < 0 {
@@ -244,6 +245,7 @@ func sysK42Serve(c *CPU, t *Thread) int64 {
 		}
 		caller := servers[s].caller
 		servers[s].caller = -1
+		giveBack(t, &threads[caller])
 		r, waits := complete(caller, int64(a1), int32(a2), userServeRequest(servers[s].req).Pipe-1)
 		if waits {
 			// The caller's open waits for the FIFO's other end; the server
@@ -259,6 +261,15 @@ func sysK42Serve(c *CPU, t *Thread) int64 {
 		}
 		wake(caller, r)
 		return serveNext(c, t, s)
+	case ServeLend:
+		lendP = a1 != 0
+		return 0
+	case ServeStats:
+		if !validUser(a1, 3*8) {
+			return -eFAULT
+		}
+		*userU64(a1), *userU64(a1 + 8), *userU64(a1 + 16) = lendStats.toServer.Load(), lendStats.back.Load(), lendStats.oldpOnly.Load()
+		return 0
 	case ServeFifo:
 		sched.lock()
 		defer sched.unlock()

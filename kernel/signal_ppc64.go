@@ -25,11 +25,65 @@ func signalThread(i int32, sig int) {
 		}
 	}
 	sched.lock()
-	if t.state == threadBlocked && t.wait == waitSleep {
-		// A signal interrupts a sleep (the Go runtime retries).
-		wake(i, -eINTR)
+	if t.state == threadBlocked && t.sigMask&sigBit(sig) == 0 {
+		interruptWait(i)
 	}
 	sched.unlock()
+}
+
+// interruptWait ends blocked thread i's wait so that it takes a signal,
+// as Linux does: a sleep, a futex wait and an epoll wait return EINTR
+// (the Go runtime retries each); a restartable wait (a pipe, an eventfd,
+// the terminal) is made again after the handler, as with SA_RESTART,
+// which the runtime sets. A forwarded call, a server's wait and a FIFO's
+// open are not interrupted: the signal waits for them. sched is held.
+func interruptWait(i int32) {
+	t := &threads[i]
+	switch t.wait {
+	case waitSleep, waitFutex, waitEpoll:
+		wake(i, -eINTR)
+	case waitQueue:
+		t.Ctx.PC -= 4 // back to the sc: the call is made again
+		resume(i)
+	case waitConsole:
+		if consoleReader == i {
+			consoleReader = -1
+		}
+		t.Ctx.PC -= 4
+		resume(i)
+	}
+}
+
+// signalProcess sends a process-directed signal: to thread prefer if it
+// does not block it, else to a thread that does not block it, one in a
+// wait a signal interrupts if there is one.
+func signalProcess(sig int, prefer int32) {
+	bit := sigBit(sig)
+	if prefer >= 0 && !threads[prefer].idle && threads[prefer].sigMask&bit == 0 {
+		signalThread(prefer, sig)
+		return
+	}
+	target := int32(-1)
+	for i := int32(0); i < threadHigh; i++ {
+		w := &threads[i]
+		if findThread(uint64(i+1)) < 0 || w.sigMask&bit != 0 {
+			continue
+		}
+		if target < 0 {
+			target = i
+		}
+		if w.state == threadRunning || w.state == threadRunnable ||
+			w.state == threadBlocked && (w.wait == waitFutex || w.wait == waitSleep || w.wait == waitEpoll) {
+			target = i
+			break
+		}
+	}
+	if target < 0 {
+		target = prefer // every thread blocks it: it stays pending
+	}
+	if target >= 0 {
+		signalThread(target, sig)
+	}
 }
 
 func findThread(tid uint64) int32 {

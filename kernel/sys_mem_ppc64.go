@@ -91,6 +91,7 @@ func sysMprotect(c *CPU, t *Thread) int64 {
 	if !userVM.Protect(addr, addr+n, prot) {
 		return -eNOMEM
 	}
+	vmGen.Add(1) // pages may be inaccessible now: see presentCache
 	pt := ppc64.KernelTable()
 	var fl ppc64.Flush
 	for a := addr; a < addr+n; {

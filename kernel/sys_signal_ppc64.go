@@ -128,16 +128,7 @@ func sysKill(c *CPU, t *Thread) int64 {
 	}
 	// A process-directed signal goes to a thread that does not block it,
 	// preferring the caller.
-	target := int32(c.current)
-	if t.sigMask&sigBit(sig) != 0 {
-		for i := int32(0); i < threadHigh; i++ {
-			if findThread(uint64(i+1)) >= 0 && threads[i].sigMask&sigBit(sig) == 0 {
-				target = i
-				break
-			}
-		}
-	}
-	signalThread(target, sig)
+	signalProcess(sig, int32(c.current))
 	return 0
 }
 

@@ -61,6 +61,7 @@ type Thread struct {
 	fwdNr      uint64   // the call, or NrRelease
 	fwdH       [2]int32 // its handles
 	fwdFlags   uint32   // status flags of fwdH[0]'s description
+	lentP      uint64   // a server: the runtime P its caller lent it (lend_ppc64.go), or 0
 	fwdFD      int64    // an open's reserved fd, or -1
 	fwdDesc    int32    // an open's reserved desc, or -1
 	fwdRelease int32    // the desc a release frees, or -1

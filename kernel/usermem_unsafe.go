@@ -23,6 +23,8 @@ func user(addr uint64, n int) []byte {
 
 func userU64(addr uint64) *uint64 { return (*uint64)(unsafe.Pointer(uintptr(addr))) }
 
+func userItimerval(addr uint64) *itimerval { return (*itimerval)(unsafe.Pointer(uintptr(addr))) }
+
 // validUser reports whether [addr, addr+n) is memory the program may
 // use, RAM or accessible mapped pages, and makes the latter present
 // (backing untouched pages with zeroed frames) so that the handler can
@@ -34,6 +36,9 @@ func validUser(addr uint64, n uint64) bool {
 		return false
 	}
 	if addr >= nilPageEnd && addr+n <= Platform.MemBytes {
+		return true
+	}
+	if n <= 4*pageSize && knownPresent(addr, max(n, 1)) {
 		return true
 	}
 	return faultIn(addr, n)

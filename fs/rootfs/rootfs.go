@@ -44,9 +44,12 @@ func Err() error { return err }
 
 func init() {
 	sys.DefineOption(sys.OptionInfo{Name: "cwd", Args: "DIR", Help: "the program's first working directory"})
+	sys.DefineOption(sys.OptionInfo{Name: "serve.lend", Args: "on|off", Help: "lend a caller's P to the file-system server serving its call (default on; off shows the stall it removes)"})
 	root, server, err = start()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "k42: root file system: %v\n", err)
+		// A bad k42.cwd or k42.serve.lend, or a bad archive: the program
+		// would run without the files it was given.
+		sys.BootFailed("root file system: " + err.Error())
 	}
 }
 
@@ -75,6 +78,13 @@ func start() (*fs.FS, *serve.Server, error) {
 		if err := srv.Chdir(dir); err != nil {
 			return nil, nil, fmt.Errorf("k42.cwd=%s: %w", dir, err)
 		}
+	}
+	switch v, _ := sys.Option("serve.lend"); v {
+	case "", "on":
+	case "off":
+		sys.ServeLend(false)
+	default:
+		return nil, nil, fmt.Errorf("k42.serve.lend=%s: want on or off", v)
 	}
 	srv.Start(2)
 	return fsys, srv, nil

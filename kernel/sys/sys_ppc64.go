@@ -55,12 +55,12 @@ func Halt(status int) {
 	syscall.RawSyscall(kernel.SysK42Halt, uintptr(status), 0, 0)
 }
 
-// BootFailed reports why the boot cannot go on, on the console, and
-// powers off with the boot-failure status. For checks made after the
-// runtime has started (CheckOptions).
+// BootFailed reports why the boot cannot go on, on the error terminal
+// (the runner's standard error), and powers off with the boot-failure
+// status. For checks made after the runtime has started (CheckOptions,
+// the root file system's options).
 func BootFailed(why string) {
-	b := []byte("k42: boot failed: " + why + "\n")
-	syscall.Write(2, b)
+	writeRaw([]byte("k42: boot failed: " + why + "\n"))
 	Halt(kernel.BootFailStatus)
 }
 

@@ -97,6 +97,29 @@ func ServeFifo(ino uint64, flags int) (int32, error) {
 	return int32(p), nil
 }
 
+// ServeLend turns the lending of callers' Ps to file-system servers on
+// or off (kernel/lend_ppc64.go).
+func ServeLend(on bool) {
+	a := uintptr(0)
+	if on {
+		a = 1
+	}
+	syscall.RawSyscall(kernel.SysK42Serve, kernel.ServeLend, a, 0)
+}
+
+// LendStats are the counts of the trap layer's P hand-overs
+// (kernel/lend_ppc64.go).
+type LendStats struct {
+	ToServer, Back, OldpOnly uint64
+}
+
+// ServeLendStats reads the hand-over counts.
+func ServeLendStats() LendStats {
+	var s LendStats
+	syscall.RawSyscall(kernel.SysK42Serve, kernel.ServeStats, uintptr(unsafe.Pointer(&s)), 0)
+	return s
+}
+
 // ServeReply answers the request the calling server holds with result r
 // (and, for an open, the new description's handle h), and waits for the
 // next request.

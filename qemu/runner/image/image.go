@@ -19,18 +19,27 @@
 // gaps become zeroed memory that nothing uses, the memory sizes add up to
 // the image's span, and the archive lands above the image.
 //
+// And one patch: the kernel's RuntimeLayout (k42/kernel) gets the
+// offsets of a few fields of the runtime's g, m and p, read from the
+// ELF's DWARF, so that the trap layer can hand a caller's P to its
+// file-system server (kernel/lend_ppc64.go) with the offsets of the
+// runtime actually linked.
+//
 // This is a host-side package: it is used by the runner in qemu/ and by the
 // command qemu/mkimage.
 package image
 
 import (
 	"bytes"
+	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"sort"
+
+	"k42/kernel"
 )
 
 // EntrySymbol is the symbol of the kernel's first instruction.
@@ -75,11 +84,20 @@ func Build(src []byte) ([]byte, Info, error) {
 		return nil, Info{}, fmt.Errorf("no symbol table (was the binary stripped?): %w", err)
 	}
 	var entry uint64
-	for _, s := range syms {
+	var layout *elf.Symbol
+	for i, s := range syms {
 		// Assembly functions carry their ABI in the symbol name.
 		if s.Name == EntrySymbol || s.Name == EntrySymbol+".abi0" {
 			entry = s.Value
-			break
+		}
+		if s.Name == kernel.RuntimeLayoutSymbol {
+			layout = &syms[i]
+		}
+	}
+	var layoutWords [kernel.RLWords]uint64
+	if layout != nil {
+		if layoutWords, err = runtimeLayout(f); err != nil {
+			return nil, Info{}, err
 		}
 	}
 	if entry == 0 {
@@ -140,6 +158,16 @@ func Build(src []byte) ([]byte, Info, error) {
 			// b entry: opcode 18, AA=0, LK=0, 24-bit word displacement.
 			be.PutUint32(data, 0x48000000|uint32(off)&0x03fffffc)
 		}
+		if layout != nil && layout.Value >= p.Vaddr && layout.Value+8*kernel.RLWords <= p.Vaddr+p.Filesz {
+			at := data[layout.Value-p.Vaddr:]
+			if be.Uint64(at) != kernel.RuntimeLayoutMagic {
+				return nil, Info{}, fmt.Errorf("%s at %#x does not start with its marker", kernel.RuntimeLayoutSymbol, layout.Value)
+			}
+			for w, v := range layoutWords {
+				be.PutUint64(at[8*w:], v)
+			}
+			layout = nil // patched
+		}
 		// Keep file offset congruent to the address modulo the alignment.
 		pa := int64(p.Align)
 		if pa < 1 {
@@ -167,7 +195,71 @@ func Build(src []byte) ([]byte, Info, error) {
 		out.Write(data)
 		fileOff += int64(len(data))
 	}
+	if layout != nil {
+		return nil, Info{}, fmt.Errorf("%s at %#x is not in any segment's file contents", kernel.RuntimeLayoutSymbol, layout.Value)
+	}
 	img := out.Bytes()
 	copy(img, hdr) // program headers were filled in after the first write
 	return img, Info{Entry: entry, FirstByte: first.Vaddr, Segments: len(loads), Size: int64(len(img))}, nil
+}
+
+// runtimeLayout reads, from f's DWARF, the words of the kernel's
+// RuntimeLayout: the marker, 1 (filled), and the offsets of the fields
+// kernel.RuntimeLayoutFields names.
+func runtimeLayout(f *elf.File) ([kernel.RLWords]uint64, error) {
+	var words [kernel.RLWords]uint64
+	d, err := f.DWARF()
+	if err != nil {
+		return words, fmt.Errorf("%s needs the image's DWARF (was it built with -ldflags=-w?): %w", kernel.RuntimeLayoutSymbol, err)
+	}
+	structs := map[string]*dwarf.StructType{}
+	for _, sf := range kernel.RuntimeLayoutFields {
+		structs[sf[0]] = nil
+	}
+	found := 0
+	r := d.Reader()
+	for found < len(structs) {
+		e, err := r.Next()
+		if err != nil {
+			return words, fmt.Errorf("reading DWARF: %w", err)
+		}
+		if e == nil {
+			break
+		}
+		if e.Tag != dwarf.TagStructType {
+			continue
+		}
+		name, _ := e.Val(dwarf.AttrName).(string)
+		if st, want := structs[name]; want && st == nil {
+			t, err := d.Type(e.Offset)
+			if err != nil {
+				return words, fmt.Errorf("DWARF type %s: %w", name, err)
+			}
+			st, ok := t.(*dwarf.StructType)
+			if !ok {
+				return words, fmt.Errorf("DWARF type %s is not a struct", name)
+			}
+			structs[name] = st
+			found++
+		}
+		r.SkipChildren()
+	}
+	words[kernel.RLMagic], words[kernel.RLFilled] = kernel.RuntimeLayoutMagic, 1
+	for i, sf := range kernel.RuntimeLayoutFields {
+		st := structs[sf[0]]
+		if st == nil {
+			return words, fmt.Errorf("no DWARF type %s (for its field %s)", sf[0], sf[1])
+		}
+		off := int64(-1)
+		for _, fl := range st.Field {
+			if fl.Name == sf[1] {
+				off = fl.ByteOffset
+			}
+		}
+		if off < 0 {
+			return words, fmt.Errorf("the runtime's %s has no field %s: this Go release's runtime differs from what the kernel knows", sf[0], sf[1])
+		}
+		words[kernel.RLGM+i] = uint64(off)
+	}
+	return words, nil
 }
