@@ -80,11 +80,13 @@ bench: qemu
 	$(GO) run ./benchmarks/kernel -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT)
 	$(GO) run ./benchmarks/boottime -smp $(SMP) -m $(MEM)
 
-# The syscall benchmark on k42 and on Debian's ppc64el Linux (fetched once
-# into .build/linux with apt: root or sudo), same -smp and -m, three boots
-# each; writes benchmarks/results/syscall-DATE.jsonl, regenerates RESULTS.md.
+# The syscall and file benchmarks on k42 and on Debian's ppc64el Linux
+# (fetched once into .build/linux with apt: root or sudo), same -smp and
+# -m, three boots each; writes benchmarks/results/{syscall,files}-DATE.jsonl,
+# regenerates RESULTS.md.
 bench-linux: qemu
 	$(GO) run ./benchmarks/linux -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT)
+	$(GO) run ./benchmarks/linux -app ./benchmarks/files -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT)
 
 clean:
 	rm -rf .build bin

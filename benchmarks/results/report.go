@@ -31,6 +31,7 @@ var titles = map[string]string{
 	"syscall": "Linux on the same QEMU: system calls (k42 against Linux)",
 	"kernel":  "In-kernel benchmarks: traps, threads, SMP, memory, reconfiguration",
 	"boot":    "Boot time",
+	"files":   "Linux on the same QEMU: files (k42's forwarded calls against Linux's tmpfs)",
 }
 
 // Reference and compared configurations: when a run has both, the report
