@@ -337,4 +337,13 @@ func TestDefaultImageIsLean(t *testing.T) {
 	require.NoError(t, err)
 	bad := regexp.MustCompile(`(?m) (net/http|testing|crypto/tls|github\.com/stretchr/testify/[a-z]+)\.`)
 	require.Empty(t, bad.FindAllString(string(syms), 5), "symbols from packages the default image must not link")
+
+	// The test image links the testing package, but no test-only
+	// dependency: testify is for host tests.
+	cmd = exec.Command("go", "list", "-deps", "./kernel/k42test")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), buildEnv...)
+	out, err = cmd.Output()
+	require.NoError(t, err)
+	require.NotContains(t, string(out), "github.com/stretchr/testify", "the test image links testify")
 }

@@ -19,8 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-
 	"k42/reconfig"
 	"k42/reconfig/generation"
 	"k42/reconfig/platform"
@@ -65,14 +63,18 @@ func opaque(a testcomp.Adder) testcomp.Adder { return a }
 // NewTable returns a table over the suite's platform.
 func (su Suite) NewTable(tb testing.TB) *reconfig.Table {
 	d, err := generation.New(su.P, 2)
-	require.NoError(tb, err)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	return reconfig.NewTable(d)
 }
 
 // NewAdder creates a PlainAdder object named name in t.
 func NewAdder(tb testing.TB, t *reconfig.Table, name string) *reconfig.Entry[testcomp.Adder] {
 	e, err := reconfig.Create(t, name, testcomp.AdderInterface, testcomp.Adder(&testcomp.PlainAdder{}))
-	require.NoError(tb, err)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	return e
 }
 
@@ -107,7 +109,9 @@ func (su Suite) CallInterposedNoPost(b *testing.B) { su.benchWrapped(b, preOnlyW
 func (su Suite) benchWrapped(b *testing.B, w reconfig.Wrapper) {
 	e := NewAdder(b, su.NewTable(b), "a")
 	_, err := e.Attach(w)
-	require.NoError(b, err)
+	if err != nil {
+		b.Fatal(err)
+	}
 	r := e.Ref()
 	b.ResetTimer()
 	var s int64
@@ -182,7 +186,9 @@ func (su Suite) NullSwapContended(b *testing.B) {
 	t := su.NewTable(b)
 	d := t.Domain()
 	e, err := reconfig.Create(t, "c", testcomp.CounterInterface, testcomp.Counter(&testcomp.AtomicCounter{}))
-	require.NoError(b, err)
+	if err != nil {
+		b.Fatal(err)
+	}
 	r := e.Ref()
 	var stop atomic.Bool
 	var wg sync.WaitGroup
@@ -221,7 +227,9 @@ func (su Suite) NullSwapContended(b *testing.B) {
 // RequestEnterExit starts and ends a request.
 func (su Suite) RequestEnterExit(b *testing.B) {
 	d, err := generation.New(su.P, 2)
-	require.NoError(b, err)
+	if err != nil {
+		b.Fatal(err)
+	}
 	for i := 0; i < b.N; i++ {
 		d.Enter().End()
 	}
@@ -231,7 +239,9 @@ func (su Suite) RequestEnterExit(b *testing.B) {
 // per-CPU counters keep it from slowing down.
 func (su Suite) RequestEnterExitParallel(b *testing.B) {
 	d, err := generation.New(su.P, 2)
-	require.NoError(b, err)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			d.Enter().End()
