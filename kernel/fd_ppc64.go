@@ -35,6 +35,7 @@ const (
 	descEpoll
 	descPipe
 	descFile
+	descBoot // a file of the initial RAM archive, opened before the file system (bootfs_ppc64.go)
 )
 
 // Terminals, as a terminal desc's index.

@@ -41,6 +41,8 @@ func sysRead(c *CPU, t *Thread) int64 {
 		return eventfdRW(c, t, d, false, buf, n)
 	case descPipe:
 		return pipeRead(c, t, d, buf, n)
+	case descBoot:
+		return bootRead(x, buf, n, -1)
 	}
 	return -eINVAL
 }
@@ -206,6 +208,17 @@ func sysFileOnly(c *CPU, t *Thread) int64 {
 		}
 	}
 	defer sched.unlock()
+	if x.kind == descBoot {
+		switch nr {
+		case linux.SYS_PREAD64:
+			if off := int64(arg(t, 3)); off >= 0 {
+				return bootRead(x, argAddr(t, 1), argSize(t, 2), off)
+			}
+			return -eINVAL
+		case linux.SYS_LSEEK:
+			return bootSeek(x, int64(arg(t, 1)), int(argInt(t, 2)))
+		}
+	}
 	switch nr {
 	case linux.SYS_FSTAT:
 		return writeStat(argAddr(t, 1), localStat(x))
@@ -318,6 +331,17 @@ func sysPath(c *CPU, t *Thread) int64 {
 			h[i] = HandleCwd
 		}
 	}
+	if nServers == 0 && (nr == linux.SYS_OPENAT || nr == linux.SYS_OPEN) {
+		// Before the file system: the boot file server (bootfs_ppc64.go).
+		var r int64
+		if nr == linux.SYS_OPENAT {
+			r = bootOpen(int64(argInt(t, 0)), argAddr(t, 1), argUint(t, 2))
+		} else {
+			r = bootOpen(linux.AT_FDCWD, argAddr(t, 0), argUint(t, 1))
+		}
+		sched.unlock()
+		return r
+	}
 	switch nr {
 	case linux.SYS_OPENAT:
 		return forwardOpen(c, t, h[0], argUint(t, 2))
@@ -367,6 +391,7 @@ type statInfo struct {
 	nlink    uint64
 	rdev     uint64
 	blksize  int64
+	size     int64
 }
 
 // localStat describes a trap-layer desc.
@@ -376,6 +401,8 @@ func localStat(x *desc) statInfo {
 		return statInfo{dev: 5, ino: uint64(x.index + 1), mode: linux.S_IFCHR | 0o620, nlink: 1, rdev: 0x8800 + uint64(x.index), blksize: 1024}
 	case descPipe:
 		return pipeStat(x.index)
+	case descBoot:
+		return bootStat(x)
 	}
 	// eventfds and epoll instances are anonymous inodes.
 	return statInfo{dev: 0xd, ino: 1, mode: 0o600, nlink: 1, blksize: 4096}
@@ -383,6 +410,6 @@ func localStat(x *desc) statInfo {
 
 // writeStat copies s out as a struct stat. addr is checked.
 func writeStat(addr uint64, s statInfo) int64 {
-	*userStat(addr) = linux.Stat{Dev: s.dev, Ino: s.ino, Nlink: s.nlink, Mode: s.mode, Rdev: s.rdev, Blksize: s.blksize}
+	*userStat(addr) = linux.Stat{Dev: s.dev, Ino: s.ino, Nlink: s.nlink, Mode: s.mode, Rdev: s.rdev, Blksize: s.blksize, Size: s.size}
 	return 0
 }

@@ -169,8 +169,8 @@ func run(smp int, mem string, timeout time.Duration, app, testPkg string, trees 
 		}
 		img = b.Image
 		// The tests run in their package's directory, which comes along
-		// with its testdata, as go test runs them.
-		trees = append(trees, runner.Tree{Host: b.Dir, Guest: b.Dir})
+		// with its testdata and the files around it, as go test runs them.
+		trees = append(trees, b.Trees...)
 		bootargs = append([]string{"k42.argv0=" + b.Name, "k42.cwd=" + b.Dir}, bootargs...)
 	} else if app != "" {
 		a, err := runner.PrepareApp(root, app)

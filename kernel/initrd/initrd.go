@@ -105,6 +105,22 @@ func Find(a []byte, name string) ([]byte, bool) {
 	}
 }
 
+// Lookup returns the member called name (a byte slice, so that callers
+// with fixed buffers need not make a string) and its offset, for Next. It
+// allocates nothing.
+func Lookup(a []byte, name []byte) (e Entry, off int, ok bool) {
+	for off := 0; ; {
+		e, next, st := Next(a, off)
+		if st != OK {
+			return Entry{}, 0, false
+		}
+		if len(e.Name) == len(name) && string(e.Name) == string(name) {
+			return e, off, true
+		}
+		off = next
+	}
+}
+
 func align4(n int) int { return (n + 3) &^ 3 }
 
 func equal(b []byte, s string) bool {

@@ -394,3 +394,60 @@ func TestProgramStreams(t *testing.T) {
 	require.Equal(t, StatusUsage, r.status)
 	require.Equal(t, "k42 runner: -v and -log are exclusive\n", r.stderr)
 }
+
+// TestFilesBeforeTheFileSystem: a package initialiser that runs before
+// the file system's servers (its package sorts, and initialises, before
+// k42/fs/rootfs) still reads a file the runner shipped, from the initial
+// RAM archive, relative to k42.cwd; after that the file system has it.
+func TestFilesBeforeTheFileSystem(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, src string) {
+		p := filepath.Join(dir, rel)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(src), 0o644))
+	}
+	write("go.mod", "module aaa.example/early\n\ngo 1.26.0\n")
+	write("data/in.txt", "shipped before the servers\n")
+	write("first/first.go", `package first
+
+import (
+	"io"
+	"os"
+)
+
+var Got, Err = read()
+
+func read() (string, error) {
+	f, err := os.Open("../data/in.txt") // relative to k42.cwd
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if _, err := f.Seek(8, io.SeekStart); err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(f)
+	return string(b), err
+}
+`)
+	write("main.go", `package main
+
+import (
+	"fmt"
+	"os"
+
+	"aaa.example/early/first"
+)
+
+func main() {
+	fmt.Printf("%q %v\n", first.Got, first.Err)
+	b, err := os.ReadFile("/work/in.txt")
+	fmt.Printf("%q %v\n", b, err)
+}
+`)
+	r := runK42(t, "", "-fs", filepath.Join(dir, "data", "in.txt")+":/work/in.txt", "-fs", filepath.Join(dir, "data")+":/srv/data", "-app", dir, "--", "k42.cwd=/srv/bin")
+	require.Equal(t, StatusBootFail, r.status, "k42.cwd must exist: %s", r.stderr)
+	r = runK42(t, "", "-fs", filepath.Join(dir, "data", "in.txt")+":/work/in.txt", "-fs", filepath.Join(dir, "data")+":/srv/data", "-fs", filepath.Join(dir, "first")+":/srv/first", "-app", dir, "--", "k42.cwd=/srv/first")
+	require.Equal(t, 0, r.status, r.stderr)
+	require.Equal(t, "\"before the servers\\n\" <nil>\n\"shipped before the servers\\n\" <nil>\n", r.stdout)
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"k42/qemu/runner/image"
@@ -19,6 +20,41 @@ type TestBuild struct {
 	Dir        string // its source directory (the tests run in it)
 	Name       string // the binary's name, PKG.test as go test names it
 	Image, ELF string
+	// Trees are what the tests need of the host's files, at the same
+	// paths (TestTrees).
+	Trees []Tree
+}
+
+// maxContextFile bounds the size of one file TestTrees ships for context.
+const maxContextFile = 1 << 20
+
+// TestTrees are the host files a package's tests find on the machine
+// where go test runs them: the package's directory with its testdata,
+// the regular files of its parent directory (tests read "../x"), and,
+// for any package, the Go installation's VERSION, go.env and time-zone
+// database (lib/time/zoneinfo.zip, where time.LoadLocation looks when
+// the system has none). Each goes at its own absolute path.
+func TestTrees(dir string) []Tree {
+	trees := []Tree{{Host: dir, Guest: dir}}
+	if ents, err := os.ReadDir(filepath.Dir(dir)); err == nil {
+		for _, e := range ents {
+			p := filepath.Join(filepath.Dir(dir), e.Name())
+			if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && fi.Size() <= maxContextFile {
+				trees = append(trees, Tree{Host: p, Guest: p})
+			}
+		}
+	}
+	goroot := runtime.GOROOT()
+	if out, err := exec.Command("go", "env", "GOROOT").Output(); err == nil {
+		goroot = strings.TrimSpace(string(out))
+	}
+	for _, f := range []string{"VERSION", "go.env", "lib/time/zoneinfo.zip"} {
+		p := filepath.Join(goroot, f)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			trees = append(trees, Tree{Host: p, Guest: p})
+		}
+	}
+	return trees
 }
 
 // BuildTest builds the tests of pkg (an import path, a standard-library
@@ -84,5 +120,6 @@ func BuildTest(root, pkg string, log io.Writer) (*TestBuild, error) {
 	if _, err := image.Make(b.ELF, b.Image); err != nil {
 		return nil, err
 	}
+	b.Trees = TestTrees(b.Dir)
 	return b, nil
 }
