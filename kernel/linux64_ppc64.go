@@ -152,7 +152,7 @@ var syscalls = [numSyscalls]syscallEntry{
 	linux.SYS_GETRLIMIT: {"getrlimit", Partial, "fixed limits (NOFILE 1024/4096, STACK 8 MiB, others unlimited)", sysGetrlimit, 0},
 	linux.SYS_PRLIMIT64: {"prlimit64", Partial, "own process; fixed limits as getrlimit, new limits accepted and ignored", sysPrlimit64, 0},
 	linux.SYS_SYSINFO:   {"sysinfo", Partial, "uptime, RAM and free RAM", sysSysinfo, 0},
-	linux.SYS_PRCTL:     {"prctl", Partial, "PR_SET_VMA and PR_SET_NAME accepted and ignored; others EINVAL", sysPrctl, 0},
+	linux.SYS_PRCTL:     {"prctl", Partial, "names, dumpable, keep-caps, no-new-privs, parent-death signal, subreaper, bounding set (all of it), PR_SET_VMA accepted; others EINVAL", sysPrctl, 0},
 	linux.SYS_GETRANDOM: {"getrandom", Full, "from the darn instruction", sysGetrandom, 0},
 
 	// The runtime's poller (sys_poll.go).

@@ -6,7 +6,10 @@ import "k42/kernel/linux"
 // trap layer's). A server is a goroutine locked to its thread that loops
 // in the k42_serve call; each time the call returns, the server's
 // ServeRequest holds one forwarded system call, which it serves and
-// answers with the next k42_serve.
+// answers with the next k42_serve. A wait that returns EINTR (a signal
+// for the server's thread, such as the runtime's per-thread syscall
+// signal) brings no request: the answer before it, if any, was
+// delivered, and the server waits again with ServeWait.
 
 // ServeRequest is one forwarded system call as a server receives it.
 // The trap layer has already translated the call's descriptors to the
@@ -62,6 +65,9 @@ const (
 	// ServeLend (a1: 0 or 1) turns the lending of callers' Ps to servers
 	// off or on (lend_ppc64.go; the kernel option k42.serve.lend).
 	ServeLend
+	// ServeWait waits for a request without answering one: after a wait
+	// (Register, Reply, Wait) returned EINTR because a signal came.
+	ServeWait
 	// ServeStats (a1: [3]uint64) copies out the counts of Ps handed to
 	// servers, handed back, and of the fallbacks to a copied m.oldp.
 	ServeStats

@@ -127,11 +127,12 @@ func unforward(t *Thread) {
 }
 
 // idleServer returns a waiting server, one that last ran on cpu if there
-// is one, or -1.
+// is one, or -1. (A server without a caller that is not blocked in its
+// wait is out taking a signal; it waits again with ServeWait.)
 func idleServer(cpu int) int {
 	best := -1
 	for s := int32(0); s < nServers; s++ {
-		if servers[s].caller >= 0 {
+		if w := &threads[servers[s].thread]; servers[s].caller >= 0 || w.state != threadBlocked || w.wait != waitServe {
 			continue
 		}
 		if threads[servers[s].thread].cpu == int32(cpu) {
@@ -176,7 +177,7 @@ func assign(s int, caller int32) int64 {
 	lend(ct, &threads[servers[s].thread])
 	idle := 0
 	for k := int32(0); k < nServers; k++ {
-		if servers[k].caller < 0 {
+		if servers[k].caller < 0 && threads[servers[k].thread].wait == waitServe {
 			idle++
 		}
 	}
@@ -260,6 +261,14 @@ func sysK42Serve(c *CPU, t *Thread) int64 {
 			return blocked
 		}
 		wake(caller, r)
+		return serveNext(c, t, s)
+	case ServeWait:
+		sched.lock()
+		s := slotOf(me)
+		if s < 0 || servers[s].caller >= 0 {
+			sched.unlock()
+			return -eINVAL
+		}
 		return serveNext(c, t, s)
 	case ServeLend:
 		lendP = a1 != 0

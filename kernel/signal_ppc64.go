@@ -35,12 +35,14 @@ func signalThread(i int32, sig int) {
 // as Linux does: a sleep, a futex wait and an epoll wait return EINTR
 // (the Go runtime retries each); a restartable wait (a pipe, an eventfd,
 // the terminal) is made again after the handler, as with SA_RESTART,
-// which the runtime sets. A forwarded call, a server's wait and a FIFO's
-// open are not interrupted: the signal waits for them. sched is held.
+// which the runtime sets. A file-system server waiting for a request
+// returns EINTR too (it waits again with ServeWait). A forwarded call and
+// a FIFO's open are not interrupted: the signal waits for them. sched is
+// held.
 func interruptWait(i int32) {
 	t := &threads[i]
 	switch t.wait {
-	case waitSleep, waitFutex, waitEpoll:
+	case waitSleep, waitFutex, waitEpoll, waitServe:
 		wake(i, -eINTR)
 	case waitQueue:
 		t.Ctx.PC -= 4 // back to the sc: the call is made again

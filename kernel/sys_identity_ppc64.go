@@ -31,10 +31,109 @@ func random64() uint64 {
 	return x ^ x>>29
 }
 
+// prctl's process attributes, as Linux keeps them for one process (and
+// the thread name, which Linux keeps per thread, once for all).
+var prctlState struct {
+	keepCaps, noNewPrivs, subreaper bool
+	dumpable                        uint64
+	pdeathSig                       uint64
+	name                            [16]byte
+}
+
+func init() { prctlState.dumpable = 1 }
+
 func sysPrctl(c *CPU, t *Thread) int64 {
-	switch arg(t, 0) {
-	case 0x53564d41, 15: // PR_SET_VMA, PR_SET_NAME
+	sched.lock()
+	r := prctlLocked(arg(t, 0), arg(t, 1))
+	sched.unlock()
+	return r
+}
+
+// prctlLocked serves prctl with sched held. (No defer: its many returns
+// would make it a runtime defer, which the trap handler cannot use.)
+func prctlLocked(op, a1 uint64) int64 {
+	flag := func(b *bool) int64 {
+		if a1 > 1 {
+			return -eINVAL
+		}
+		*b = a1 == 1
 		return 0
+	}
+	get := func(b bool) int64 {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	switch op {
+	case 0x53564d41: // PR_SET_VMA (names of anonymous mappings): accepted
+		return 0
+	case 1: // PR_SET_PDEATHSIG
+		if a1 > nsig {
+			return -eINVAL
+		}
+		prctlState.pdeathSig = a1
+		return 0
+	case 2: // PR_GET_PDEATHSIG
+		if !validUser(a1, 4) {
+			return -eFAULT
+		}
+		*userU32(a1) = uint32(prctlState.pdeathSig)
+		return 0
+	case 3: // PR_GET_DUMPABLE
+		return int64(prctlState.dumpable)
+	case 4: // PR_SET_DUMPABLE
+		if a1 > 1 {
+			return -eINVAL
+		}
+		prctlState.dumpable = a1
+		return 0
+	case 7: // PR_GET_KEEPCAPS
+		return get(prctlState.keepCaps)
+	case 8: // PR_SET_KEEPCAPS
+		return flag(&prctlState.keepCaps)
+	case 15: // PR_SET_NAME
+		if !validUser(a1, 16) {
+			return -eFAULT
+		}
+		n := copy(prctlState.name[:15], user(a1, 16))
+		for i := 0; i < n; i++ {
+			if prctlState.name[i] == 0 {
+				n = i
+			}
+		}
+		clear(prctlState.name[n:])
+		return 0
+	case 16: // PR_GET_NAME
+		if !validUser(a1, 16) {
+			return -eFAULT
+		}
+		copy(user(a1, 16), prctlState.name[:])
+		return 0
+	case 21: // PR_GET_SECCOMP
+		return 0
+	case 23: // PR_CAPBSET_READ: every capability is in the bounding set (root)
+		if a1 > 40 {
+			return -eINVAL
+		}
+		return 1
+	case 36: // PR_SET_CHILD_SUBREAPER
+		prctlState.subreaper = a1 != 0
+		return 0
+	case 37: // PR_GET_CHILD_SUBREAPER
+		if !validUser(a1, 4) {
+			return -eFAULT
+		}
+		*userU32(a1) = uint32(get(prctlState.subreaper))
+		return 0
+	case 38: // PR_SET_NO_NEW_PRIVS (it cannot be unset)
+		if a1 != 1 {
+			return -eINVAL
+		}
+		prctlState.noNewPrivs = true
+		return 0
+	case 39: // PR_GET_NO_NEW_PRIVS
+		return get(prctlState.noNewPrivs)
 	}
 	return -eINVAL
 }

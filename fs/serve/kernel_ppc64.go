@@ -12,7 +12,10 @@ type SysKernel struct{}
 func (SysKernel) Register(rq *kernel.ServeRequest) error { return sys.ServeRegister(rq) }
 
 // Reply implements Kernel.
-func (SysKernel) Reply(r int64, h int32) { sys.ServeReply(r, h) }
+func (SysKernel) Reply(r int64, h int32) error { return sys.ServeReply(r, h) }
+
+// Wait implements Kernel.
+func (SysKernel) Wait() error { return sys.ServeWait() }
 
 // Fifo implements Kernel.
 func (SysKernel) Fifo(ino uint64, flags int) (int32, error) { return sys.ServeFifo(ino, flags) }

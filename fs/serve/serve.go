@@ -50,7 +50,11 @@ type Kernel interface {
 	Register(rq *kernel.ServeRequest) error
 	// Reply answers the request held with result r and handle h, and
 	// waits for the next.
-	Reply(r int64, h int32)
+	Reply(r int64, h int32) error
+	// Wait waits for the next request. Register, Reply and Wait return
+	// syscall.EINTR when a signal for the server's thread ended the wait
+	// with no request; the server then waits again.
+	Wait() error
 	// Fifo attaches the open being served (with flags) to the pipe of
 	// the FIFO ino and returns the pipe, which the answer names in the
 	// request's Pipe.
@@ -137,9 +141,20 @@ func (s *Server) loop(started chan<- struct{}) {
 	debug.SetPanicOnFault(true) // a bad caller buffer is EFAULT, not a crash
 	rq := new(kernel.ServeRequest)
 	close(started)
-	if err := s.k.Register(rq); err != nil {
-		s.running.Add(-1)
-		fmt.Printf("k42: file-system server: %v\n", err)
+	// waited returns whether a wait brought a request, waiting again
+	// after a signal.
+	waited := func(err error) bool {
+		for err == syscall.EINTR {
+			err = s.k.Wait()
+		}
+		if err != nil {
+			s.running.Add(-1)
+			fmt.Printf("k42: file-system server: %v\n", err)
+			return false
+		}
+		return true
+	}
+	if !waited(s.k.Register(rq)) {
 		return
 	}
 	for {
@@ -147,7 +162,9 @@ func (s *Server) loop(started chan<- struct{}) {
 			s.spawn()
 		}
 		r, h := s.serveOne(rq)
-		s.k.Reply(r, h)
+		if !waited(s.k.Reply(r, h)) {
+			return
+		}
 	}
 }
 

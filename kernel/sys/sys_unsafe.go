@@ -122,7 +122,20 @@ func ServeLendStats() LendStats {
 
 // ServeReply answers the request the calling server holds with result r
 // (and, for an open, the new description's handle h), and waits for the
-// next request.
-func ServeReply(r int64, h int32) {
-	syscall.Syscall(kernel.SysK42Serve, kernel.ServeReply, uintptr(r), uintptr(h))
+// next request. It returns syscall.EINTR if a signal ended the wait with
+// no request (the answer was delivered): call ServeWait.
+func ServeReply(r int64, h int32) error {
+	if _, _, e := syscall.Syscall(kernel.SysK42Serve, kernel.ServeReply, uintptr(r), uintptr(h)); e != 0 {
+		return e
+	}
+	return nil
+}
+
+// ServeWait waits for the next request without answering one, after a
+// wait that returned syscall.EINTR.
+func ServeWait() error {
+	if _, _, e := syscall.Syscall(kernel.SysK42Serve, kernel.ServeWait, 0, 0); e != 0 {
+		return e
+	}
+	return nil
 }
