@@ -228,6 +228,14 @@ func TestPrintDiffsGroups(t *testing.T) {
 	}
 }
 
+func TestByTopLevel(t *testing.T) {
+	got := byTopLevel([]string{"TestA", "FuzzB", "FuzzB/seed#0", "FuzzB/seed#1", "TestC/x", "TestC/x/y", "TestD"})
+	want := []string{"TestA", "FuzzB (+2 subtests)", "TestC/... (2 subtests)", "TestD"}
+	if !slices.Equal(got, want) {
+		t.Errorf("%q, want %q", got, want)
+	}
+}
+
 // TestCompareOneSide: with -only, nothing is compared.
 func TestCompareOneSide(t *testing.T) {
 	p := &Package{Name: "x", K42: side(k42Out, 124, true)}

@@ -110,8 +110,41 @@ func printDiffs(w io.Writer, ds []Diff, side string, other func(Diff) (Outcome, 
 	}
 	if len(missing) > 0 {
 		fmt.Fprintf(w, "    never run on %s (%d):\n", side, len(missing))
-		printWrapped(w, "        ", missing)
+		printWrapped(w, "        ", byTopLevel(missing))
 	}
+}
+
+// byTopLevel shortens a list of test names to their top-level tests in
+// order, each with how many of its subtests the list has: "TestX (+3
+// subtests)", or "TestX/... (3 subtests)" when TestX itself is not in it.
+func byTopLevel(names []string) []string {
+	var tops []string
+	self := map[string]bool{}
+	subs := map[string]int{}
+	for _, n := range names {
+		top, _, sub := strings.Cut(n, "/")
+		if _, seen := subs[top]; !seen {
+			tops = append(tops, top)
+			subs[top] = 0
+		}
+		if sub {
+			subs[top]++
+		} else {
+			self[top] = true
+		}
+	}
+	out := make([]string, len(tops))
+	for i, t := range tops {
+		switch n := subs[t]; {
+		case n == 0:
+			out[i] = t
+		case self[t]:
+			out[i] = fmt.Sprintf("%s (+%d subtests)", t, n)
+		default:
+			out[i] = fmt.Sprintf("%s/... (%d subtests)", t, n)
+		}
+	}
+	return out
 }
 
 // splitName splits a subtest's name into its parent's and its own.
