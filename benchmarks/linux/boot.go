@@ -83,6 +83,9 @@ func linuxArgs(m *linuxMachine) ([]string, error) {
 		"-kernel", m.Kernel, "-initrd", m.Initrd, "-append", line), nil
 }
 
+// errNoStatus is the error of a boot that ended without init's marker.
+var errNoStatus = errors.New("without init's exit status line")
+
 var (
 	markerRe = regexp.MustCompile(`(?m)^linux-init: exit status (-?\d+)$`)
 	uptimeRe = regexp.MustCompile(`(?m)^linux-init: running .*, ([0-9.]+) s after boot$`)
@@ -171,7 +174,7 @@ func bootLinux(m *linuxMachine) (linuxResult, error) {
 		return res, fmt.Errorf("Linux did not finish within %v; QEMU stopped", m.Timeout)
 	}
 	if !res.Reported {
-		return res, fmt.Errorf("QEMU exited (%v) without init's exit status line", werr)
+		return res, fmt.Errorf("QEMU exited (%v) %w", werr, errNoStatus)
 	}
 	return res, nil
 }

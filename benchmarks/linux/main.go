@@ -7,6 +7,7 @@
 //
 //	go run ./benchmarks/linux [-smp N] [-m SIZE] [-rounds N] [-timeout D] [-app PATH] [-only k42|linux]
 //	    [-fetch] [-kernel VMLINUX] [-linux-params WORDS] [-no-write] [-- PROGRAM-ARGS...]
+//	go run ./benchmarks/linux -test PKG [-smp N] [-m SIZE] [-timeout D] [-env KEY=VALUE] [-fs HOST[:GUEST]] [-- TESTFLAGS...]
 //
 // The Linux kernel is fetched once with apt (see fetchKernel; it needs
 // root or sudo) and cached as .build/linux/vmlinux; -fetch only does
@@ -18,6 +19,17 @@
 // (default 3), alternating which goes first, because under TCG a figure
 // moves more between boots than within one. The program's JSON lines
 // become results records with config "k42" or "linux" and their round.
+//
+// With -test PKG it runs PKG's tests instead, on Linux only, as bin/k42
+// -test PKG does on k42 (see gotest.go): go test -c for linux/ppc64le, run
+// in PKG's source directory with the flags after "--". The test binary's
+// output (its standard output and error, merged on the console) is the
+// command's standard output; the exit status is the test binary's, 124
+// when Linux did not finish within -timeout, 125 when QEMU ended without
+// a status, 64 when the tests could not be built or booted (2 for a bad
+// flag, as in every mode); go run turns every status but 0 into 1, so
+// build the command to keep them. benchmarks/gotests runs it for its
+// test-by-test comparison with k42.
 //
 // -linux-params adds words to Linux's command line before the "--" that
 // ends it: kernel parameters such as mitigations=off, and KEY=VALUE words
@@ -53,8 +65,11 @@ type config struct {
 	kernel  string
 	params  []string // more Linux kernel parameters
 	noWrite bool
-	args    []string // the program's
-	command string   // the command line as recorded in the results
+	args    []string      // the program's (with -test: the test binary's flags)
+	command string        // the command line as recorded in the results
+	test    string        // -test: the package whose tests run on Linux
+	env     []string      // -test: the test binary's environment
+	trees   []runner.Tree // -test: more host trees in the guest (-fs)
 }
 
 const defaultApp = "./benchmarks/syscall"
@@ -73,8 +88,24 @@ func parseFlags(argv []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.kernel, "kernel", "", "boot this ppc64le vmlinux instead of the cached Debian kernel")
 	params := fs.String("linux-params", "", "more Linux kernel parameters, space-separated (for example mitigations=off)")
 	fs.BoolVar(&c.noWrite, "no-write", false, "print the records; write no results file and leave RESULTS.md alone")
+	fs.StringVar(&c.test, "test", "", "run the tests of this package (go test -c) on Linux in its source directory, as bin/k42 -test does on k42; the arguments after -- are the test binary's flags")
+	fs.Func("fs", "with -test: copy the host tree HOST into the guest at GUEST (default: the same path), as bin/k42 -fs does (repeatable)", func(v string) error {
+		t, err := runner.ParseTree(v)
+		if err != nil {
+			return err
+		}
+		c.trees = append(c.trees, t)
+		return nil
+	})
+	fs.Func("env", "with -test: add KEY=VALUE to the test binary's environment, which is otherwise empty as on k42 (repeatable)", func(v string) error {
+		if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+			return fmt.Errorf("%q: want KEY=VALUE with a non-empty KEY", v)
+		}
+		c.env = append(c.env, v)
+		return nil
+	})
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: go run ./benchmarks/linux [flags] [-- PROGRAM-ARGS...]\n\nboots k42 and Linux with the same benchmark program, records both, regenerates benchmarks/RESULTS.md\n\nflags:\n")
+		fmt.Fprintf(stderr, "usage: go run ./benchmarks/linux [flags] [-- PROGRAM-ARGS...]\n       go run ./benchmarks/linux -test PKG [flags] [-- TESTFLAGS...]\n\nboots k42 and Linux with the same benchmark program, records both, regenerates benchmarks/RESULTS.md;\nwith -test, runs PKG's tests on Linux (output on standard output, the test binary's exit status)\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(argv); err != nil {
@@ -91,8 +122,14 @@ func parseFlags(argv []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("-m must not be empty")
 	case c.only != "" && c.only != "k42" && c.only != "linux":
 		return nil, fmt.Errorf("-only %q: want k42 or linux", c.only)
+	case c.test != "" && c.only == "k42":
+		return nil, errors.New("-test runs on Linux only; bin/k42 -test runs the tests on k42")
+	case len(c.env) > 0 && c.test == "":
+		return nil, errors.New("-env needs -test (a benchmark takes KEY=VALUE words in -linux-params)")
+	case len(c.trees) > 0 && c.test == "":
+		return nil, errors.New("-fs needs -test")
 	}
-	if c.only != "k42" && !c.fetch {
+	if c.only != "k42" && !c.fetch && c.test == "" {
 		if _, err := kernelCommandLine(c.params, c.args); err != nil {
 			return nil, err
 		}
@@ -122,10 +159,27 @@ func main() {
 		fmt.Fprintln(os.Stderr, "linux:", err)
 		os.Exit(2)
 	}
+	if c.test != "" {
+		os.Exit(runTestMode(c))
+	}
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "linux:", err)
 		os.Exit(1)
 	}
+}
+
+// runTestMode runs -test and returns the command's exit status.
+func runTestMode(c *config) int {
+	root, err := runner.ModuleRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "linux:", err)
+		return runner.StatusUsage
+	}
+	status, err := runTest(root, c, os.Stdout, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "linux:", err)
+	}
+	return status
 }
 
 func run(c *config) error {
