@@ -11,6 +11,7 @@ import "k42/kernel/linux"
 //     program's output terminal, the console);
 //   - an eventfd or an epoll instance (sys_poll_ppc64.go), which the Go
 //     runtime's poller needs;
+//   - a loopback socket (socket_ppc64.go);
 //   - one end of a pipe (pipe_ppc64.go), or of a FIFO's pipe, whose desc
 //     also holds the server's handle for the FIFO's node (for fstat and
 //     the like);
@@ -35,7 +36,8 @@ const (
 	descEpoll
 	descPipe
 	descFile
-	descBoot // a file of the initial RAM archive, opened before the file system (bootfs_ppc64.go)
+	descBoot   // a file of the initial RAM archive, opened before the file system (bootfs_ppc64.go)
+	descSocket // a loopback socket (socket_ppc64.go)
 )
 
 // Terminals, as a terminal desc's index.
@@ -161,6 +163,8 @@ func releaseLocal(d int32) {
 		epollFree(x.index)
 	case descPipe:
 		pipeRelease(x.index, x.end)
+	case descSocket:
+		sockRelease(x.index)
 	}
 	epollForget(d)
 }

@@ -31,10 +31,11 @@ const (
 
 type pipe struct {
 	used             bool
-	readers, writers int32  // descs of each end (a endBoth desc counts in both)
-	fifo             uint64 // a FIFO's identity (its inode number); 0: anonymous
-	r, n             int    // ring: start and bytes held
-	frame            uint64 // the ring's frame
+	readers, writers int32    // descs of each end (a endBoth desc counts in both)
+	fifo             uint64   // a FIFO's identity (its inode number); 0: anonymous
+	sock             [2]int32 // a socket's ring: the sockets (index+1) holding its read and write ends
+	r, n             int      // ring: start and bytes held
+	frame            uint64   // the ring's frame
 }
 
 // ring is the pipe's buffer.
@@ -192,11 +193,26 @@ func sysPipe2(c *CPU, t *Thread) int64 {
 	return 0
 }
 
-// endRead reads up to n bytes into buf from the pipe of read-end desc d.
+// pipeRead reads up to n bytes into buf from the pipe of read-end desc d.
 // sched is held; buf is checked.
 func pipeRead(c *CPU, t *Thread, d int32, buf, n uint64) int64 {
 	x := &descs[d]
-	p := &pipes[x.index]
+	return ringRead(c, t, x.index, x.flags&linux.O_NONBLOCK != 0, buf, n, false)
+}
+
+// pipeWrite writes up to n bytes of buf into the pipe of write-end desc
+// d. sched is held; buf is checked.
+func pipeWrite(c *CPU, t *Thread, d int32, buf, n uint64) int64 {
+	x := &descs[d]
+	return ringWrite(c, t, x.index, x.flags&linux.O_NONBLOCK != 0, buf, n, true)
+}
+
+// ringRead reads up to n bytes into buf from pipe i (a pipe's, a FIFO's
+// or a stream socket's ring): what is there, end of file once no writer
+// is left, else EAGAIN if nonblock or a restartable wait. peek leaves the
+// bytes in the ring. sched is held; buf is checked.
+func ringRead(c *CPU, t *Thread, i int32, nonblock bool, buf, n uint64, peek bool) int64 {
+	p := &pipes[i]
 	if n == 0 {
 		return 0
 	}
@@ -204,37 +220,43 @@ func pipeRead(c *CPU, t *Thread, d int32, buf, n uint64) int64 {
 		switch {
 		case p.writers == 0:
 			return 0 // end of file
-		case x.flags&linux.O_NONBLOCK != 0:
+		case nonblock:
 			return -eAGAIN
 		}
-		return waitOn(c, t, pipeKey(x.index, endRead))
+		return waitOn(c, t, pipeKey(i, endRead))
 	}
 	wasFull := p.n == pipeSize
 	k := int(min(n, uint64(p.n)))
 	dst, ring := user(buf, k), p.ring()
 	first := copy(dst, ring[p.r:min(p.r+k, pipeSize)])
 	copy(dst[first:], ring[:k-first])
+	if peek {
+		return int64(k)
+	}
 	p.r = (p.r + k) % pipeSize
 	p.n -= k
 	if p.n == 0 {
 		p.r = 0
 	}
-	wakeRestart(pipeKey(x.index, endWrite))
+	wakeRestart(pipeKey(i, endWrite))
 	if wasFull || p.n < pipeSize {
-		pipeNotify(x.index, endWrite, linux.EPOLLOUT)
+		pipeNotify(i, endWrite, linux.EPOLLOUT)
 	}
 	return int64(k)
 }
 
-// endWrite writes up to n bytes of buf into the pipe of write-end desc
-// d. sched is held; buf is checked.
-func pipeWrite(c *CPU, t *Thread, d int32, buf, n uint64) int64 {
-	x := &descs[d]
-	p := &pipes[x.index]
+// ringWrite writes up to n bytes of buf into pipe i: at once as many as
+// fit (all of at most PIPE_BUF bytes, or none), else EAGAIN if nonblock
+// or a restartable wait; EPIPE, and SIGPIPE if sigpipe, when no reader is
+// left. sched is held; buf is checked.
+func ringWrite(c *CPU, t *Thread, i int32, nonblock bool, buf, n uint64, sigpipe bool) int64 {
+	p := &pipes[i]
 	if p.readers == 0 {
-		sched.unlock()
-		signalThread(int32(c.current), sigPipe)
-		sched.lock()
+		if sigpipe {
+			sched.unlock()
+			signalThread(int32(c.current), sigPipe)
+			sched.lock()
+		}
 		return -int64(linux.EPIPE)
 	}
 	if n == 0 {
@@ -246,10 +268,10 @@ func pipeWrite(c *CPU, t *Thread, d int32, buf, n uint64) int64 {
 		need = int(n) // atomic
 	}
 	if space < need {
-		if x.flags&linux.O_NONBLOCK != 0 {
+		if nonblock {
 			return -eAGAIN
 		}
-		return waitOn(c, t, pipeKey(x.index, endWrite))
+		return waitOn(c, t, pipeKey(i, endWrite))
 	}
 	k := int(min(n, uint64(space)))
 	src, ring := user(buf, k), p.ring()
@@ -257,8 +279,8 @@ func pipeWrite(c *CPU, t *Thread, d int32, buf, n uint64) int64 {
 	first := copy(ring[w:], src)
 	copy(ring, src[first:])
 	p.n += k
-	wakeRestart(pipeKey(x.index, endRead))
-	pipeNotify(x.index, endRead, linux.EPOLLIN)
+	wakeRestart(pipeKey(i, endRead))
+	pipeNotify(i, endRead, linux.EPOLLIN)
 	return int64(k)
 }
 
@@ -319,6 +341,17 @@ func pipeReadiness(i int32, end uint8) uint32 {
 // pipeNotify tells the epoll instances watching an end of pipe i (and
 // those watching a desc that is both ends).
 func pipeNotify(i int32, end uint8, ev uint32) {
+	if s := pipes[i].sock[min(end, endWrite)]; s != 0 {
+		// A socket's ring: the socket's desc is told (a datagram socket
+		// holds both ends of its queue).
+		if d := sockets[s-1].desc; d >= 0 {
+			if end == endWrite && pipes[i].readers == 0 {
+				ev |= linux.EPOLLHUP
+			}
+			epollNotify(d, ev)
+		}
+		return
+	}
 	for d := int32(0); d < maxDescs; d++ {
 		if x := &descs[d]; x.kind == descPipe && x.index == i && (x.end == end || x.end == endBoth) {
 			epollNotify(d, ev)

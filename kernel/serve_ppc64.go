@@ -52,6 +52,22 @@ func forwardLocked(c *CPU, t *Thread, h0, h1 int32, flags uint32) int64 {
 	}
 	t.fwdNr, t.fwdH, t.fwdFlags = t.Ctx.GPR[0], [2]int32{h0, h1}, flags
 	t.fwdFD, t.fwdDesc, t.fwdRelease = -1, -1, -1
+	t.fwdOwn, t.fwdSock = false, 0
+	return dispatchForward(c, t)
+}
+
+// forwardAs forwards a call the trap layer makes on t's behalf: nr with
+// args (descriptor arguments already resolved to h0, h1); sock is the
+// socket (index+1) whose bind it is, or 0. sched is held, and released by
+// the time it returns.
+func forwardAs(c *CPU, t *Thread, nr uint64, args [6]uint64, h0, h1, sock int32) int64 {
+	if nServers == 0 {
+		sched.unlock()
+		return -eNOENT
+	}
+	t.fwdNr, t.fwdH, t.fwdFlags = nr, [2]int32{h0, h1}, 0
+	t.fwdFD, t.fwdDesc, t.fwdRelease = -1, -1, -1
+	t.fwdArgs, t.fwdOwn, t.fwdSock = args, true, sock
 	return dispatchForward(c, t)
 }
 
@@ -76,6 +92,7 @@ func forwardOpen(c *CPU, t *Thread, h0 int32, flags uint32) int64 {
 	fdt[fd] = fdSlot{reserved: true, cloexec: flags&linux.O_CLOEXEC != 0}
 	t.fwdNr, t.fwdH, t.fwdFlags = t.Ctx.GPR[0], [2]int32{h0, HandleNone}, descs[d].flags
 	t.fwdFD, t.fwdDesc, t.fwdRelease = fd, d, -1
+	t.fwdOwn, t.fwdSock = false, 0
 	return dispatchForward(c, t)
 }
 
@@ -90,6 +107,7 @@ func forwardRelease(c *CPU, t *Thread, d int32, okResult int64) int64 {
 	}
 	t.fwdNr, t.fwdH, t.fwdFlags = NrRelease, [2]int32{servedHandle(&descs[d]), HandleNone}, descs[d].flags
 	t.fwdFD, t.fwdDesc, t.fwdRelease, t.fwdOK = -1, -1, d, okResult
+	t.fwdOwn, t.fwdSock = false, 0
 	return dispatchForward(c, t)
 }
 
@@ -123,6 +141,10 @@ func unforward(t *Thread) {
 		fdt[t.fwdFD] = fdSlot{}
 		descs[t.fwdDesc] = desc{}
 	}
+	if t.fwdSock != 0 {
+		bindMade(t.fwdSock-1, -eINVAL)
+	}
+	t.fwdOwn, t.fwdSock = false, 0
 	t.fwdNr, t.fwdFD, t.fwdDesc, t.fwdRelease = 0, -1, -1, -1
 }
 
@@ -152,7 +174,11 @@ func assign(s int, caller int32) int64 {
 	rq := userServeRequest(servers[s].req)
 	rq.Nr = ct.fwdNr
 	for a := range rq.Args {
-		rq.Args[a] = ct.Ctx.GPR[3+a]
+		if ct.fwdOwn {
+			rq.Args[a] = ct.fwdArgs[a]
+		} else {
+			rq.Args[a] = ct.Ctx.GPR[3+a]
+		}
 	}
 	rq.TID, rq.CPU = ct.tid, ct.cpu
 	rq.Handle = ct.fwdH
@@ -166,7 +192,7 @@ func assign(s int, caller int32) int64 {
 			if spec.path[p] < 0 {
 				continue
 			}
-			n, e := copyPath(&rq.Path[p], ct.Ctx.GPR[3+int(spec.path[p])])
+			n, e := copyPath(&rq.Path[p], rq.Args[spec.path[p]])
 			if e != 0 {
 				return e
 			}
@@ -331,7 +357,10 @@ func complete(caller int32, r int64, handle, pipe int32) (result int64, waits bo
 		if r >= 0 {
 			r = ct.fwdOK
 		}
+	case ct.fwdSock != 0: // a Unix socket's bind made its file
+		r = bindMade(ct.fwdSock-1, r)
 	}
+	ct.fwdOwn, ct.fwdSock = false, 0
 	ct.fwdNr, ct.fwdFD, ct.fwdDesc, ct.fwdRelease = 0, -1, -1, -1
 	return r, waits
 }

@@ -43,6 +43,8 @@ func sysRead(c *CPU, t *Thread) int64 {
 		return pipeRead(c, t, d, buf, n)
 	case descBoot:
 		return bootRead(x, buf, n, -1)
+	case descSocket:
+		return sockRead(c, t, x.index, x.flags&linux.O_NONBLOCK != 0, buf, n, 0, 0, 0)
 	}
 	return -eINVAL
 }
@@ -74,6 +76,8 @@ func sysWrite(c *CPU, t *Thread) int64 {
 		return eventfdRW(c, t, d, true, buf, n)
 	case descPipe:
 		return pipeWrite(c, t, d, buf, n)
+	case descSocket:
+		return sockWrite(c, t, x.index, x.flags&linux.O_NONBLOCK != 0, buf, n, 0, nil)
 	}
 	return -eINVAL
 }
@@ -125,7 +129,7 @@ func sysReadv(c *CPU, t *Thread) int64 {
 		}
 		conLock.unlock()
 		return total
-	case x.kind == descPipe:
+	case x.kind == descPipe || x.kind == descSocket:
 		// Vector by vector; a short transfer ends the call.
 		defer sched.unlock()
 		total := int64(0)
@@ -135,9 +139,15 @@ func sysReadv(c *CPU, t *Thread) int64 {
 				continue
 			}
 			var r int64
-			if write {
+			nonblock := x.flags&linux.O_NONBLOCK != 0
+			switch {
+			case x.kind == descSocket && write:
+				r = sockWrite(c, t, x.index, nonblock, base, l, 0, nil)
+			case x.kind == descSocket:
+				r = sockRead(c, t, x.index, nonblock, base, l, 0, 0, 0)
+			case write:
 				r = pipeWrite(c, t, d, base, l)
-			} else {
+			default:
 				r = pipeRead(c, t, d, base, l)
 			}
 			if r == blocked || r < 0 {
@@ -403,6 +413,8 @@ func localStat(x *desc) statInfo {
 		return pipeStat(x.index)
 	case descBoot:
 		return bootStat(x)
+	case descSocket:
+		return sockStat(x.index)
 	}
 	// eventfds and epoll instances are anonymous inodes.
 	return statInfo{dev: 0xd, ino: 1, mode: 0o600, nlink: 1, blksize: 4096}

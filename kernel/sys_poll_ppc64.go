@@ -169,6 +169,8 @@ func readiness(d int32) uint32 {
 		return ev
 	case descPipe:
 		return pipeReadiness(x.index, x.end)
+	case descSocket:
+		return sockReadiness(x.index)
 	}
 	return 0
 }
@@ -284,7 +286,7 @@ func sysEpollCtl(c *CPU, t *Thread) int64 {
 	if fd == epfd {
 		return -eINVAL
 	}
-	if x.kind != descEventfd && x.kind != descPipe {
+	if x.kind != descEventfd && x.kind != descPipe && x.kind != descSocket {
 		return -ePERM // not pollable: Go then uses blocking I/O
 	}
 	i := findWatch(e, fd, d)

@@ -66,6 +66,9 @@ type Thread struct {
 	fwdDesc    int32    // an open's reserved desc, or -1
 	fwdRelease int32    // the desc a release frees, or -1
 	fwdOK      int64    // a release's result on success
+	fwdArgs    [6]uint64 // the arguments, when the trap layer made the call up (fwdOwn)
+	fwdOwn     bool
+	fwdSock    int32 // a socket (index+1) whose file-system name the call makes (bind)
 
 	// Accounting.
 	runs     uint64 // dispatches

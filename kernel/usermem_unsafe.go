@@ -25,6 +25,8 @@ func userU64(addr uint64) *uint64 { return (*uint64)(unsafe.Pointer(uintptr(addr
 
 func userItimerval(addr uint64) *itimerval { return (*itimerval)(unsafe.Pointer(uintptr(addr))) }
 
+func userMsghdr(addr uint64) *msghdr { return (*msghdr)(unsafe.Pointer(uintptr(addr))) }
+
 // validUser reports whether [addr, addr+n) is memory the program may
 // use, RAM or accessible mapped pages, and makes the latter present
 // (backing untouched pages with zeroed frames) so that the handler can

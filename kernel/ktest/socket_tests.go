@@ -1,0 +1,219 @@
+package ktest
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Loopback sockets through Go's net package (and a few raw calls). Each
+// asserts Linux behaviour, so it runs on the host too.
+
+func init() {
+	Add(
+		Test{Name: "TestTCPLoopbackManyConnections", Fn: testTCPMany},
+		Test{Name: "TestTCPHalfCloseAndRefused", Fn: testTCPHalfClose},
+		Test{Name: "TestUDPLoopback", Fn: testUDP},
+		Test{Name: "TestUnixSockets", Fn: testUnixSockets},
+	)
+}
+
+// testTCPMany: 32 clients at once, each sending 100 KiB (more than a
+// socket's ring holds) and reading back the server's checksum of it.
+func testTCPMany(t TB) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				var sum uint32
+				n, _ := io.Copy(writerFunc(func(b []byte) (int, error) {
+					for _, x := range b {
+						sum = sum*31 + uint32(x)
+					}
+					return len(b), nil
+				}), io.LimitReader(c, 100<<10))
+				fmt.Fprintf(c, "%d %d\n", n, sum)
+			}()
+		}
+	}()
+	const clients = 32
+	var wg sync.WaitGroup
+	for i := 0; i < clients; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Errorf("dial %d: %v", i, err)
+				return
+			}
+			defer c.Close()
+			data := bytes.Repeat([]byte{byte(i), byte(i * 7), 3}, (100<<10)/3+1)[:100<<10]
+			var want uint32
+			for _, x := range data {
+				want = want*31 + uint32(x)
+			}
+			go c.Write(data)
+			line, err := bufio.NewReader(c).ReadString('\n')
+			if err != nil || line != fmt.Sprintf("%d %d\n", len(data), want) {
+				t.Errorf("client %d: %q %v", i, line, err)
+			}
+		}(i)
+	}
+	wg.Wait()
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// testTCPHalfClose: CloseWrite is end of file for the peer, which can
+// still answer; a port nobody listens on refuses; addresses are right.
+func testTCPHalfClose(t TB) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	defer ln.Close()
+	done := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer c.Close()
+		b, err := io.ReadAll(c) // until the client's CloseWrite
+		if err == nil {
+			_, err = c.Write(append([]byte("got "), b...))
+		}
+		done <- err
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.Close()
+	if c.RemoteAddr().String() != ln.Addr().String() {
+		t.Errorf("remote %v, listener %v", c.RemoteAddr(), ln.Addr())
+	}
+	c.Write([]byte("request"))
+	c.(*net.TCPConn).CloseWrite()
+	b, err := io.ReadAll(c)
+	if string(b) != "got request" || err != nil {
+		t.Errorf("after CloseWrite: %q %v", b, err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("server: %v", err)
+	}
+	// A closed listener's port refuses.
+	addr := ln.Addr().String()
+	ln.Close()
+	_, err = net.DialTimeout("tcp", addr, 5*time.Second)
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("dial a closed listener: %v, want ECONNREFUSED", err)
+	}
+	// A deadline on an idle connection.
+	ln2, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer ln2.Close()
+	c2, err := net.Dial("tcp", ln2.Addr().String())
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c2.Close()
+	c2.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, err := c2.Read(make([]byte, 1)); !os.IsTimeout(err) {
+		t.Errorf("read past its deadline: %v", err)
+	}
+}
+
+// testUDP: datagrams keep their boundaries and name their sender.
+func testUDP(t TB) {
+	a, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	defer a.Close()
+	b, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	defer b.Close()
+	for _, msg := range []string{"one", "two", "three"} {
+		if _, err := b.WriteTo([]byte(msg), a.LocalAddr()); err != nil {
+			t.Fatalf("WriteTo: %v", err)
+		}
+	}
+	buf := make([]byte, 64)
+	for _, want := range []string{"one", "two", "three"} {
+		a.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, from, err := a.ReadFrom(buf)
+		if err != nil || string(buf[:n]) != want || from.String() != b.LocalAddr().String() {
+			t.Errorf("ReadFrom: %q from %v (%v), want %q from %v", buf[:n], from, err, want, b.LocalAddr())
+		}
+	}
+}
+
+// testUnixSockets: a named stream socket is a file while it listens; a
+// second bind of the name fails; socketpair carries data both ways.
+func testUnixSockets(t TB) {
+	p := filepath.Join(tempDir(t), "s")
+	ln, err := net.Listen("unix", p)
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	if st, err := os.Stat(p); err != nil || st.Mode()&os.ModeSocket == 0 {
+		t.Errorf("the socket's file: %v %v", st, err)
+	}
+	if _, err := net.Listen("unix", p); !errors.Is(err, syscall.EADDRINUSE) {
+		t.Errorf("a second listen on the name: %v, want EADDRINUSE", err)
+	}
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			c.Write([]byte("unix"))
+			c.Close()
+		}
+	}()
+	c, err := net.Dial("unix", p)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	b, _ := io.ReadAll(c)
+	c.Close()
+	if string(b) != "unix" {
+		t.Errorf("read %q", b)
+	}
+	ln.Close()
+	if _, err := os.Stat(p); !os.IsNotExist(err) {
+		t.Errorf("the file after the listener closed: %v", err)
+	}
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatalf("socketpair: %v", err)
+	}
+	defer syscall.Close(fds[0])
+	defer syscall.Close(fds[1])
+	syscall.Write(fds[1], []byte("back"))
+	buf := make([]byte, 8)
+	if n, err := syscall.Read(fds[0], buf); string(buf[:n]) != "back" || err != nil {
+		t.Errorf("socketpair read: %q %v", buf[:n], err)
+	}
+}
