@@ -58,14 +58,14 @@ type Thread struct {
 	readLen int
 
 	// A forwarded call in progress (serve_ppc64.go).
-	fwdNr      uint64   // the call, or NrRelease
-	fwdH       [2]int32 // its handles
-	fwdFlags   uint32   // status flags of fwdH[0]'s description
-	lentP      uint64   // a server: the runtime P its caller lent it (lend_ppc64.go), or 0
-	fwdFD      int64    // an open's reserved fd, or -1
-	fwdDesc    int32    // an open's reserved desc, or -1
-	fwdRelease int32    // the desc a release frees, or -1
-	fwdOK      int64    // a release's result on success
+	fwdNr      uint64    // the call, or NrRelease
+	fwdH       [2]int32  // its handles
+	fwdFlags   uint32    // status flags of fwdH[0]'s description
+	lentP      uint64    // a server: the runtime P its caller lent it (lend_ppc64.go), or 0
+	fwdFD      int64     // an open's reserved fd, or -1
+	fwdDesc    int32     // an open's reserved desc, or -1
+	fwdRelease int32     // the desc a release frees, or -1
+	fwdOK      int64     // a release's result on success
 	fwdArgs    [6]uint64 // the arguments, when the trap layer made the call up (fwdOwn)
 	fwdOwn     bool
 	fwdSock    int32 // a socket (index+1) whose file-system name the call makes (bind)
