@@ -24,8 +24,8 @@ import "k42/kernel/linux"
 // all of it.
 
 const (
-	maxFDs   = 1024 // RLIMIT_NOFILE's soft limit
-	maxDescs = 1024
+	maxFDs   = 4096 // RLIMIT_NOFILE's hard limit (Go raises the soft one to it)
+	maxDescs = 4096
 )
 
 // Desc kinds.

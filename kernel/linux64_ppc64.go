@@ -55,6 +55,15 @@ var syscalls = [numSyscalls]syscallEntry{
 	linux.SYS_IOCTL:    {"ioctl", Partial, "ENOTTY on every descriptor: no termios, no device controls", sysIoctl, 0},
 	linux.SYS_PIPE2:    {"pipe2", Full, "64 KiB pipes, O_CLOEXEC and O_NONBLOCK; pollable (epoll, edge-triggered too)", sysPipe2, 0},
 
+	// Zero-copy transfers are refused with the errno that makes Go's os
+	// and net fall back to an ordinary copy (splice: EINVAL, since Go
+	// takes ENOSYS from it as a real failure).
+	linux.SYS_SPLICE:          {"splice", Refused, "not supported: EINVAL, on which Go copies instead", nil, linux.EINVAL},
+	linux.SYS_TEE:             {"tee", Refused, "not supported: EINVAL", nil, linux.EINVAL},
+	linux.SYS_VMSPLICE:        {"vmsplice", Refused, "not supported: EINVAL", nil, linux.EINVAL},
+	linux.SYS_SENDFILE:        {"sendfile", Refused, "not supported: Go copies instead", nil, linux.ENOSYS},
+	linux.SYS_COPY_FILE_RANGE: {"copy_file_range", Refused, "not supported: Go copies instead", nil, linux.ENOSYS},
+
 	// Sockets (socket_ppc64.go): the loopback only.
 	linux.SYS_SOCKET:      {"socket", Partial, "AF_INET, AF_INET6, AF_UNIX; SOCK_STREAM and SOCK_DGRAM; the loopback only", sysSocket, 0},
 	linux.SYS_SOCKETPAIR:  {"socketpair", Full, "AF_UNIX stream and datagram", sysSocketpair, 0},
@@ -149,6 +158,7 @@ var syscalls = [numSyscalls]syscallEntry{
 	linux.SYS_TGKILL:         {"tgkill", Full, "signals a thread of the process; one running on another CPU takes it at that CPU's next trap (within a 10 ms slice)", sysTgkill, 0},
 
 	// Time (sys_time.go).
+	linux.SYS_GETTIMEOFDAY:    {"gettimeofday", Full, "the realtime clock; the time zone is UTC", sysGettimeofday, 0},
 	linux.SYS_CLOCK_GETTIME:   {"clock_gettime", Full, "from the timebase; REALTIME from RTAS get-time-of-day at boot; CPU-time clocks approximated by uptime", sysClockGettime, 0},
 	linux.SYS_CLOCK_GETRES:    {"clock_getres", Full, "1 ns", sysClockGetres, 0},
 	linux.SYS_NANOSLEEP:       {"nanosleep", Full, "timebase deadline", sysNanosleep, 0},
@@ -170,6 +180,7 @@ var syscalls = [numSyscalls]syscallEntry{
 	linux.SYS_GETRLIMIT: {"getrlimit", Partial, "fixed limits (NOFILE 1024/4096, STACK 8 MiB, others unlimited)", sysGetrlimit, 0},
 	linux.SYS_PRLIMIT64: {"prlimit64", Partial, "own process; fixed limits as getrlimit, new limits accepted and ignored", sysPrlimit64, 0},
 	linux.SYS_SYSINFO:   {"sysinfo", Partial, "uptime, RAM and free RAM", sysSysinfo, 0},
+	linux.SYS_CAPGET:    {"capget", Full, "root's capabilities, all of them", sysCapget, 0},
 	linux.SYS_PRCTL:     {"prctl", Partial, "names, dumpable, keep-caps, no-new-privs, parent-death signal, subreaper, bounding set (all of it), PR_SET_VMA accepted; others EINVAL", sysPrctl, 0},
 	linux.SYS_GETRANDOM: {"getrandom", Full, "from the darn instruction", sysGetrandom, 0},
 

@@ -210,3 +210,44 @@ func sysSysinfo(c *CPU, t *Thread) int64 {
 }
 
 func sysGetpid(c *CPU, t *Thread) int64 { return 1 }
+
+// sysCapget serves capget: the one user is root, which Linux gives the
+// full effective and permitted sets and an empty inheritable one.
+func sysCapget(c *CPU, t *Thread) int64 {
+	hdr, data := arg(t, 0), arg(t, 1)
+	if !validUser(hdr, 8) {
+		return -eFAULT
+	}
+	version := *userU32(hdr)
+	words := uint64(2) // _LINUX_CAPABILITY_VERSION_2 and _3: two 32-bit sets
+	switch version {
+	case 0x19980330: // _LINUX_CAPABILITY_VERSION_1
+		words = 1
+	case 0x20071026, 0x20080522:
+	default:
+		*userU32(hdr) = 0x20080522 // the preferred version, as Linux answers
+		if data == 0 {
+			return 0
+		}
+		return -eINVAL
+	}
+	if pid := int32(*userU32(hdr + 4)); pid != 0 && pid != 1 {
+		return -eSRCH
+	}
+	if data == 0 {
+		return 0
+	}
+	if !validUser(data, 12*words) {
+		return -eFAULT
+	}
+	for w := uint64(0); w < words; w++ {
+		full := uint32(0xffffffff)
+		if w == 1 {
+			full = 0x1ff // capabilities 32 to 40
+		}
+		*userU32(data + 12*w) = full     // effective
+		*userU32(data + 12*w + 4) = full // permitted
+		*userU32(data + 12*w + 8) = 0    // inheritable
+	}
+	return 0
+}

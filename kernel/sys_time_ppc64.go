@@ -108,3 +108,21 @@ func sysClockGetres(c *CPU, t *Thread) int64 {
 	}
 	return 0
 }
+
+// sysGettimeofday serves gettimeofday: the realtime clock in
+// microseconds; the time zone, if asked for, is UTC.
+func sysGettimeofday(c *CPU, t *Thread) int64 {
+	tv, tz := arg(t, 0), arg(t, 1)
+	if tv != 0 && !validUser(tv, 16) || tz != 0 && !validUser(tz, 8) {
+		return -eFAULT
+	}
+	if tv != 0 {
+		ns, _ := nowNanos(0) // CLOCK_REALTIME
+		*userU64(tv) = uint64(ns / 1e9)
+		*userU64(tv + 8) = uint64(ns % 1e9 / 1e3)
+	}
+	if tz != 0 {
+		*userU64(tz) = 0 // tz_minuteswest, tz_dsttime
+	}
+	return 0
+}

@@ -94,7 +94,7 @@ func (r *runs) k42(pkg string) *Side {
 	if err != nil {
 		return &Side{Error: strings.TrimSpace(err.Error() + "\n" + build.String())}
 	}
-	trees := append([]runner.Tree{{Host: b.Dir, Guest: b.Dir}}, r.c.trees...)
+	trees := append(append([]runner.Tree(nil), b.Trees...), r.c.trees...)
 	return r.side(pkg+" on k42", func(flags []string, n int) (*Run, *testlog.Log) {
 		bootargs := []string{"k42.argv0=" + b.Name, "k42.cwd=" + b.Dir}
 		for _, kv := range r.c.env {

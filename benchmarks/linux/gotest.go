@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -160,15 +161,21 @@ func buildTestInitramfs(root, pkg string, flags, env []string, extra []runner.Tr
 	if err != nil {
 		return nil, err
 	}
-	cfg := testConfig{Path: "/bin/" + t.Name, Args: append([]string{t.Name}, flags...), Dir: t.Dir, Env: env}
-	if cfg.Env == nil {
-		cfg.Env = []string{}
+	// env, then what k42 gives every program by default unless env set
+	// it, in k42's order.
+	cfg := testConfig{Path: "/bin/" + t.Name, Args: append([]string{t.Name}, flags...), Dir: t.Dir, Env: append([]string{}, env...)}
+	for _, d := range []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/root", "TMPDIR=/tmp"} {
+		key, _, _ := strings.Cut(d, "=")
+		if !slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, key+"=") }) {
+			cfg.Env = append(cfg.Env, d)
+		}
 	}
 	f, err := os.Create(out)
 	if err != nil {
 		return nil, err
 	}
-	trees := append([]runner.Tree{{Host: t.Dir, Guest: t.Dir}}, extra...)
+	// The same host files as bin/k42 -test ships (runner.TestTrees).
+	trees := append(runner.TestTrees(t.Dir), extra...)
 	err = packTestInitramfs(f, initData, bin, trees, cfg)
 	if cerr := f.Close(); err == nil {
 		err = cerr

@@ -126,6 +126,9 @@ func populate(fsys *fs.FS) error {
 	if err := fsys.SymlinkAt(exe, nil, "/proc/self/exe"); err != nil {
 		return err
 	}
+	if err := procFiles(fsys); err != nil {
+		return err
+	}
 	for _, l := range []struct{ path, data string }{
 		{"/etc/hostname", "k42\n"},
 		{"/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"},
@@ -134,6 +137,64 @@ func populate(fsys *fs.FS) error {
 		{"/etc/os-release", "NAME=k42\nID=k42\nPRETTY_NAME=\"k42 online-reconfiguration kernel\"\n"},
 	} {
 		if err := writeFile(fsys, l.path, 0o644, []byte(l.data)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// procFiles writes the parts of /proc that do not change while the
+// program runs, as files made at boot: the program's command line,
+// environment and name, and the kernel's tunables and descriptions that
+// Go's runtime and tests read. (The parts of Linux's /proc that change,
+// /proc/self/fd and the like, are not there.)
+func procFiles(fsys *fs.FS) error {
+	var cmdline, environ strings.Builder
+	for _, a := range os.Args {
+		cmdline.WriteString(a)
+		cmdline.WriteByte(0)
+	}
+	for _, e := range os.Environ() {
+		environ.WriteString(e)
+		environ.WriteByte(0)
+	}
+	comm := "k42"
+	if len(os.Args) > 0 && os.Args[0] != "" {
+		comm = path.Base(os.Args[0])
+	}
+	if len(comm) > 15 {
+		comm = comm[:15]
+	}
+	info := sys.ReadInfo()
+	var cpuinfo strings.Builder
+	for i := 0; i < info.CPUs; i++ {
+		fmt.Fprintf(&cpuinfo, "processor\t: %d\ncpu\t\t: POWER9 (architected), altivec supported\nclock\t\t: %d.000000MHz\nrevision\t: 2.2 (pvr 004e 1202)\n\n", i, info.TimebaseHz/1000000)
+	}
+	fmt.Fprintf(&cpuinfo, "timebase\t: %d\nplatform\t: pSeries\nmodel\t\t: IBM pSeries (emulated by qemu)\nmachine\t\t: CHRP IBM pSeries (emulated by qemu)\nMMU\t\t: Radix\n", info.TimebaseHz)
+	for _, d := range []string{"/proc/sys", "/proc/sys/fs", "/proc/sys/kernel", "/proc/sys/net", "/proc/sys/net/core", "/proc/sys/vm"} {
+		if err := fsys.MkdirAt(nil, d, 0o555); err != nil {
+			return err
+		}
+	}
+	for _, l := range []struct{ path, data string }{
+		{"/proc/self/cmdline", cmdline.String()},
+		{"/proc/self/environ", environ.String()},
+		{"/proc/self/comm", comm + "\n"},
+		{"/proc/cpuinfo", cpuinfo.String()},
+		{"/proc/version", "Linux version 6.1.0-k42 (k42) #1 SMP K42 online reconfiguration kernel\n"},
+		{"/proc/filesystems", "nodev\ttmpfs\nnodev\tproc\n"},
+		{"/proc/sys/fs/pipe-max-size", "65536\n"},
+		{"/proc/sys/fs/file-max", "4096\n"},
+		{"/proc/sys/fs/nr_open", "4096\n"},
+		{"/proc/sys/kernel/ostype", "Linux\n"},
+		{"/proc/sys/kernel/osrelease", "6.1.0-k42\n"},
+		{"/proc/sys/kernel/hostname", "k42\n"},
+		{"/proc/sys/kernel/pid_max", "1024\n"},
+		{"/proc/sys/kernel/threads-max", "1024\n"},
+		{"/proc/sys/net/core/somaxconn", "64\n"},
+		{"/proc/sys/vm/overcommit_memory", "1\n"},
+	} {
+		if err := writeFile(fsys, l.path, 0o444, []byte(l.data)); err != nil {
 			return err
 		}
 	}

@@ -39,7 +39,7 @@ import (
 const MaxServers = 64
 
 // maxHandles is the trap layer's limit of descriptions.
-const maxHandles = 1024
+const maxHandles = 4096
 
 // Kernel is the trap layer's end of the hand-off as a server sees it:
 // on the kernel, SysKernel (the k42_serve call); tests drive dispatch
