@@ -322,7 +322,7 @@ func fcntlLocked(fd int64, d int32, x *desc, cmd int32, a uint64) int64 {
 		if x.kind != descPipe {
 			return -eBADF
 		}
-		return pipeSize
+		return int64(pipes[x.index].size)
 	case linux.F_GETLK:
 		*userU16(a) = linux.F_UNLCK // one process: no lock can conflict
 		return 0

@@ -31,15 +31,16 @@ const (
 
 type pipe struct {
 	used             bool
-	readers, writers int32    // descs of each end (a endBoth desc counts in both)
+	readers, writers int32    // descs of each end (an endBoth desc counts in both)
 	fifo             uint64   // a FIFO's identity (its inode number); 0: anonymous
 	sock             [2]int32 // a socket's ring: the sockets (index+1) holding its read and write ends
 	r, n             int      // ring: start and bytes held
-	frame            uint64   // the ring's frame
+	frame            uint64   // the ring's first frame
+	size             int      // the ring's bytes: pipeSize, or sockRing for a socket
 }
 
 // ring is the pipe's buffer.
-func (p *pipe) ring() []byte { return physBytes(p.frame, pipeSize) }
+func (p *pipe) ring() []byte { return physBytes(p.frame, uint64(p.size)) }
 
 var pipes [maxPipes]pipe
 
@@ -47,9 +48,13 @@ var pipes [maxPipes]pipe
 // a FIFO's opens waiting for the other end (end+2).
 func pipeKey(i int32, end uint8) uintptr { return pipeAddr(i) + uintptr(end) }
 
-// newPipe takes a free pipe and its ring's frame: its index, or -errno.
-// sched is held.
-func newPipe() int32 {
+// newPipe takes a free pipe with a ring of pipeSize bytes: its index, or
+// -errno. sched is held.
+func newPipe() int32 { return newRing(pipeSize) }
+
+// newRing takes a free pipe with a ring of size bytes (a multiple of the
+// frame size): its index, or -errno. sched is held.
+func newRing(size int) int32 {
 	p := int32(-1)
 	for i := range pipes {
 		if !pipes[i].used {
@@ -61,12 +66,12 @@ func newPipe() int32 {
 		return -int32(linux.ENFILE)
 	}
 	memLock.lock()
-	frame, ok := phys.Alloc(1, 0, nil)
+	frame, ok := phys.Alloc(frames.Frames(uint64(size)), 0, nil)
 	memLock.unlock()
 	if !ok {
 		return -int32(linux.ENOMEM)
 	}
-	pipes[p] = pipe{used: true, frame: frame}
+	pipes[p] = pipe{used: true, frame: frame, size: size}
 	return p
 }
 
@@ -225,21 +230,21 @@ func ringRead(c *CPU, t *Thread, i int32, nonblock bool, buf, n uint64, peek boo
 		}
 		return waitOn(c, t, pipeKey(i, endRead))
 	}
-	wasFull := p.n == pipeSize
+	wasFull := p.n == p.size
 	k := int(min(n, uint64(p.n)))
 	dst, ring := user(buf, k), p.ring()
-	first := copy(dst, ring[p.r:min(p.r+k, pipeSize)])
+	first := copy(dst, ring[p.r:min(p.r+k, p.size)])
 	copy(dst[first:], ring[:k-first])
 	if peek {
 		return int64(k)
 	}
-	p.r = (p.r + k) % pipeSize
+	p.r = (p.r + k) % p.size
 	p.n -= k
 	if p.n == 0 {
 		p.r = 0
 	}
 	wakeRestart(pipeKey(i, endWrite))
-	if wasFull || p.n < pipeSize {
+	if wasFull || p.n < p.size {
 		pipeNotify(i, endWrite, linux.EPOLLOUT)
 	}
 	return int64(k)
@@ -262,7 +267,7 @@ func ringWrite(c *CPU, t *Thread, i int32, nonblock bool, buf, n uint64, sigpipe
 	if n == 0 {
 		return 0
 	}
-	space := pipeSize - p.n
+	space := p.size - p.n
 	need := 1
 	if n <= pipeBuf {
 		need = int(n) // atomic
@@ -275,7 +280,7 @@ func ringWrite(c *CPU, t *Thread, i int32, nonblock bool, buf, n uint64, sigpipe
 	}
 	k := int(min(n, uint64(space)))
 	src, ring := user(buf, k), p.ring()
-	w := (p.r + p.n) % pipeSize
+	w := (p.r + p.n) % p.size
 	first := copy(ring[w:], src)
 	copy(ring, src[first:])
 	p.n += k
@@ -310,7 +315,7 @@ func pipeRelease(i int32, end uint8) {
 // pipeFree frees pipe i and its ring. sched is held.
 func pipeFree(i int32) {
 	memLock.lock()
-	phys.Free(pipes[i].frame, pipeSize)
+	phys.Free(pipes[i].frame, uint64(pipes[i].size))
 	memLock.unlock()
 	pipes[i] = pipe{}
 }
@@ -328,7 +333,7 @@ func pipeReadiness(i int32, end uint8) uint32 {
 		}
 	}
 	if end != endRead {
-		if p.n < pipeSize {
+		if p.n < p.size {
 			ev |= linux.EPOLLOUT
 		}
 		if p.readers == 0 {

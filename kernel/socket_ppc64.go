@@ -26,6 +26,10 @@ const (
 	portLo     = 32768 // Linux's ip_local_port_range
 	portHi     = 60999
 	dgramHdr   = 32 // a datagram's header in the ring: length, then the sender's sockAddr
+	// sockRing is a socket's buffer each way, about what Linux gives a
+	// loopback or Unix socket (wmem_default is 208 KiB), so that a
+	// writer can get ahead of its reader as far as it can on Linux.
+	sockRing = 256 << 10
 )
 
 // Socket states.
@@ -98,7 +102,7 @@ func newSocket(family, typ, proto uint16) int32 {
 	for i := int32(0); i < maxSockets; i++ {
 		if sockets[i].state == sockFree {
 			sockets[i] = socket{state: sockIdle, family: family, typ: typ, proto: proto, desc: -1, rx: -1, tx: -1, peer: -1}
-			sockets[i].opts.rcvbuf, sockets[i].opts.sndbuf = pipeSize, pipeSize
+			sockets[i].opts.rcvbuf, sockets[i].opts.sndbuf = sockRing, sockRing
 			sockets[i].opts.rcvlowat, sockets[i].opts.sndlowat = 1, 1
 			return i
 		}
@@ -147,7 +151,7 @@ func openSocket(family, typ, proto uint16, flags uint32) int64 {
 	sockets[s].desc = d
 	if typ == linux.SOCK_DGRAM {
 		// A datagram socket's receive queue exists from the start.
-		if p := newPipe(); p >= 0 {
+		if p := newRing(sockRing); p >= 0 {
 			pipes[p].readers, pipes[p].writers = 1, 1 // the socket holds both ends
 			pipes[p].sock = [2]int32{s + 1, s + 1}
 			sockets[s].rx = p
@@ -208,11 +212,11 @@ func closeSocketFD(fd int64) {
 func joinSockets(a, b int32) int64 {
 	sa, sb := &sockets[a], &sockets[b]
 	if sa.typ == linux.SOCK_STREAM {
-		ab := newPipe()
+		ab := newRing(sockRing)
 		if ab < 0 {
 			return int64(ab)
 		}
-		ba := newPipe()
+		ba := newRing(sockRing)
 		if ba < 0 {
 			pipeFree(ab)
 			return int64(ba)
@@ -924,7 +928,7 @@ func dgramSend(s int32, buf, n uint64, dest *sockAddr) int64 {
 	default:
 		return -int64(linux.EDESTADDRREQ)
 	}
-	if n+dgramHdr > pipeSize {
+	if n+dgramHdr > sockRing {
 		return -int64(linux.EMSGSIZE)
 	}
 	if to < 0 {
@@ -935,7 +939,7 @@ func dgramSend(s int32, buf, n uint64, dest *sockAddr) int64 {
 	}
 	r := sockets[to].rx
 	p := &pipes[r]
-	if p.n+int(n)+dgramHdr > pipeSize {
+	if p.n+int(n)+dgramHdr > p.size {
 		return int64(n) // a full receive queue drops it
 	}
 	var h [dgramHdr]byte
@@ -991,7 +995,7 @@ func dgramRecv(c *CPU, t *Thread, s int32, nonblock bool, buf, n uint64, flags u
 func ringPut(i int32, b []byte) {
 	p := &pipes[i]
 	ring := p.ring()
-	w := (p.r + p.n) % pipeSize
+	w := (p.r + p.n) % p.size
 	first := copy(ring[w:], b)
 	copy(ring, b[first:])
 	p.n += len(b)
@@ -1002,7 +1006,7 @@ func ringPut(i int32, b []byte) {
 func ringGet(i int32, b []byte, peek bool) {
 	p := &pipes[i]
 	ring := p.ring()
-	first := copy(b, ring[p.r:min(p.r+len(b), pipeSize)])
+	first := copy(b, ring[p.r:min(p.r+len(b), p.size)])
 	copy(b[first:], ring[:len(b)-first])
 	if !peek {
 		ringSkip(i, len(b))
@@ -1013,15 +1017,15 @@ func ringGet(i int32, b []byte, peek bool) {
 func ringPeekAt(i int32, off int, b []byte) {
 	p := &pipes[i]
 	ring := p.ring()
-	start := (p.r + off) % pipeSize
-	first := copy(b, ring[start:min(start+len(b), pipeSize)])
+	start := (p.r + off) % p.size
+	first := copy(b, ring[start:min(start+len(b), p.size)])
 	copy(b[first:], ring[:len(b)-first])
 }
 
 // ringSkip drops k bytes from the front of pipe i's ring.
 func ringSkip(i int32, k int) {
 	p := &pipes[i]
-	p.r = (p.r + k) % pipeSize
+	p.r = (p.r + k) % p.size
 	p.n -= k
 	if p.n == 0 {
 		p.r = 0
