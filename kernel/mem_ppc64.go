@@ -275,8 +275,10 @@ var presentCache [256]atomic.Uint64
 
 const presentGenBits = 33
 
+// presentKey is the cache word of page in generation gen. It is never 0,
+// the value of an empty slot (the generation is stored plus one).
 func presentKey(page, gen uint64) uint64 {
-	return (page/pageSize)<<presentGenBits | gen&(1<<presentGenBits-1)
+	return (page/pageSize)<<presentGenBits | (gen%(1<<presentGenBits-1) + 1)
 }
 
 // rememberPresent records page as present in generation gen. memLock is
@@ -288,6 +290,9 @@ func rememberPresent(page, gen uint64) {
 // knownPresent reports whether every page of [addr, addr+n) is in the
 // present cache for the current generation.
 func knownPresent(addr, n uint64) bool {
+	if addr < nilPageEnd || addr+n < addr {
+		return false
+	}
 	gen := vmGen.Load()
 	for p := addr &^ (pageSize - 1); p < addr+n; p += pageSize {
 		if presentCache[(p/pageSize)%uint64(len(presentCache))].Load() != presentKey(p, gen) {

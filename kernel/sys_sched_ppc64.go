@@ -37,8 +37,11 @@ func sysSchedYield(c *CPU, t *Thread) int64 {
 
 func sysSchedGetaffinity(c *CPU, t *Thread) int64 {
 	n, mask := arg(t, 1), arg(t, 2)
-	if n < 8 || !validUser(mask, 8) {
+	if n < 8 || n%8 != 0 {
 		return -eINVAL
+	}
+	if !validUser(mask, 8) {
+		return -eFAULT
 	}
 	var m uint64
 	for i := 0; i < numCPUs && i < 64; i++ {

@@ -296,3 +296,53 @@ func utsField[T int8 | uint8](f [65]T) (string, bool) {
 	}
 	return string(b), false
 }
+
+func init() {
+	Add(Test{Name: "TestBadPointersAreEFAULT", Fn: testBadPointers})
+}
+
+// testBadPointers: a NULL or page-zero pointer given to a system call is
+// EFAULT, never a fault.
+func testBadPointers(t TB) {
+	zero, err := os.Open("/dev/zero")
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	defer zero.Close()
+	var p [2]int
+	if err := syscall.Pipe(p[:]); err != nil {
+		t.Fatalf("%v", err)
+	}
+	defer syscall.Close(p[0])
+	defer syscall.Close(p[1])
+	root, _ := syscall.BytePtrFromString("/")
+	for _, bad := range []uintptr{0, 8, 0x1000} {
+		for _, c := range []struct {
+			name string
+			nr   uintptr
+			a    [4]uintptr
+		}{
+			{"read", syscall.SYS_READ, [4]uintptr{zero.Fd(), bad, 10}},
+			{"write", syscall.SYS_WRITE, [4]uintptr{uintptr(p[1]), bad, 10}},
+			{"fstat", syscall.SYS_FSTAT, [4]uintptr{zero.Fd(), bad}},
+			{"capget", syscall.SYS_CAPGET, [4]uintptr{bad, bad}},
+			{"getcwd", syscall.SYS_GETCWD, [4]uintptr{bad, 100}},
+			{"clock_gettime", syscall.SYS_CLOCK_GETTIME, [4]uintptr{0, bad}},
+			{"uname", syscall.SYS_UNAME, [4]uintptr{bad}},
+			{"pipe2", syscall.SYS_PIPE2, [4]uintptr{bad, 0}},
+			{"openat", syscall.SYS_OPENAT, [4]uintptr{uintptr(^uint(0) - 99), bad, 0}}, // AT_FDCWD
+			{"newfstatat", syscall.SYS_NEWFSTATAT, [4]uintptr{uintptr(^uint(0) - 99), uintptr(unsafe.Pointer(root)), bad, 0}},
+			{"sched_getaffinity", syscall.SYS_SCHED_GETAFFINITY, [4]uintptr{0, 128, bad}},
+		} {
+			_, _, e := syscall.RawSyscall6(c.nr, c.a[0], c.a[1], c.a[2], c.a[3], 0, 0)
+			if e != syscall.EFAULT {
+				t.Errorf("%s with the pointer %#x: %v, want EFAULT", c.name, bad, e)
+			}
+		}
+		if bad != 0 { // gettimeofday takes NULL for "not wanted"
+			if _, _, e := syscall.RawSyscall(syscall.SYS_GETTIMEOFDAY, bad, 0, 0); e != syscall.EFAULT {
+				t.Errorf("gettimeofday with the pointer %#x: %v, want EFAULT", bad, e)
+			}
+		}
+	}
+}
