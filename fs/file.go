@@ -392,10 +392,18 @@ func (f *File) ReadDir(n int) ([]DirEntry, error) {
 // Stat returns the status of the File's node, as fstat(2). It works on
 // O_PATH Files too.
 func (f *File) Stat() (Stat, error) {
+	var st Stat
+	err := f.StatTo(&st)
+	return st, err
+}
+
+// StatTo fills st as Stat returns it, in place.
+func (f *File) StatTo(st *Stat) error {
 	if f.closed.Load() {
-		return Stat{}, f.err("fstat", syscall.EBADF)
+		return f.err("fstat", syscall.EBADF)
 	}
-	return f.node.Stat(), nil
+	f.node.StatTo(st)
+	return nil
 }
 
 // Truncate sets the file's size, as ftruncate(2): the File must be a

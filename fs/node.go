@@ -93,31 +93,28 @@ func (n *Node) IsDir() bool { return n.kind == S_IFDIR }
 
 // Stat returns n's status.
 func (n *Node) Stat() Stat {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
-	return n.statLocked()
+	var st Stat
+	n.StatTo(&st)
+	return st
 }
 
-func (n *Node) statLocked() Stat {
-	st := Stat{
-		Dev:     n.fs.dev,
-		Ino:     n.ino,
-		Mode:    n.mode,
-		Nlink:   uint64(n.nlink),
-		Uid:     n.uid,
-		Gid:     n.gid,
-		Rdev:    n.rdev,
-		Size:    n.size,
-		Blksize: PageSize,
-		Atime:   n.atime,
-		Mtime:   n.mtime,
-		Ctime:   n.ctime,
-		Btime:   n.btime,
-	}
+// StatTo fills st as Stat returns it, in place: a stat on the hot path
+// copies no Stat around.
+func (n *Node) StatTo(st *Stat) {
+	n.mu.RLock()
+	n.statLocked(st)
+	n.mu.RUnlock()
+}
+
+// statLocked fills st. n.mu must be held.
+func (n *Node) statLocked(st *Stat) {
+	st.Dev, st.Ino, st.Mode, st.Nlink = n.fs.dev, n.ino, n.mode, uint64(n.nlink)
+	st.Uid, st.Gid, st.Rdev, st.Size = n.uid, n.gid, n.rdev, n.size
+	st.Blksize, st.Blocks = PageSize, 0
+	st.Atime, st.Mtime, st.Ctime, st.Btime = n.atime, n.mtime, n.ctime, n.btime
 	if n.data != nil {
 		st.Blocks = int64(n.data.Resident()) * (PageSize / 512)
 	}
-	return st
 }
 
 // touchAtime applies the relatime rule. n.mu must be held for writing.

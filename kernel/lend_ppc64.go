@@ -44,47 +44,73 @@ import "sync/atomic"
 var lendP = true
 
 // Counts of hand-overs, for the benchmarks: moves made, to servers and
-// back, and fallbacks to the copied oldp.
-var lendStats struct{ toServer, back, oldpOnly atomic.Uint64 }
+// back, and fallbacks to the copied oldp. sched guards them.
+var lendStats struct{ toServer, back, oldpOnly uint64 }
 
-// threadM returns the runtime m of thread t (from its g, R30), or 0.
-func threadM(t *Thread) uint64 {
-	m, ok := userWord(t.Ctx.GPR[30] + RuntimeLayout[RLGM])
-	if !ok {
+// threadM returns the runtime m of thread t (from its g, R30) with the
+// words lend uses in t's g and m checked present, or 0. gen is vmGen.
+func threadM(t *Thread, gen uint64) uint64 {
+	g := t.Ctx.GPR[30]
+	if t.rt.gen == gen+1 && t.rt.g == g {
+		return t.rt.m
+	}
+	L := &RuntimeLayout
+	m, ok := userWord(g + L[RLGM])
+	if !ok || m == 0 || !userAligned(g+L[RLGStatus], 4) || !userAligned(m+L[RLMP], 8) || !userAligned(m+L[RLMOldP], 8) {
+		t.rt.gen = 0
 		return 0
 	}
+	t.rt.gen, t.rt.g, t.rt.m = gen+1, g, m
 	return m
 }
 
+// checkedP reports whether P p's words lend uses are present, through
+// thread t's cache. gen is vmGen.
+func checkedP(t *Thread, p, gen uint64) bool {
+	if t.rt.pGen == gen+1 && t.rt.p == p {
+		return true
+	}
+	L := &RuntimeLayout
+	if p == 0 || !userAligned(p+L[RLPM], 8) || !userAligned(p+L[RLPStatus], 4) {
+		return false
+	}
+	t.rt.pGen, t.rt.p = gen+1, p
+	return true
+}
+
+// userAligned reports whether the n-byte word at addr is aligned and
+// present.
+func userAligned(addr, n uint64) bool { return addr&(n-1) == 0 && validUser(addr, n) }
+
 // movePTo moves the P of thread from, whose goroutine is in a system
 // call, to thread to, whose goroutine is in a system call without a P.
-// It returns the P moved, or 0 if it moved nothing. sched is held.
-func movePTo(from, to *Thread) uint64 {
+// It returns the P moved, or 0 if it moved nothing. gen is vmGen; sched
+// is held.
+func movePTo(from, to *Thread, gen uint64) uint64 {
 	L := &RuntimeLayout
-	gf, gt := from.Ctx.GPR[30], to.Ctx.GPR[30]
-	mf, mt := threadM(from), threadM(to)
+	mf, mt := threadM(from, gen), threadM(to, gen)
 	if mf == 0 || mt == 0 || mf == mt {
 		return 0
 	}
-	st, ok := userWord32(gt + L[RLGStatus])
-	if !ok || st != RuntimeGsyscall {
+	if atomic.LoadUint32(userU32(to.rt.g+L[RLGStatus])) != RuntimeGsyscall {
 		return 0
 	}
-	if p, ok := userWord(mt + L[RLMP]); !ok || p != 0 {
+	if *userU64(mt + L[RLMP]) != 0 {
 		return 0 // the target still has its P: its exitsyscall is fast anyway
 	}
-	p, ok := userWord(mf + L[RLMP])
-	if !ok || p == 0 || !validUser(p+L[RLPM], 8) || !validUser(p+L[RLPStatus], 4) {
+	p := *userU64(mf + L[RLMP])
+	if !checkedP(from, p, gen) {
 		return 0
 	}
-	gsf := userU32(gf + L[RLGStatus])
-	if !validUser(gf+L[RLGStatus], 4) || !atomic.CompareAndSwapUint32(gsf, RuntimeGsyscall, RuntimeGsyscall|RuntimeGscan) {
+	gsf := userU32(from.rt.g + L[RLGStatus])
+	if !atomic.CompareAndSwapUint32(gsf, RuntimeGsyscall, RuntimeGsyscall|RuntimeGscan) {
 		return 0 // not in a syscall, or sysmon or the collector holds it
 	}
 	if *userU64(p + L[RLPM]) == mf && atomic.LoadUint32(userU32(p+L[RLPStatus])) == RuntimePrunning && *userU64(mf + L[RLMP]) == p {
 		*userU64(p + L[RLPM]) = mt
 		*userU64(mf + L[RLMP]) = 0
 		*userU64(mt + L[RLMP]) = p
+		to.rt.pGen, to.rt.p = gen+1, p // checked: it is to's now
 	} else {
 		p = 0
 	}
@@ -100,19 +126,20 @@ func lend(caller, server *Thread) {
 	if !lendP || RuntimeLayout[RLFilled] != 1 {
 		return
 	}
-	if p := movePTo(caller, server); p != 0 {
+	gen := vmGen.Load()
+	if p := movePTo(caller, server, gen); p != 0 {
 		server.lentP = p
-		lendStats.toServer.Add(1)
+		lendStats.toServer++
 		return
 	}
-	cm, sm := threadM(caller), threadM(server)
+	cm, sm := threadM(caller, gen), threadM(server, gen)
 	if cm == 0 || sm == 0 {
 		return
 	}
 	oldp := RuntimeLayout[RLMOldP]
-	if p, ok := userWord(cm + oldp); ok && p != 0 && validUser(sm+oldp, 8) && (sm+oldp)&7 == 0 {
+	if p := *userU64(cm + oldp); p != 0 {
 		*userU64(sm + oldp) = p
-		lendStats.oldpOnly.Add(1)
+		lendStats.oldpOnly++
 	}
 }
 
@@ -122,10 +149,9 @@ func giveBack(server, caller *Thread) {
 	if server.lentP == 0 {
 		return
 	}
-	if m := threadM(server); m != 0 {
-		if p, ok := userWord(m + RuntimeLayout[RLMP]); ok && p == server.lentP && movePTo(server, caller) == p {
-			lendStats.back.Add(1)
-		}
+	gen := vmGen.Load()
+	if m := threadM(server, gen); m != 0 && *userU64(m + RuntimeLayout[RLMP]) == server.lentP && movePTo(server, caller, gen) == server.lentP {
+		lendStats.back++
 	}
 	server.lentP = 0
 }
@@ -136,12 +162,4 @@ func userWord(addr uint64) (uint64, bool) {
 		return 0, false
 	}
 	return *userU64(addr), true
-}
-
-// userWord32 reads the aligned 32-bit word at a user address.
-func userWord32(addr uint64) (uint32, bool) {
-	if addr&3 != 0 || !validUser(addr, 4) {
-		return 0, false
-	}
-	return atomic.LoadUint32(userU32(addr)), true
 }

@@ -245,8 +245,8 @@ func reschedule(c *CPU, now uint64) {
 		}
 	default: // yielded, blocked, exited or frozen
 		if c.handoff != 0 {
-			next = c.handoff - 1 // a forwarded call's hand-off
-			c.handoff = 0
+			handoffNow(c, cur) // a forwarded call's hand-off
+			return
 		} else if next = dequeue(c); next < 0 {
 			next = c.idle
 		}
@@ -286,6 +286,28 @@ func reschedule(c *CPU, now uint64) {
 		}
 	}
 	if !t.idle && atomic.LoadUint64(&t.sigPending)&^t.sigMask != 0 {
+		deliverSignals(c, t)
+	}
+}
+
+// handoffNow switches c from cur straight to the thread a forwarded
+// call hands it (c.handoff): a caller to its server, or the server back
+// to its caller, as K42's protected procedure call does. It is the part
+// of reschedule a hand-off needs: the other side runs on what is left of
+// cur's time slice (sliceAt stays), so a caller and its server together
+// are preempted as one thread would be; timers that come due meanwhile
+// wake at the decrementer interrupt, which is due by the earliest of
+// them or the slice's end (setDeadline left it so), and the console is
+// polled there too. sched is held, and released.
+func handoffNow(c *CPU, cur *Thread) {
+	next := c.handoff - 1
+	c.handoff = 0
+	c.schedHeld = false
+	slice := c.sliceAt
+	switchTo(c, cur, next, ppc64.Timebase())
+	c.sliceAt = slice
+	sched.unlock()
+	if t := &threads[next]; signalled(t) {
 		deliverSignals(c, t)
 	}
 }

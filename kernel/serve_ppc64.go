@@ -303,7 +303,10 @@ func sysK42Serve(c *CPU, t *Thread) int64 {
 		if !validUser(a1, 3*8) {
 			return -eFAULT
 		}
-		*userU64(a1), *userU64(a1 + 8), *userU64(a1 + 16) = lendStats.toServer.Load(), lendStats.back.Load(), lendStats.oldpOnly.Load()
+		sched.lock()
+		to, back, oldp := lendStats.toServer, lendStats.back, lendStats.oldpOnly
+		sched.unlock()
+		*userU64(a1), *userU64(a1 + 8), *userU64(a1 + 16) = to, back, oldp
 		return 0
 	case ServeFifo:
 		sched.lock()

@@ -62,6 +62,7 @@ type Thread struct {
 	fwdH       [2]int32  // its handles
 	fwdFlags   uint32    // status flags of fwdH[0]'s description
 	lentP      uint64    // a server: the runtime P its caller lent it (lend_ppc64.go), or 0
+	rt         rtWords   // the runtime words lend touches, checked (lend_ppc64.go)
 	fwdFD      int64     // an open's reserved fd, or -1
 	fwdDesc    int32     // an open's reserved desc, or -1
 	fwdRelease int32     // the desc a release frees, or -1
@@ -81,3 +82,23 @@ var threads [MaxThreads]Thread
 
 // threadHigh is one more than the highest index ever used: scans stop there.
 var threadHigh int32
+
+// rtWords caches, per thread, the runtime addresses lend_ppc64.go reads
+// and writes, checked present once rather than on every hand-off (each check
+// costs a present-cache probe, and a hand-over touches a dozen words):
+// the thread's g (R30 when it trapped), its m, and the last P seen wired
+// to it, each with the VM generation (vmGen) the check was made in.
+//
+// Why a check stays true: a thread's m is the runtime's for as long as
+// the thread lives (one m per thread), a g in a system call is wired to
+// the m of the thread that made it, and a P is never freed; the runtime
+// never returns the pages of live g, m and p objects to the kernel. A
+// change of R30 or of the P re-checks; any unmap (munmap, madvise, a
+// shrinking brk) bumps vmGen, and a check from an older generation is
+// made again, so even a broken program gets a refusal, never a fault.
+type rtWords struct {
+	gen  uint64 // vmGen+1 of the g/m check; 0: none
+	g, m uint64 // R30 and its m, with g.atomicstatus, m.p and m.oldp checked
+	pGen uint64 // vmGen+1 of the p check; 0: none
+	p    uint64 // a P with p.m and p.status checked
+}

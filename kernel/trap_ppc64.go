@@ -30,6 +30,10 @@ func trap(a *ppc64.TrapArea) {
 		if !c.schedHeld && !t.idle && !signalled(t) {
 			return // the fast path: nothing to reschedule, straight back
 		}
+		if c.handoff != 0 {
+			handoffNow(c, t)
+			return // a forwarded call's hand-off: straight to the other side
+		}
 	case ppc64.VecDecrementer:
 		c.Stats.Decrements++
 	case ppc64.VecDoorbell, ppc64.VecExternal:

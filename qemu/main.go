@@ -72,6 +72,7 @@ func main() {
 	fs.Var(&env, "env", "add KEY=VALUE to the program's environment (repeatable)")
 	verbose := fs.Bool("v", false, "show the console (kernel messages) and QEMU's messages on standard error")
 	logFile := fs.String("log", "", "write the console and QEMU's messages to this file (default: "+defaultLog()+")")
+	fs.BoolVar(&icount, "icount", false, "count guest time in instructions (QEMU -icount shift=0: one instruction, one nanosecond), so that benchmarks report deterministic path lengths instead of emulated time")
 	var trees treeFlags
 	fs.Var(&trees, "fs", "copy the host tree HOST into the guest's file system at GUEST (default: the same path) (repeatable)")
 	fs.Usage = func() {
@@ -110,6 +111,9 @@ func main() {
 	}
 	os.Exit(run(*smp, *mem, *timeout, *app, *testPkg, trees, *buildOnly, console, append(words, fs.Args()...)))
 }
+
+// icount is the -icount flag.
+var icount bool
 
 // defaultLog is where the console goes without -v or -log.
 func defaultLog() string { return filepath.Join(os.TempDir(), "k42-console.log") }
@@ -197,7 +201,7 @@ func run(smp int, mem string, timeout time.Duration, app, testPkg string, trees 
 	}
 	defer closeLog()
 	res, err := runner.Run(&runner.Machine{
-		Image: img, CPUs: smp, Memory: mem, Timeout: timeout, Bootargs: bootargs, Files: trees,
+		Image: img, CPUs: smp, Memory: mem, Timeout: timeout, Bootargs: bootargs, Files: trees, ICount: icount,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Console: con,
 	})
 	if logPath != "" && (err != nil || res.Status == runner.StatusTimeout || res.Status == runner.StatusNoReport) {

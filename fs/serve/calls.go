@@ -204,11 +204,11 @@ func (s *Server) onFile(rq *kernel.ServeRequest) int64 {
 		}
 		return off
 	case linux.SYS_FSTAT:
-		st, err := srv.Stat(bg, f)
-		if err != nil {
+		var st fs.Stat
+		if err := srv.Stat(bg, f, &st); err != nil {
 			return fail(err)
 		}
-		*userStat(a[1]) = linuxStat(st)
+		linuxStat(userStat(a[1]), &st)
 		return 0
 	case linux.SYS_GETDENTS64:
 		return s.getdents(srv, f, a[1], int(a[2]))
@@ -306,7 +306,7 @@ func (s *Server) onPath(rq *kernel.ServeRequest) int64 {
 		if err != nil {
 			return fail(err)
 		}
-		*userStat(buf) = linuxStat(st)
+		linuxStat(userStat(buf), &st)
 		return 0
 	case linux.SYS_STATX:
 		st, err := s.statAt(d0, p0, int(int32(a[2])), rq)

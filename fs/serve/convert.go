@@ -9,10 +9,13 @@ import (
 
 func linuxTime(t fs.Timespec) linux.Timespec { return linux.Timespec{Sec: t.Sec, Nsec: t.Nsec} }
 
-func linuxStat(st fs.Stat) linux.Stat {
-	return linux.Stat{Dev: st.Dev, Ino: st.Ino, Nlink: st.Nlink, Mode: st.Mode, UID: st.Uid, GID: st.Gid,
-		Rdev: st.Rdev, Size: st.Size, Blksize: st.Blksize, Blocks: st.Blocks,
-		Atime: linuxTime(st.Atime), Mtime: linuxTime(st.Mtime), Ctime: linuxTime(st.Ctime)}
+// linuxStat fills d, the caller's struct stat, from st field by field
+// (no struct stat is built and copied).
+func linuxStat(d *linux.Stat, st *fs.Stat) {
+	*d = linux.Stat{} // the padding too, as Linux
+	d.Dev, d.Ino, d.Nlink, d.Mode, d.UID, d.GID = st.Dev, st.Ino, st.Nlink, st.Mode, st.Uid, st.Gid
+	d.Rdev, d.Size, d.Blksize, d.Blocks = st.Rdev, st.Size, st.Blksize, st.Blocks
+	d.Atime, d.Mtime, d.Ctime = linuxTime(st.Atime), linuxTime(st.Mtime), linuxTime(st.Ctime)
 }
 
 func statxTime(t fs.Timespec) linux.StatxTimestamp {

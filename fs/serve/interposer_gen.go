@@ -1016,7 +1016,7 @@ var fileServerMethods = []reconfig.Method{
 	{Index: 4, Name: "ReadDir", Params: []string{"context.Context", "*fs.File", "int"}, Results: []string{"[]fs.DirEntry", "error"}, Context: true},
 	{Index: 5, Name: "Seek", Params: []string{"context.Context", "*fs.File", "int64", "int"}, Results: []string{"int64", "error"}, Context: true},
 	{Index: 6, Name: "SetFlags", Params: []string{"context.Context", "*fs.File", "int"}, Results: []string{"error"}, Context: true},
-	{Index: 7, Name: "Stat", Params: []string{"context.Context", "*fs.File"}, Results: []string{"fs.Stat", "error"}, Context: true},
+	{Index: 7, Name: "Stat", Params: []string{"context.Context", "*fs.File", "*fs.Stat"}, Results: []string{"error"}, Context: true},
 	{Index: 8, Name: "Sync", Params: []string{"context.Context", "*fs.File"}, Results: []string{"error"}, Context: true},
 	{Index: 9, Name: "Truncate", Params: []string{"context.Context", "*fs.File", "int64"}, Results: []string{"error"}, Context: true},
 	{Index: 10, Name: "Utimens", Params: []string{"context.Context", "*fs.File", "*[2]fs.Timespec"}, Results: []string{"error"}, Context: true},
@@ -1418,8 +1418,8 @@ func (self fileServerDispatch) guardedSetFlags(call *reconfig.Call, frame *fileS
 type fileServerStatFrame struct {
 	a0 context.Context
 	a1 *fs.File
-	r0 fs.Stat
-	r1 error
+	a2 *fs.Stat
+	r0 error
 }
 
 func (f *fileServerStatFrame) Arg(i int) any {
@@ -1428,6 +1428,8 @@ func (f *fileServerStatFrame) Arg(i int) any {
 		return &f.a0
 	case 1:
 		return &f.a1
+	case 2:
+		return &f.a2
 	}
 	return nil
 }
@@ -1436,14 +1438,12 @@ func (f *fileServerStatFrame) Result(i int) any {
 	switch i {
 	case 0:
 		return &f.r0
-	case 1:
-		return &f.r1
 	}
 	return nil
 }
 
-func (self fileServerDispatch) Stat(a0 context.Context, a1 *fs.File) (r0 fs.Stat, r1 error) {
-	frame := fileServerStatFrame{a0: a0, a1: a1}
+func (self fileServerDispatch) Stat(a0 context.Context, a1 *fs.File, a2 *fs.Stat) (r0 error) {
+	frame := fileServerStatFrame{a0: a0, a1: a1, a2: a2}
 	call := self.ip.NewCall(7, &frame)
 	target, plain := self.ip.Target()
 	if plain {
@@ -1455,16 +1455,16 @@ func (self fileServerDispatch) Stat(a0 context.Context, a1 *fs.File) (r0 fs.Stat
 		}
 	}
 	if !call.Exits() {
-		return target.Stat(frame.a0, frame.a1)
+		return target.Stat(frame.a0, frame.a1, frame.a2)
 	}
-	frame.r0, frame.r1 = target.Stat(frame.a0, frame.a1)
+	frame.r0 = target.Stat(frame.a0, frame.a1, frame.a2)
 	self.ip.Exit(&call)
-	return frame.r0, frame.r1
+	return frame.r0
 }
 
-func (self fileServerDispatch) guardedStat(call *reconfig.Call, frame *fileServerStatFrame, target FileServer) (fs.Stat, error) {
+func (self fileServerDispatch) guardedStat(call *reconfig.Call, frame *fileServerStatFrame, target FileServer) error {
 	defer self.ip.Release(call)
-	return target.Stat(frame.a0, frame.a1)
+	return target.Stat(frame.a0, frame.a1, frame.a2)
 }
 
 type fileServerSyncFrame struct {

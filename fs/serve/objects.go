@@ -42,7 +42,8 @@ type FileServer interface {
 	WriteAt(ctx context.Context, f *fs.File, p []byte, off int64) (int, error)
 	Seek(ctx context.Context, f *fs.File, off int64, whence int) (int64, error)
 	ReadDir(ctx context.Context, f *fs.File, n int) ([]fs.DirEntry, error)
-	Stat(ctx context.Context, f *fs.File) (fs.Stat, error)
+	// Stat fills st (in place: a hot path).
+	Stat(ctx context.Context, f *fs.File, st *fs.Stat) error
 	Truncate(ctx context.Context, f *fs.File, size int64) error
 	Sync(ctx context.Context, f *fs.File) error
 	Chmod(ctx context.Context, f *fs.File, mode uint32) error
@@ -120,7 +121,7 @@ func (opened) Seek(_ context.Context, f *fs.File, off int64, whence int) (int64,
 func (opened) ReadDir(_ context.Context, f *fs.File, n int) ([]fs.DirEntry, error) {
 	return f.ReadDir(n)
 }
-func (opened) Stat(_ context.Context, f *fs.File) (fs.Stat, error)      { return f.Stat() }
+func (opened) Stat(_ context.Context, f *fs.File, st *fs.Stat) error    { return f.StatTo(st) }
 func (opened) Truncate(_ context.Context, f *fs.File, size int64) error { return f.Truncate(size) }
 func (opened) Sync(_ context.Context, f *fs.File) error                 { return f.Sync() }
 func (opened) Chmod(_ context.Context, f *fs.File, mode uint32) error   { return f.Chmod(mode) }

@@ -39,6 +39,12 @@ type Machine struct {
 	// Files are host trees copied into the guest's file system at boot
 	// (in the initial RAM archive).
 	Files []Tree
+	// ICount runs QEMU with -icount shift=0,sleep=off: guest time
+	// advances one nanosecond per instruction executed, so a benchmark's
+	// "ns" are instruction counts, the same in every run (QEMU then runs
+	// every CPU on one host thread). For comparing code paths, not for
+	// speeds.
+	ICount bool
 
 	Stdin  io.Reader // console input; nil: none
 	Stdout io.Writer // the program's standard output (fd 1)
@@ -180,6 +186,9 @@ func qemuArgs(m *Machine, initrd string) []string {
 	}
 	if m.CommandLine != "" {
 		args = append(args, "-append", m.CommandLine)
+	}
+	if m.ICount {
+		args = append(args, "-icount", "shift=0,sleep=off")
 	}
 	return args
 }

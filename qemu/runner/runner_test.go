@@ -45,6 +45,9 @@ func TestQemuArgs(t *testing.T) {
 	}, qemuArgs(m, "rd.cpio"))
 	require.Equal(t, "pseries,x-vof=on,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off", MachineArgs(2, "1G")[1],
 		"the Linux peer's machine has no extra options")
+	m.ICount = true
+	args := qemuArgs(m, "")
+	require.Equal(t, []string{"-kernel", "k.img", "-icount", "shift=0,sleep=off"}, args[len(args)-4:], "-icount: one instruction per nanosecond")
 }
 
 func TestCheckBootargs(t *testing.T) {
