@@ -173,12 +173,10 @@ func assign(s int, caller int32) int64 {
 	ct := &threads[caller]
 	rq := userServeRequest(servers[s].req)
 	rq.Nr = ct.fwdNr
-	for a := range rq.Args {
-		if ct.fwdOwn {
-			rq.Args[a] = ct.fwdArgs[a]
-		} else {
-			rq.Args[a] = ct.Ctx.GPR[3+a]
-		}
+	if ct.fwdOwn {
+		rq.Args = ct.fwdArgs
+	} else {
+		rq.Args = [6]uint64(ct.Ctx.GPR[3:9])
 	}
 	rq.TID, rq.CPU = ct.tid, ct.cpu
 	rq.Handle = ct.fwdH
@@ -201,13 +199,12 @@ func assign(s int, caller int32) int64 {
 	}
 	servers[s].caller = caller
 	lend(ct, &threads[servers[s].thread])
-	idle := 0
-	for k := int32(0); k < nServers; k++ {
+	rq.More = nServers < maxServers
+	for k := int32(0); k < nServers && rq.More; k++ {
 		if servers[k].caller < 0 && threads[servers[k].thread].wait == waitServe {
-			idle++
+			rq.More = false // another server waits
 		}
 	}
-	rq.More = idle == 0 && nServers < maxServers
 	return 0
 }
 

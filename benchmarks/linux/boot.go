@@ -27,6 +27,7 @@ type linuxMachine struct {
 	Args    []string      // the benchmark program's arguments
 	Params  []string      // more kernel parameters, such as mitigations=off
 	Console io.Writer     // the console (kernel, init and the program), as it arrives
+	ICount  bool          // count guest time in instructions (runner.ICountArgs)
 }
 
 // linuxResult is how a boot ended.
@@ -79,8 +80,12 @@ func linuxArgs(m *linuxMachine) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(runner.MachineArgs(m.CPUs, m.Memory),
-		"-kernel", m.Kernel, "-initrd", m.Initrd, "-append", line), nil
+	args := append(runner.MachineArgs(m.CPUs, m.Memory),
+		"-kernel", m.Kernel, "-initrd", m.Initrd, "-append", line)
+	if m.ICount {
+		args = append(args, runner.ICountArgs...)
+	}
+	return args, nil
 }
 
 // errNoStatus is the error of a boot that ended without init's marker.

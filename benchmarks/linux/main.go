@@ -65,6 +65,7 @@ type config struct {
 	kernel  string
 	params  []string // more Linux kernel parameters
 	noWrite bool
+	icount  bool          // instruction counts: printed, never written (implies noWrite)
 	args    []string      // the program's (with -test: the test binary's flags)
 	command string        // the command line as recorded in the results
 	test    string        // -test: the package whose tests run on Linux
@@ -87,6 +88,7 @@ func parseFlags(argv []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.fetch, "fetch", false, "fetch and cache the Linux kernel, then exit")
 	fs.StringVar(&c.kernel, "kernel", "", "boot this ppc64le vmlinux instead of the cached Debian kernel")
 	params := fs.String("linux-params", "", "more Linux kernel parameters, space-separated (for example mitigations=off)")
+	fs.BoolVar(&c.icount, "icount", false, "count guest time in instructions on both kernels (QEMU -icount shift=0), so that the figures are deterministic path lengths; printed only, never written to results")
 	fs.BoolVar(&c.noWrite, "no-write", false, "print the records; write no results file and leave RESULTS.md alone")
 	fs.StringVar(&c.test, "test", "", "run the tests of this package (go test -c) on Linux in its source directory, as bin/k42 -test does on k42; the arguments after -- are the test binary's flags")
 	fs.Func("fs", "with -test: copy the host tree HOST into the guest at GUEST (default: the same path), as bin/k42 -fs does (repeatable)", func(v string) error {
@@ -113,6 +115,9 @@ func parseFlags(argv []string, stderr io.Writer) (*config, error) {
 	}
 	c.args = fs.Args()
 	c.params = strings.Fields(*params)
+	if c.icount {
+		c.noWrite = true
+	}
 	switch {
 	case c.smp < 1:
 		return nil, errors.New("-smp must be at least 1")
@@ -305,7 +310,7 @@ func prepareLinux(root string, c *config, log io.Writer) (*linuxSide, error) {
 // boot boots Linux with the program and returns its records.
 func (s *linuxSide) boot() ([]results.Record, error) {
 	t0 := time.Now()
-	res, err := bootLinux(&linuxMachine{Kernel: s.kernel, Initrd: s.initrd, CPUs: s.c.smp, Memory: s.c.mem,
+	res, err := bootLinux(&linuxMachine{Kernel: s.kernel, Initrd: s.initrd, CPUs: s.c.smp, Memory: s.c.mem, ICount: s.c.icount,
 		Timeout: s.c.timeout, Args: s.c.args, Params: s.c.params, Console: s.log})
 	fmt.Fprintf(s.log, "linux: Linux booted, ran the program and powered off in %.1f s (init started %s s after boot)\n",
 		time.Since(t0).Seconds(), res.InitAt)
@@ -344,7 +349,7 @@ func prepareK42(root string, c *config, log io.Writer) (*k42Side, error) {
 func (s *k42Side) boot() ([]results.Record, error) {
 	t0 := time.Now()
 	var out bytes.Buffer
-	res, err := runner.Run(&runner.Machine{Image: s.img, CPUs: s.c.smp, Memory: s.c.mem, Timeout: s.c.timeout,
+	res, err := runner.Run(&runner.Machine{Image: s.img, CPUs: s.c.smp, Memory: s.c.mem, Timeout: s.c.timeout, ICount: s.c.icount,
 		Bootargs: append([]string{"k42.argv0=" + s.name}, s.c.args...), Stdout: &out, Stderr: s.log})
 	fmt.Fprintf(s.log, "linux: k42 booted, ran the program and powered off in %.1f s\n", time.Since(t0).Seconds())
 	if err != nil {

@@ -168,6 +168,10 @@ func MachineArgs(cpus int, mem string, machineOpts ...string) []string {
 	}
 }
 
+// ICountArgs are QEMU's flags for Machine.ICount (and the Linux peer's
+// -icount): guest time counts instructions, one nanosecond each.
+var ICountArgs = []string{"-icount", "shift=0,sleep=off"}
+
 // qemuArgs builds QEMU's command line. The kernel's console is a virtual
 // terminal on QEMU's standard input and output; a second terminal, written
 // to fd 3, carries the program's standard output, and a third, written to
@@ -188,7 +192,7 @@ func qemuArgs(m *Machine, initrd string) []string {
 		args = append(args, "-append", m.CommandLine)
 	}
 	if m.ICount {
-		args = append(args, "-icount", "shift=0,sleep=off")
+		args = append(args, ICountArgs...)
 	}
 	return args
 }
