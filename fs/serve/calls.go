@@ -48,10 +48,10 @@ func result(n int, err error) int64 {
 	return fail(err)
 }
 
-func path(rq *kernel.ServeRequest, i int) string { return string(rq.Path[i][:max(rq.PathLen[i], 0)]) }
+func path(rq *request, i int) string { return string(rq.Path[i][:max(rq.PathLen[i], 0)]) }
 
 // dir resolves the starting directory of path argument i.
-func (s *Server) dir(rq *kernel.ServeRequest, i int) (*fs.Node, int64) {
+func (s *Server) dir(rq *request, i int) (*fs.Node, int64) {
 	p := path(rq, i)
 	if strings.HasPrefix(p, "/") {
 		return nil, 0 // absolute: the dirfd is not looked at
@@ -74,14 +74,14 @@ func (s *Server) dir(rq *kernel.ServeRequest, i int) (*fs.Node, int64) {
 
 // needPath checks that path argument i was given (not NULL) and not empty
 // unless the call's flags allow an empty path.
-func needPath(rq *kernel.ServeRequest, i int) int64 {
+func needPath(rq *request, i int) int64 {
 	if rq.PathLen[i] < 0 {
 		return -int64(linux.EFAULT)
 	}
 	return 0
 }
 
-func (s *Server) dispatch(rq *kernel.ServeRequest) (int64, int32) {
+func (s *Server) dispatch(rq *request) (int64, int32) {
 	a := rq.Args
 	ns := s.ns
 	switch rq.Nr {
@@ -153,7 +153,7 @@ func fwdOnFD(nr uint64) bool {
 }
 
 // onFile serves a call on an open file.
-func (s *Server) onFile(rq *kernel.ServeRequest) int64 {
+func (s *Server) onFile(rq *request) int64 {
 	o := s.handle(rq.Handle[0])
 	if o == nil {
 		return -int64(linux.EBADF)
@@ -204,11 +204,10 @@ func (s *Server) onFile(rq *kernel.ServeRequest) int64 {
 		}
 		return off
 	case linux.SYS_FSTAT:
-		var st fs.Stat
-		if err := srv.Stat(bg, f, &st); err != nil {
+		if err := srv.Stat(bg, f, &rq.st); err != nil {
 			return fail(err)
 		}
-		linuxStat(userStat(a[1]), &st)
+		linuxStat(userStat(a[1]), &rq.st)
 		return 0
 	case linux.SYS_GETDENTS64:
 		return s.getdents(srv, f, a[1], int(a[2]))
@@ -267,7 +266,7 @@ func (s *Server) getdents(srv FileServer, f *fs.File, buf uint64, n int) int64 {
 }
 
 // onPath serves a call that names paths.
-func (s *Server) onPath(rq *kernel.ServeRequest) int64 {
+func (s *Server) onPath(rq *request) int64 {
 	a, ns := rq.Args, s.ns.Get()
 	if e := needPath(rq, 0); e != 0 && rq.Nr != linux.SYS_UTIMENSAT {
 		return e
@@ -403,7 +402,7 @@ func (s *Server) onPath(rq *kernel.ServeRequest) int64 {
 }
 
 // statAt is fstatat: an empty path with AT_EMPTY_PATH is the dirfd's file.
-func (s *Server) statAt(d *fs.Node, p string, flags int, rq *kernel.ServeRequest) (fs.Stat, error) {
+func (s *Server) statAt(d *fs.Node, p string, flags int, rq *request) (fs.Stat, error) {
 	if p == "" && flags&linux.AT_EMPTY_PATH != 0 {
 		switch h := rq.Handle[0]; {
 		case h == kernel.HandleCwd:
@@ -415,7 +414,7 @@ func (s *Server) statAt(d *fs.Node, p string, flags int, rq *kernel.ServeRequest
 	return s.ns.Get().StatAt(bg, d, p, flags)
 }
 
-func (s *Server) utimensat(rq *kernel.ServeRequest) int64 {
+func (s *Server) utimensat(rq *request) int64 {
 	a := rq.Args
 	var times *[2]fs.Timespec
 	if a[2] != 0 {
@@ -444,7 +443,7 @@ func (s *Server) utimensat(rq *kernel.ServeRequest) int64 {
 	return fail(s.ns.Get().UtimensAt(bg, d, path(rq, 0), times, flags))
 }
 
-func (s *Server) chdir(rq *kernel.ServeRequest, i int) int64 {
+func (s *Server) chdir(rq *request, i int) int64 {
 	if e := needPath(rq, i); e != 0 {
 		return e
 	}

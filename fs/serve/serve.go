@@ -81,6 +81,15 @@ type Server struct {
 	running atomic.Int32
 }
 
+// request is a server thread's request, as the kernel fills it, and the
+// thread's scratch space for serving it: what a served call hands to a
+// component through an interface escapes, and would otherwise be
+// allocated on every call.
+type request struct {
+	kernel.ServeRequest
+	st fs.Stat // for fstat
+}
+
 // openFile is an open file description behind a handle.
 type openFile struct {
 	f   *fs.File
@@ -139,7 +148,7 @@ var bg = context.Background()
 func (s *Server) loop(started chan<- struct{}) {
 	runtime.LockOSThread()
 	debug.SetPanicOnFault(true) // a bad caller buffer is EFAULT, not a crash
-	rq := new(kernel.ServeRequest)
+	rq := new(request)
 	close(started)
 	// waited returns whether a wait brought a request, waiting again
 	// after a signal.
@@ -154,7 +163,7 @@ func (s *Server) loop(started chan<- struct{}) {
 		}
 		return true
 	}
-	if !waited(s.k.Register(rq)) {
+	if !waited(s.k.Register(&rq.ServeRequest)) {
 		return
 	}
 	for {
@@ -169,9 +178,8 @@ func (s *Server) loop(started chan<- struct{}) {
 }
 
 // serveOne serves one request as a request of the CPU it was made on.
-func (s *Server) serveOne(rq *kernel.ServeRequest) (r int64, h int32) {
+func (s *Server) serveOne(rq *request) (r int64, h int32) {
 	req := s.dom.Enter()
-	defer req.End()
 	defer func() {
 		if p := recover(); p != nil {
 			r, h = -int64(efault), 0 // a fault on the caller's memory, from SetPanicOnFault
@@ -180,6 +188,7 @@ func (s *Server) serveOne(rq *kernel.ServeRequest) (r int64, h int32) {
 				fmt.Printf("k42: file-system server: panic serving call %d: %v\n", rq.Nr, p)
 			}
 		}
+		req.End()
 	}()
 	return s.dispatch(rq)
 }

@@ -1,0 +1,85 @@
+package serve
+
+import (
+	"syscall"
+	"testing"
+	"unsafe"
+
+	"k42/fs"
+	"k42/kernel"
+	"k42/kernel/linux"
+	"k42/reconfig"
+	"k42/reconfig/generation"
+	"k42/reconfig/platform"
+)
+
+// noKernel is a Kernel for driving serveOne directly.
+type noKernel struct{}
+
+func (noKernel) Register(*kernel.ServeRequest) error { return nil }
+func (noKernel) Reply(int64, int32) error            { return nil }
+func (noKernel) Wait() error                         { return nil }
+func (noKernel) Fifo(uint64, int) (int32, error)     { return 0, syscall.ENOSYS }
+
+// newTestServer returns a server over a fresh file system with the file
+// /f (100 bytes) open as a handle.
+func newTestServer(t testing.TB) (*Server, int32) {
+	t.Helper()
+	d, err := generation.New(platform.Current(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(noKernel{}, fs.New(fs.Options{}), reconfig.NewTable(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.FS().OpenAt(nil, "/f", syscall.O_CREAT|syscall.O_RDWR, 0o640)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(make([]byte, 100)); err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.newHandle(f, "/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, h
+}
+
+func fstatRequest(h int32, st *linux.Stat) *request {
+	rq := new(request)
+	rq.Nr = linux.SYS_FSTAT
+	rq.Handle = [2]int32{h, kernel.HandleNone}
+	rq.Args[0], rq.Args[1] = 3, uint64(uintptr(unsafe.Pointer(st)))
+	return rq
+}
+
+func TestServeFstat(t *testing.T) {
+	s, h := newTestServer(t)
+	st := linux.Stat{Dev: ^uint64(0), Blocks: -1}
+	r, _ := s.serveOne(fstatRequest(h, &st))
+	if r != 0 {
+		t.Fatalf("fstat: %d", r)
+	}
+	if st.Size != 100 || st.Mode != fs.S_IFREG|0o640 || st.Nlink != 1 || st.Blocks != fs.PageSize/512 || st.Blksize != fs.PageSize {
+		t.Fatalf("fstat: %+v", st)
+	}
+	if r, _ := s.serveOne(fstatRequest(h+1, &st)); r != -int64(linux.EBADF) {
+		t.Fatalf("fstat of a handle never given: %d, want -EBADF", r)
+	}
+}
+
+// BenchmarkServeFstat is a forwarded fstat's server side: the request in
+// its generation, the file's server object and the stat, written into the
+// caller's struct.
+func BenchmarkServeFstat(b *testing.B) {
+	s, h := newTestServer(b)
+	var st linux.Stat
+	rq := fstatRequest(h, &st)
+	for b.Loop() {
+		if r, _ := s.serveOne(rq); r != 0 {
+			b.Fatal(r)
+		}
+	}
+}
