@@ -48,33 +48,42 @@ var lendP = true
 var lendStats struct{ toServer, back, oldpOnly uint64 }
 
 // threadM returns the runtime m of thread t (from its g, R30) with the
-// words lend uses in t's g and m checked present, or 0. gen is vmGen.
+// words lend uses in t's g and m checked present, or 0. gen is vmGen+1
+// (as in rtWords), here and below.
 func threadM(t *Thread, gen uint64) uint64 {
-	g := t.Ctx.GPR[30]
-	if t.rt.gen == gen+1 && t.rt.g == g {
-		return t.rt.m
+	if t.rt.gen == gen && t.rt.g == t.Ctx.GPR[30] {
+		return t.rt.m // checked in this generation
 	}
+	return checkM(t, gen)
+}
+
+// checkM is threadM's slow path: it reads t's m from its g and checks the
+// words lend uses.
+func checkM(t *Thread, gen uint64) uint64 {
+	g := t.Ctx.GPR[30]
 	L := &RuntimeLayout
 	m, ok := userWord(g + L[RLGM])
 	if !ok || m == 0 || !userAligned(g+L[RLGStatus], 4) || !userAligned(m+L[RLMP], 8) || !userAligned(m+L[RLMOldP], 8) {
 		t.rt.gen = 0
 		return 0
 	}
-	t.rt.gen, t.rt.g, t.rt.m = gen+1, g, m
+	t.rt.gen, t.rt.g, t.rt.m = gen, g, m
 	return m
 }
 
 // checkedP reports whether P p's words lend uses are present, through
-// thread t's cache. gen is vmGen.
+// thread t's cache.
 func checkedP(t *Thread, p, gen uint64) bool {
-	if t.rt.pGen == gen+1 && t.rt.p == p {
-		return true
-	}
+	return t.rt.pGen == gen && t.rt.p == p || checkP(t, p, gen)
+}
+
+// checkP is checkedP's slow path.
+func checkP(t *Thread, p, gen uint64) bool {
 	L := &RuntimeLayout
 	if p == 0 || !userAligned(p+L[RLPM], 8) || !userAligned(p+L[RLPStatus], 4) {
 		return false
 	}
-	t.rt.pGen, t.rt.p = gen+1, p
+	t.rt.pGen, t.rt.p = gen, p
 	return true
 }
 
@@ -84,15 +93,22 @@ func userAligned(addr, n uint64) bool { return addr&(n-1) == 0 && validUser(addr
 
 // movePTo moves the P of thread from, whose goroutine is in a system
 // call, to thread to, whose goroutine is in a system call without a P.
-// It returns the P moved, or 0 if it moved nothing. gen is vmGen; sched
-// is held.
+// It returns the P moved, or 0 if it moved nothing. sched is held.
 func movePTo(from, to *Thread, gen uint64) uint64 {
 	L := &RuntimeLayout
-	mf, mt := threadM(from, gen), threadM(to, gen)
+	mf, mt := from.rt.m, to.rt.m // threadM's fast path, by hand (it is too big to inline)
+	if from.rt.gen != gen || from.rt.g != from.Ctx.GPR[30] {
+		mf = checkM(from, gen)
+	}
+	if to.rt.gen != gen || to.rt.g != to.Ctx.GPR[30] {
+		mt = checkM(to, gen)
+	}
 	if mf == 0 || mt == 0 || mf == mt {
 		return 0
 	}
-	if atomic.LoadUint32(userU32(to.rt.g+L[RLGStatus])) != RuntimeGsyscall {
+	// Plain loads: to's thread is stopped in the kernel, and the scan bit
+	// taken below orders what the collector or sysmon might change.
+	if *userU32(to.rt.g + L[RLGStatus]) != RuntimeGsyscall {
 		return 0
 	}
 	if *userU64(mt + L[RLMP]) != 0 {
@@ -106,11 +122,12 @@ func movePTo(from, to *Thread, gen uint64) uint64 {
 	if !atomic.CompareAndSwapUint32(gsf, RuntimeGsyscall, RuntimeGsyscall|RuntimeGscan) {
 		return 0 // not in a syscall, or sysmon or the collector holds it
 	}
-	if *userU64(p + L[RLPM]) == mf && atomic.LoadUint32(userU32(p+L[RLPStatus])) == RuntimePrunning && *userU64(mf + L[RLMP]) == p {
+	// The CAS's barrier (lwsync after it) orders these loads after it.
+	if *userU64(p + L[RLPM]) == mf && *userU32(p + L[RLPStatus]) == RuntimePrunning && *userU64(mf + L[RLMP]) == p {
 		*userU64(p + L[RLPM]) = mt
 		*userU64(mf + L[RLMP]) = 0
 		*userU64(mt + L[RLMP]) = p
-		to.rt.pGen, to.rt.p = gen+1, p // checked: it is to's now
+		to.rt.pGen, to.rt.p = gen, p // checked: it is to's now
 	} else {
 		p = 0
 	}
@@ -126,7 +143,7 @@ func lend(caller, server *Thread) {
 	if !lendP || RuntimeLayout[RLFilled] != 1 {
 		return
 	}
-	gen := vmGen.Load()
+	gen := vmGen.Load() + 1
 	if p := movePTo(caller, server, gen); p != 0 {
 		server.lentP = p
 		lendStats.toServer++
@@ -149,7 +166,7 @@ func giveBack(server, caller *Thread) {
 	if server.lentP == 0 {
 		return
 	}
-	gen := vmGen.Load()
+	gen := vmGen.Load() + 1
 	if m := threadM(server, gen); m != 0 && *userU64(m + RuntimeLayout[RLMP]) == server.lentP && movePTo(server, caller, gen) == server.lentP {
 		lendStats.back++
 	}

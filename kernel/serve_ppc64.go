@@ -259,6 +259,7 @@ func sysK42Serve(c *CPU, t *Thread) int64 {
 		servers[nServers] = serverSlot{thread: me, req: a1, caller: -1}
 		s := nServers
 		nServers++
+		t.serveSlot = s + 1
 		return serveNext(c, t, s)
 	case ServeReply:
 		sched.lock()
@@ -317,14 +318,7 @@ func sysK42Serve(c *CPU, t *Thread) int64 {
 }
 
 // slotOf returns the server slot of thread i, or -1.
-func slotOf(i int32) int32 {
-	for s := int32(0); s < nServers; s++ {
-		if servers[s].thread == i {
-			return s
-		}
-	}
-	return -1
-}
+func slotOf(i int32) int32 { return threads[i].serveSlot - 1 }
 
 // complete applies a server's answer to caller's call and returns the
 // caller's result; waits reports that the caller, which opened a FIFO,

@@ -62,6 +62,7 @@ type Thread struct {
 	fwdH       [2]int32  // its handles
 	fwdFlags   uint32    // status flags of fwdH[0]'s description
 	lentP      uint64    // a server: the runtime P its caller lent it (lend_ppc64.go), or 0
+	serveSlot  int32     // a server: its slot in servers, +1; 0: not a server
 	rt         rtWords   // the runtime words lend touches, checked (lend_ppc64.go)
 	fwdFD      int64     // an open's reserved fd, or -1
 	fwdDesc    int32     // an open's reserved desc, or -1
