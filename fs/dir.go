@@ -1,17 +1,24 @@
 package fs
 
-import "sort"
+import (
+	"math"
+	"sort"
+)
 
 // Directory streams. Every entry of a directory gets a cookie when its
 // name is added: a number larger than every cookie the directory has given
-// before. A stream's position is a cookie: it has returned the entries
-// whose cookies are at most the position and will return, in cookie order,
-// those above it that still exist. So an entry that exists for the whole of
-// an iteration is returned exactly once, a removed entry is not returned
-// after its removal, and an entry added during the iteration may or may
-// not be (POSIX allows both). "." is at position 0 (its cookie is 1) and
-// ".." at 1 (cookie 2), so they come first. Replacing a name by rename
-// keeps its entry and cookie.
+// before. A stream returns ".", "..", then the entries newest first, as
+// Linux's tmpfs does (its dentries are listed newest first): its position
+// after an entry is that entry's cookie, and it will return, in
+// descending cookie order, the entries below it that still exist. So an
+// entry that exists for the whole of an iteration is returned exactly
+// once, a removed entry is not returned after its removal, and an entry
+// added during the iteration is not (POSIX allows both; Linux's tmpfs
+// does the same). "." is at position 0 (its cookie is 1) and ".." at 1
+// (cookie 2); after them the stream starts from the newest. A name that
+// rename gives an entry (a new name, or one it replaces) is added anew,
+// newest, as Linux moves a renamed dentry to the front; an exchange keeps
+// both entries where they are.
 
 const (
 	cookieDot    = 1
@@ -87,12 +94,16 @@ func (t *dirTable) remove(name string) {
 	}
 }
 
-// after returns the live entries with cookies above pos, at most max of
-// them (all if max <= 0).
-func (t *dirTable) after(pos int64, max int) []*dirent {
-	i := sort.Search(len(t.order), func(i int) bool { return t.order[i].cookie > pos })
+// from returns the live entries a stream at position pos returns next,
+// newest first: those with cookies below pos (all of them when pos is at
+// or before ".."'s), at most max of them (all if max <= 0).
+func (t *dirTable) from(pos int64, max int) []*dirent {
+	if pos <= cookieDotDot {
+		pos = math.MaxInt64
+	}
+	i := sort.Search(len(t.order), func(i int) bool { return t.order[i].cookie >= pos }) - 1
 	var out []*dirent
-	for ; i < len(t.order) && (max <= 0 || len(out) < max); i++ {
+	for ; i >= 0 && (max <= 0 || len(out) < max); i-- {
 		if e := t.order[i]; e.node != nil {
 			out = append(out, e)
 		}

@@ -57,10 +57,15 @@ func TestReadDir(t *testing.T) {
 	if fmt.Sprint(types) != fmt.Sprint(want) {
 		t.Fatalf("d_types %v, want %v", types, want)
 	}
-	// Offsets increase; seeking to one continues after it; 0 rewinds.
-	for i := 1; i < len(ents); i++ {
-		if ents[i].Off <= ents[i-1].Off {
-			t.Fatalf("offsets not increasing: %v", ents)
+	// Newest first, as Linux's tmpfs: after "." and ".." the positions
+	// (the entries' cookies) decrease; seeking to one continues after it;
+	// 0 rewinds.
+	if ents[0].Off != 1 || ents[1].Off != 2 || ents[2].Name != "p" {
+		t.Fatalf("not ., .., then the newest: %v", ents)
+	}
+	for i := 3; i < len(ents); i++ {
+		if ents[i].Off >= ents[i-1].Off || ents[i].Off <= 2 {
+			t.Fatalf("positions not decreasing after ..: %v", ents)
 		}
 	}
 	for i, e := range ents {
@@ -160,23 +165,29 @@ func TestReadDirChanges(t *testing.T) {
 func TestReadDirRename(t *testing.T) {
 	fsys, _ := newTestFS(t)
 	must(t, "mkdir", fsys.MkdirAt(nil, "/d", 0o755))
-	for _, n := range []string{"a", "b", "c", "d"} {
+	for _, n := range []string{"a", "b", "c", "d", "e"} {
 		writeFile(t, fsys, "/d/"+n, nil)
 	}
 	f := mustOpen(t, fsys, nil, "/d", syscall.O_RDONLY, 0)
 	defer f.Close()
-	first, _ := f.ReadDir(3) // ".", "..", "a"
-	if got := names(first); !slices.Equal(got, []string{".", "..", "a"}) {
+	first, _ := f.ReadDir(3) // ".", "..", "e" (the newest)
+	if got := names(first); !slices.Equal(got, []string{".", "..", "e"}) {
 		t.Fatalf("first %v", got)
 	}
-	// Replacing a name already passed does not bring it back; replacing a
-	// name not reached yet keeps it where it was, with the new node.
-	must(t, "rename", fsys.RenameAt(nil, "/d/d", nil, "/d/a", 0))
-	cIno := mustStat(t, fsys, "/d/b", 0).Ino
-	must(t, "rename", fsys.RenameAt(nil, "/d/b", nil, "/d/c", 0))
-	rest := readAll(t, f, 1)
-	if got := names(rest); !slices.Equal(got, []string{"c"}) || rest[0].Ino != cIno {
-		t.Fatalf("rest %v (c should name b's inode %d)", rest, cIno)
+	// A name rename gives is a new entry, as Linux moves a renamed dentry
+	// to the front: replacing a name already passed does not bring it
+	// back, and replacing one not reached yet moves it out of the stream's
+	// way; the sources are gone.
+	dIno, bIno := mustStat(t, fsys, "/d/d", 0).Ino, mustStat(t, fsys, "/d/b", 0).Ino
+	must(t, "rename", fsys.RenameAt(nil, "/d/d", nil, "/d/e", 0))
+	must(t, "rename", fsys.RenameAt(nil, "/d/b", nil, "/d/a", 0))
+	if rest := readAll(t, f, 1); !slices.Equal(names(rest), []string{"c"}) {
+		t.Fatalf("rest %v, want [c]", names(rest))
+	}
+	f.Seek(0, io.SeekStart)
+	all := readAll(t, f, 10)
+	if got := names(all); !slices.Equal(got, []string{".", "..", "a", "e", "c"}) || all[2].Ino != bIno || all[3].Ino != dIno {
+		t.Fatalf("after the renames %v (a should name b's inode %d, e d's %d)", all, bIno, dIno)
 	}
 	// An exchange keeps both places.
 	writeFile(t, fsys, "/d/e", nil)
@@ -198,7 +209,7 @@ func TestReadDirCompaction(t *testing.T) {
 	}
 	f := mustOpen(t, fsys, nil, "/d", syscall.O_RDONLY, 0)
 	defer f.Close()
-	ents, _ := f.ReadDir(502) // up to 0499
+	ents, _ := f.ReadDir(502) // newest first: down to 0500
 	for i := 0; i < 1000; i++ {
 		if i%10 != 0 {
 			must(t, "unlink", fsys.UnlinkAt(nil, fmt.Sprintf("/d/%04d", i), 0))
@@ -206,15 +217,15 @@ func TestReadDirCompaction(t *testing.T) {
 	}
 	rest := readAll(t, f, 7)
 	var want []string
-	for i := 500; i < 1000; i += 10 {
+	for i := 490; i >= 0; i -= 10 {
 		want = append(want, fmt.Sprintf("%04d", i))
 	}
 	if !slices.Equal(names(rest), want) {
 		t.Fatalf("after removals: %v", names(rest))
 	}
-	f.Seek(ents[101].Off, io.SeekStart) // after 0099
+	f.Seek(ents[101].Off, io.SeekStart) // after 0900
 	rest = readAll(t, f, 100)
-	if len(rest) != 90 || rest[0].Name != "0100" {
+	if len(rest) != 90 || rest[0].Name != "0890" {
 		t.Fatalf("after seek to a saved cookie: %d entries, first %v", len(rest), rest[0])
 	}
 	checkTree(t, fsys, false)

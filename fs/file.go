@@ -374,7 +374,7 @@ func (f *File) ReadDir(n int) ([]DirEntry, error) {
 		out = append(out, DirEntry{Name: "..", Ino: nd.parent.ino, Type: S_IFDIR, Off: cookieDotDot})
 	}
 	if room() {
-		for _, e := range nd.entries.after(max(f.off, cookieDotDot), n-len(out)) {
+		for _, e := range nd.entries.from(f.off, n-len(out)) {
 			out = append(out, DirEntry{Name: e.name, Ino: e.node.ino, Type: e.node.kind, Off: e.cookie})
 		}
 	}

@@ -723,8 +723,10 @@ func (fsys *FS) rename(olddir *Node, oldpath string, newdir *Node, newpath strin
 	}
 
 	if dst != nil {
-		// Replace: the existing entry now names src; dst loses the name.
-		newpar.entries.entry(newlast).node = src
+		// Replace: dst loses the name, which names src from here on (as a
+		// new entry: see the directory streams in dir.go). fs.ns is held
+		// for writing, so no one sees the name missing.
+		newpar.entries.remove(newlast)
 		if dst.kind == S_IFDIR {
 			adjust(newpar, -1)
 		}
@@ -733,9 +735,7 @@ func (fsys *FS) rename(olddir *Node, oldpath string, newdir *Node, newpath strin
 		}
 	}
 	oldpar.entries.remove(oldlast)
-	if dst == nil {
-		newpar.entries.add(newlast, src)
-	}
+	newpar.entries.add(newlast, src)
 	if isDir {
 		if oldpar != newpar {
 			adjust(oldpar, -1)

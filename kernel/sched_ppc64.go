@@ -244,6 +244,7 @@ func reschedule(c *CPU, now uint64) {
 			next = dequeue(c)
 		}
 	default: // yielded, blocked, exited or frozen
+		interruptIfSignalled(c.current)
 		if c.handoff != 0 {
 			handoffNow(c, cur) // a forwarded call's hand-off
 			return
@@ -303,12 +304,24 @@ func handoffNow(c *CPU, cur *Thread) {
 	next := c.handoff - 1
 	c.handoff = 0
 	c.schedHeld = false
+	interruptIfSignalled(c.current)
 	slice := c.sliceAt
 	switchTo(c, cur, next, ppc64.Timebase())
 	c.sliceAt = slice
 	sched.unlock()
 	if t := &threads[next]; signalled(t) {
 		deliverSignals(c, t)
+	}
+}
+
+// interruptIfSignalled ends the wait thread i has just entered if a
+// signal it does not block is already pending, as Linux's interruptible
+// sleeps return at once for one: a signal sent while the thread ran
+// (marked pending, to be taken at its next trap) must not be left
+// waiting behind a wait that began in that very trap. sched is held.
+func interruptIfSignalled(i int32) {
+	if t := &threads[i]; t.state == threadBlocked && signalled(t) {
+		interruptWait(i)
 	}
 }
 

@@ -75,9 +75,14 @@ type testPackage struct {
 // buildTestBinary builds go test -c of pkg (an import path, or a
 // directory relative to root) for linux/ppc64le into work.
 func buildTestBinary(root, pkg, work string, log io.Writer) (*testPackage, error) {
+	gowork, err := runner.TestWorkspace(root, pkg)
+	if err != nil {
+		return nil, err
+	}
 	list := exec.Command("go", "list", "-e", "-json", pkg)
 	list.Dir = root
 	list.Env = append(os.Environ(), linuxEnv...)
+	list.Env = append(list.Env, "GOWORK="+gowork)
 	var out, errb bytes.Buffer
 	list.Stdout, list.Stderr = &out, &errb
 	if err := list.Run(); err != nil {
@@ -105,7 +110,7 @@ func buildTestBinary(root, pkg, work string, log io.Writer) (*testPackage, error
 	cmd := exec.Command("go", "test", "-c", "-o", t.Binary, p.ImportPath)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), linuxEnv...)
-	cmd.Env = append(cmd.Env, "GOWORK=off")
+	cmd.Env = append(cmd.Env, "GOWORK="+gowork)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("building the tests of %s for linux/ppc64le: %w", p.ImportPath, err)

@@ -23,6 +23,7 @@ func init() {
 		Test{Name: "TestFutexWakeAcrossThreads", Fn: testFutexWake},
 		Test{Name: "TestMmapMunmapMadvise", Fn: testMmap},
 		Test{Name: "TestSignalDelivery", Fn: testSignals},
+		Test{Name: "TestSignalBeforeAWait", Fn: testSignalBeforeWait, Timeout: 60 * time.Second},
 		Test{Name: "TestGetrandom", Fn: testGetrandom},
 		Test{Name: "TestUname", Fn: testUname},
 		Test{Name: "TestFcntlAndBadFDs", Fn: testFcntl},
@@ -125,6 +126,56 @@ func testMmap(t TB) {
 	}
 	if _, err := syscall.Mmap(-1, 0, 0, syscall.PROT_READ, syscall.MAP_ANON|syscall.MAP_PRIVATE); err != syscall.EINVAL {
 		t.Fatalf("zero-length mmap returned %v, want EINVAL", err)
+	}
+}
+
+// testSignalBeforeAWait: a signal sent to a thread while it runs is
+// pending until its next trap; if that trap is a system call that waits
+// (a futex wait, as a thread parks), the wait must end for the signal at
+// once, as Linux's interruptible sleeps do, not when something else wakes
+// the thread. syscall.AllThreadsSyscall finds any thread that misses it:
+// it stops the world and signals every thread, waiting for each to
+// answer, so one signal lost behind a futex wait hangs it (and the test
+// overruns). Threads park and wake throughout, as in the syscall
+// package's TestAllThreadsSyscall.
+func testSignalBeforeWait(t TB) {
+	const prSetKeepcaps, prGetKeepcaps = 8, 7
+	if _, _, e := syscall.AllThreadsSyscall(syscall.SYS_PRCTL, prSetKeepcaps, 0, 0); e == syscall.ENOTSUP {
+		t.Skipf("AllThreadsSyscall is disabled with cgo")
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	for i := 0; i < 2*runtime.GOMAXPROCS(0); i++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			tick := time.NewTicker(50 * time.Microsecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tick.C: // park and wake: futex waits on every thread
+				}
+			}
+		}()
+	}
+	defer func() {
+		close(stop)
+		for i := 0; i < 2*runtime.GOMAXPROCS(0); i++ {
+			<-done
+		}
+	}()
+	for i := 0; i < 300; i++ {
+		v := uintptr(i & 1)
+		if _, _, e := syscall.AllThreadsSyscall(syscall.SYS_PRCTL, prSetKeepcaps, v, 0); e != 0 {
+			t.Fatalf("AllThreadsSyscall(PR_SET_KEEPCAPS, %d): %v", v, e)
+		}
+		runtime.LockOSThread()
+		got, _, e := syscall.Syscall(syscall.SYS_PRCTL, prGetKeepcaps, 0, 0)
+		runtime.UnlockOSThread()
+		if e != 0 || got != v {
+			t.Fatalf("after AllThreadsSyscall: PR_GET_KEEPCAPS = %d, %v; want %d", got, e, v)
+		}
 	}
 }
 

@@ -2,6 +2,8 @@ package runner
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -57,6 +59,38 @@ func TestTrees(dir string) []Tree {
 	return trees
 }
 
+// TestWorkspace returns the GOWORK value under which the tests of pkg
+// build: "off" for an import path or a directory of the k42 module, or,
+// for a directory inside a module of its own (a go.mod at or above it),
+// a workspace file (under root's .build) that uses both that module and
+// k42, so that its tests build with their own dependencies and can still
+// link the kernel. A directory in no module is refused: tests need the
+// module that names their package.
+func TestWorkspace(root, pkg string) (string, error) {
+	fi, err := os.Stat(pkg)
+	if err != nil || !fi.IsDir() || !(filepath.IsAbs(pkg) || strings.HasPrefix(pkg, ".")) {
+		return "off", nil // an import path (or a go list error to come)
+	}
+	dir, err := filepath.Abs(pkg)
+	if err != nil {
+		return "", err
+	}
+	mod := findModule(dir)
+	switch mod {
+	case root:
+		return "off", nil
+	case "":
+		return "", fmt.Errorf("-test %s: the directory is in no module (no go.mod at or above it): go mod init one", pkg)
+	}
+	sum := sha256.Sum256([]byte(mod))
+	ws := filepath.Join(root, ".build", "test", "ws-"+hex.EncodeToString(sum[:4]))
+	if err := os.MkdirAll(ws, 0o755); err != nil {
+		return "", err
+	}
+	p := filepath.Join(ws, "go.work")
+	return p, os.WriteFile(p, []byte("go 1.26.0\n\nuse (\n\t"+root+"\n\t"+mod+"\n)\n"), 0o644)
+}
+
 // BuildTest builds the tests of pkg (an import path, a standard-library
 // package or one of this module's, or a directory) as the kernel's
 // program. It is go test -c's own binary, the package's test files and
@@ -65,9 +99,14 @@ func TestTrees(dir string) []Tree {
 // k42/boot. (A standard-library package cannot import this module, but
 // its tests are built in this module's context, so they can.)
 func BuildTest(root, pkg string, log io.Writer) (*TestBuild, error) {
+	gowork, err := TestWorkspace(root, pkg)
+	if err != nil {
+		return nil, err
+	}
 	list := exec.Command("go", "list", "-e", "-json", pkg)
 	list.Dir = root
 	list.Env = append(os.Environ(), buildEnv...)
+	list.Env = append(list.Env, "GOWORK="+gowork)
 	var out, errb bytes.Buffer
 	list.Stdout, list.Stderr = &out, &errb
 	if err := list.Run(); err != nil {
@@ -112,7 +151,7 @@ func BuildTest(root, pkg string, log io.Writer) (*TestBuild, error) {
 	cmd := exec.Command("go", args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), buildEnv...)
-	cmd.Env = append(cmd.Env, "GOWORK=off")
+	cmd.Env = append(cmd.Env, "GOWORK="+gowork)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("building the tests of %s: %w", p.ImportPath, err)
