@@ -67,7 +67,15 @@ type socket struct {
 	bhead, bn      int32
 	blimit         int32
 	opts           sockOpts
+	// cred is what the last sendmsg to this socket said of its sender
+	// (SCM_CREDENTIALS); credSet: one was given. A receiver with
+	// SO_PASSCRED gets it, or the process's own, with what it reads.
+	cred    ucred
+	credSet bool
 }
+
+// ucred is struct ucred.
+type ucred struct{ pid, uid, gid uint32 }
 
 type sockOpts struct {
 	reuseAddr, reusePort, keepAlive, noDelay, v6only, broadcast, passCred bool
@@ -1110,6 +1118,13 @@ func sysSendmsg(c *CPU, t *Thread) int64 {
 	x, _ := fdDesc(fd)
 	nonblock := x.flags&linux.O_NONBLOCK != 0
 	so := &sockets[s]
+	var cred ucred
+	credSet := false
+	if !recv && m.controllen > 0 {
+		if credSet, e = sendControl(so, m.control, m.controllen, &cred); e != 0 {
+			return e
+		}
+	}
 	if so.typ == linux.SOCK_DGRAM {
 		if m.iovlen > 1 {
 			return -int64(linux.EOPNOTSUPP) // a single buffer (what Go's net sends)
@@ -1125,10 +1140,11 @@ func sysSendmsg(c *CPU, t *Thread) int64 {
 			}
 			r := dgramRecv(c, t, s, nonblock, buf, n, flags, m.name, lenp)
 			if r >= 0 {
-				*userU64(mp + 40) = 0 // no control messages
+				recvControl(so, mp, &m, flags)
 			}
 			return r
 		}
+
 		var d *sockAddr
 		var da sockAddr
 		if m.name != 0 {
@@ -1137,7 +1153,19 @@ func sysSendmsg(c *CPU, t *Thread) int64 {
 			}
 			d = &da
 		}
+		if credSet { // the credentials go with the datagram to its receiver
+			to := so.peer
+			if d != nil {
+				to = findDgram(d)
+			}
+			if to >= 0 {
+				sockets[to].cred, sockets[to].credSet = cred, true
+			}
+		}
 		return sockWrite(c, t, s, nonblock, buf, n, flags, d)
+	}
+	if credSet && so.peer >= 0 {
+		sockets[so.peer].cred, sockets[so.peer].credSet = cred, true
 	}
 	total := int64(0)
 	for i := uint64(0); i < m.iovlen; i++ {
@@ -1166,12 +1194,73 @@ func sysSendmsg(c *CPU, t *Thread) int64 {
 		}
 	}
 	if recv {
-		*userU64(mp + 40) = 0
+		recvControl(so, mp, &m, flags)
 		if m.name != 0 {
 			writeSockAddr(so.family, &so.remote, m.name, mp+8)
 		}
 	}
 	return total
+}
+
+// sendControl reads the control messages of a sendmsg on so: a Unix
+// socket's SCM_CREDENTIALS (any credentials: the one process is root,
+// which Linux lets name any) are returned in cred; SCM_RIGHTS is
+// refused with EOPNOTSUPP (descriptors are not passed); anything else
+// at SOL_SOCKET, or a malformed header, is EINVAL, as on Linux. Other
+// levels' messages (IP options) are accepted and have no effect.
+func sendControl(so *socket, ctl, n uint64, cred *ucred) (bool, int64) {
+	if !validUser(ctl, n) {
+		return false, -eFAULT
+	}
+	set := false
+	for off := uint64(0); off+linux.SizeofCmsghdr <= n; {
+		l := *userU64(ctl + off)
+		level, typ := *userU32(ctl + off + 8), *userU32(ctl + off + 12)
+		if l < linux.SizeofCmsghdr || off+l > n {
+			return false, -eINVAL
+		}
+		if level == linux.SOL_SOCKET {
+			switch {
+			case so.family != linux.AF_UNIX:
+				return false, -eINVAL
+			case typ == linux.SCM_RIGHTS:
+				return false, -int64(linux.EOPNOTSUPP)
+			case typ == linux.SCM_CREDENTIALS && l == linux.SizeofCmsghdr+linux.SizeofUcred:
+				d := ctl + off + linux.SizeofCmsghdr
+				*cred, set = ucred{*userU32(d), *userU32(d + 4), *userU32(d + 8)}, true
+			default:
+				return false, -eINVAL
+			}
+		}
+		off += (l + 7) &^ 7
+	}
+	return set, 0
+}
+
+// recvControl fills the control part and msg_flags of recvmsg's header
+// mp (m, as read) for so: a Unix socket with SO_PASSCRED gets its
+// sender's credentials (those sent with SCM_CREDENTIALS, else the
+// process's: pid 1, uid 0, gid 0), or MSG_CTRUNC if they do not fit;
+// msg_flags carries MSG_CMSG_CLOEXEC from the call's flags, as Linux's.
+func recvControl(so *socket, mp uint64, m *msghdr, flags uint32) {
+	used, mflags := uint64(0), int32(flags&linux.MSG_CMSG_CLOEXEC)
+	if so.family == linux.AF_UNIX && so.opts.passCred {
+		const clen = linux.SizeofCmsghdr + linux.SizeofUcred
+		if m.control != 0 && m.controllen >= clen && validUser(m.control, clen) {
+			c := so.cred
+			if !so.credSet {
+				c = ucred{pid: 1}
+			}
+			*userU64(m.control) = clen
+			*userU32(m.control + 8), *userU32(m.control + 12) = linux.SOL_SOCKET, linux.SCM_CREDENTIALS
+			*userU32(m.control + 16), *userU32(m.control + 20), *userU32(m.control + 24) = c.pid, c.uid, c.gid
+			used = min((clen+7)&^7, m.controllen)
+		} else {
+			mflags |= linux.MSG_CTRUNC
+		}
+	}
+	*userU64(mp + 40) = used // msg_controllen
+	*userU32(mp + 48) = uint32(mflags)
 }
 
 // Socket options.

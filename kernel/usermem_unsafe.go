@@ -34,6 +34,9 @@ func userMsghdr(addr uint64) *msghdr { return (*msghdr)(unsafe.Pointer(uintptr(a
 // trap handler; the pages stay present unless the program itself unmaps
 // them concurrently, which would be a nested fault.
 func validUser(addr uint64, n uint64) bool {
+	if n == 0 {
+		return true // nothing is read or written: any address will do, as Linux's access_ok
+	}
 	if addr+n < addr {
 		return false
 	}

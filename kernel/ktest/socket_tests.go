@@ -23,6 +23,7 @@ func init() {
 		Test{Name: "TestTCPHalfCloseAndRefused", Fn: testTCPHalfClose},
 		Test{Name: "TestUDPLoopback", Fn: testUDP},
 		Test{Name: "TestUnixSockets", Fn: testUnixSockets},
+		Test{Name: "TestUnixCredentials", Fn: testUnixCredentials},
 	)
 }
 
@@ -215,5 +216,52 @@ func testUnixSockets(t TB) {
 	buf := make([]byte, 8)
 	if n, err := syscall.Read(fds[0], buf); string(buf[:n]) != "back" || err != nil {
 		t.Errorf("socketpair read: %q %v", buf[:n], err)
+	}
+}
+
+// testUnixCredentials: SCM_CREDENTIALS sent over a Unix stream and a
+// datagram socketpair reach a receiver with SO_PASSCRED, as sent; without
+// them the receiver gets the sender's own; recvmsg's msg_flags carries
+// MSG_CMSG_CLOEXEC back, as Linux's.
+func testUnixCredentials(t TB) {
+	for _, typ := range []int{syscall.SOCK_STREAM, syscall.SOCK_DGRAM} {
+		fds, err := syscall.Socketpair(syscall.AF_UNIX, typ, 0)
+		if err != nil {
+			t.Fatalf("socketpair: %v", err)
+		}
+		defer syscall.Close(fds[0])
+		defer syscall.Close(fds[1])
+		if err := syscall.SetsockoptInt(fds[0], syscall.SOL_SOCKET, syscall.SO_PASSCRED, 1); err != nil {
+			t.Fatalf("SO_PASSCRED: %v", err)
+		}
+		recv := func() (*syscall.Ucred, int) {
+			buf, oob := make([]byte, 8), make([]byte, 64)
+			_, oobn, flags, _, err := syscall.Recvmsg(fds[0], buf, oob, syscall.MSG_CMSG_CLOEXEC)
+			if err != nil {
+				t.Fatalf("recvmsg (type %d): %v", typ, err)
+			}
+			msgs, err := syscall.ParseSocketControlMessage(oob[:oobn])
+			if err != nil || len(msgs) != 1 {
+				t.Fatalf("control messages (type %d): %d, %v", typ, len(msgs), err)
+			}
+			c, err := syscall.ParseUnixCredentials(&msgs[0])
+			if err != nil {
+				t.Fatalf("credentials (type %d): %v", typ, err)
+			}
+			return c, flags
+		}
+		want := syscall.Ucred{Pid: int32(os.Getpid()), Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid())}
+		if err := syscall.Sendmsg(fds[1], []byte("x"), syscall.UnixCredentials(&want), nil, 0); err != nil {
+			t.Fatalf("sendmsg with SCM_CREDENTIALS (type %d): %v", typ, err)
+		}
+		if c, flags := recv(); *c != want || flags != syscall.MSG_CMSG_CLOEXEC {
+			t.Fatalf("type %d: credentials %+v, flags %#x; want %+v, MSG_CMSG_CLOEXEC", typ, *c, flags, want)
+		}
+		if _, err := syscall.Write(fds[1], []byte("y")); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+		if c, _ := recv(); *c != want {
+			t.Fatalf("type %d: credentials of a plain write %+v, want the sender's %+v", typ, *c, want)
+		}
 	}
 }

@@ -65,6 +65,15 @@ const (
 	MSG_DONTWAIT = 0x40
 	MSG_WAITALL  = 0x100
 	MSG_NOSIGNAL = 0x4000
+	MSG_CTRUNC   = 0x8
+
+	MSG_CMSG_CLOEXEC = 0x40000000
+
+	// Control messages (level SOL_SOCKET).
+	SCM_RIGHTS      = 1
+	SCM_CREDENTIALS = 2
+	SizeofCmsghdr   = 16 // len (8), level, type
+	SizeofUcred     = 12 // pid, uid, gid
 
 	SizeofSockaddrInet4 = 16
 	SizeofSockaddrInet6 = 28
