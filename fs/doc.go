@@ -30,6 +30,10 @@
 // fail with ENOSPC and what Statfs reports. A Data that also implements
 // PageSeeker lets lseek's SEEK_DATA and SEEK_HOLE see its holes.
 //
+// A directory stream lists ".", "..", then the entries newest first, as
+// Linux 6.1's tmpfs does (dir.go says how a stream keeps its place while
+// entries come and go).
+//
 // For the console and tests, IOFS gives an io/fs view of any subtree, so
 // io/fs.WalkDir, ReadFile and ReadDir walk it; Usage and Statfs give df's
 // figures.
