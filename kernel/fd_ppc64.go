@@ -204,7 +204,7 @@ func sysClose(c *CPU, t *Thread) int64 {
 func sysDup(c *CPU, t *Thread) int64 {
 	fd := int64(argInt(t, 0))
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	_, d := fdDesc(fd)
 	if d < 0 {
 		return -eBADF

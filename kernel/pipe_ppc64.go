@@ -173,7 +173,7 @@ func sysPipe2(c *CPU, t *Thread) int64 {
 		return -eFAULT
 	}
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	p := newPipe()
 	if p < 0 {
 		return int64(p)

@@ -190,6 +190,18 @@ func block(c *CPU, t *Thread, w uint8, deadline uint64, timeout int64) {
 	c.schedHeld = true
 }
 
+// releaseSched ends a system-call handler's hold on sched (as its
+// deferred unlock), unless the handler blocked or queued its thread
+// (c.schedHeld): then the lock passes to reschedule, which releases it
+// once this CPU has switched away, so that no other CPU can wake and run
+// the thread while this one still runs it. A handler that may block
+// defers releaseSched(c), never sched.unlock.
+func releaseSched(c *CPU) {
+	if !c.schedHeld {
+		sched.unlock()
+	}
+}
+
 // requeue puts the current thread t of c back on a run queue (a yield).
 // sched must be held; it stays held until reschedule has switched away.
 func requeue(c *CPU, t *Thread) {

@@ -308,7 +308,7 @@ func sysK42Serve(c *CPU, t *Thread) int64 {
 		return 0
 	case ServeFifo:
 		sched.lock()
-		defer sched.unlock()
+		defer releaseSched(c)
 		if s := slotOf(me); s < 0 || servers[s].caller < 0 {
 			return -eINVAL
 		}

@@ -140,7 +140,7 @@ func sysSocket(c *CPU, t *Thread) int64 {
 		return -int64(linux.ESOCKTNOSUPPORT)
 	}
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	return openSocket(uint16(family), uint16(typ), uint16(proto), flags)
 }
 
@@ -187,7 +187,7 @@ func sysSocketpair(c *CPU, t *Thread) int64 {
 		return -eFAULT
 	}
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	fa := openSocket(linux.AF_UNIX, uint16(typ), 0, flags)
 	if fa < 0 {
 		return fa
@@ -546,7 +546,7 @@ func bindMade(s int32, r int64) int64 {
 func sysListen(c *CPU, t *Thread) int64 {
 	backlog := argInt(t, 1)
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	s, e := sockOf(int64(argInt(t, 0)))
 	if s < 0 {
 		return e
@@ -608,7 +608,7 @@ func findDgram(d *sockAddr) int32 {
 
 func sysConnect(c *CPU, t *Thread) int64 {
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	s, e := sockOf(int64(argInt(t, 0)))
 	if s < 0 {
 		return e
@@ -689,7 +689,7 @@ func sysAccept4(c *CPU, t *Thread) int64 {
 		return -eINVAL
 	}
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	fd := int64(argInt(t, 0))
 	s, e := sockOf(fd)
 	if s < 0 {
@@ -722,7 +722,7 @@ func sysAccept4(c *CPU, t *Thread) int64 {
 
 func sysGetsockname(c *CPU, t *Thread) int64 {
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	s, e := sockOf(int64(argInt(t, 0)))
 	if s < 0 {
 		return e
@@ -740,7 +740,7 @@ func sysGetsockname(c *CPU, t *Thread) int64 {
 
 func sysGetpeername(c *CPU, t *Thread) int64 {
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	s, e := sockOf(int64(argInt(t, 0)))
 	if s < 0 {
 		return e
@@ -758,7 +758,7 @@ func sysShutdown(c *CPU, t *Thread) int64 {
 		return -eINVAL
 	}
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	s, e := sockOf(int64(argInt(t, 0)))
 	if s < 0 {
 		return e
@@ -1047,7 +1047,7 @@ func sysSendto(c *CPU, t *Thread) int64 {
 		return -eFAULT
 	}
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	fd := int64(argInt(t, 0))
 	s, e := sockOf(fd)
 	if s < 0 {
@@ -1072,7 +1072,7 @@ func sysRecvfrom(c *CPU, t *Thread) int64 {
 		return -eFAULT
 	}
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	fd := int64(argInt(t, 0))
 	s, e := sockOf(fd)
 	if s < 0 {
@@ -1109,7 +1109,7 @@ func sysSendmsg(c *CPU, t *Thread) int64 {
 		return e
 	}
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	fd := int64(argInt(t, 0))
 	s, e := sockOf(fd)
 	if s < 0 {
@@ -1268,7 +1268,7 @@ func recvControl(so *socket, mp uint64, m *msghdr, flags uint32) {
 func sysSetsockopt(c *CPU, t *Thread) int64 {
 	level, name, val, vlen := argInt(t, 1), argInt(t, 2), argAddr(t, 3), argUint(t, 4)
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	s, e := sockOf(int64(argInt(t, 0)))
 	if s < 0 {
 		return e
@@ -1375,7 +1375,7 @@ func sysGetsockopt(c *CPU, t *Thread) int64 {
 		return -eFAULT
 	}
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	s, e := sockOf(int64(argInt(t, 0)))
 	if s < 0 {
 		return e

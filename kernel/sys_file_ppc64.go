@@ -33,7 +33,7 @@ func sysRead(c *CPU, t *Thread) int64 {
 	case x.kind == descFile:
 		return forwardLocked(c, t, x.index, HandleNone, x.flags)
 	}
-	defer sched.unlock()
+	defer releaseSched(c)
 	switch x.kind {
 	case descTerminal:
 		return consoleRead(c, t, buf, n)
@@ -70,7 +70,7 @@ func sysWrite(c *CPU, t *Thread) int64 {
 		conLock.unlock()
 		return int64(n)
 	}
-	defer sched.unlock()
+	defer releaseSched(c)
 	switch x.kind {
 	case descEventfd:
 		return eventfdRW(c, t, d, true, buf, n)
@@ -131,7 +131,7 @@ func sysReadv(c *CPU, t *Thread) int64 {
 		return total
 	case x.kind == descPipe || x.kind == descSocket:
 		// Vector by vector; a short transfer ends the call.
-		defer sched.unlock()
+		defer releaseSched(c)
 		total := int64(0)
 		for i := uint64(0); i < cnt; i++ {
 			base, l := *userU64(iov + 16*i), *userU64(iov + 16*i + 8)
@@ -217,7 +217,7 @@ func sysFileOnly(c *CPU, t *Thread) int64 {
 			return forwardLocked(c, t, h, HandleNone, x.flags)
 		}
 	}
-	defer sched.unlock()
+	defer releaseSched(c)
 	if x.kind == descBoot {
 		switch nr {
 		case linux.SYS_PREAD64:
@@ -387,7 +387,7 @@ func sysUmask(c *CPU, t *Thread) int64 {
 
 func sysIoctl(c *CPU, t *Thread) int64 {
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	if x, _ := fdDesc(int64(argInt(t, 0))); x == nil {
 		return -eBADF
 	}

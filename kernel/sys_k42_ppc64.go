@@ -60,7 +60,7 @@ func sysK42Threads(c *CPU, t *Thread) int64 {
 		return -eFAULT
 	}
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	k := uint64(0)
 	for i := int32(0); i < threadHigh && k < n; i++ {
 		th := &threads[i]

@@ -72,7 +72,7 @@ func sysEventfd2(c *CPU, t *Thread) int64 {
 		return -eINVAL
 	}
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	fd, d := openDesc(descEventfd, linux.O_RDWR|flags&(linux.EFD_NONBLOCK|linux.EFD_SEMAPHORE), flags&linux.EFD_CLOEXEC != 0)
 	if fd >= 0 {
 		descs[d].count = uint64(initval)
@@ -129,7 +129,7 @@ func sysEpollCreate1(c *CPU, t *Thread) int64 {
 		return -eINVAL
 	}
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	e := int32(-1)
 	for i := range epolls {
 		if !epolls[i].used {
@@ -271,7 +271,7 @@ func sysEpollCtl(c *CPU, t *Thread) int64 {
 		ev = *userEpollEvent(evp)
 	}
 	sched.lock()
-	defer sched.unlock()
+	defer releaseSched(c)
 	ep, e := epollOf(epfd)
 	x, d := fdDesc(fd)
 	if ep == nil && e < 0 {

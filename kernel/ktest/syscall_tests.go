@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"runtime"
@@ -24,6 +25,7 @@ func init() {
 		Test{Name: "TestMmapMunmapMadvise", Fn: testMmap},
 		Test{Name: "TestSignalDelivery", Fn: testSignals},
 		Test{Name: "TestSignalBeforeAWait", Fn: testSignalBeforeWait, Timeout: 60 * time.Second},
+		Test{Name: "TestPipePingPongAcrossCPUs", Fn: testPipePingPong, Timeout: 120 * time.Second},
 		Test{Name: "TestGetrandom", Fn: testGetrandom},
 		Test{Name: "TestUname", Fn: testUname},
 		Test{Name: "TestFcntlAndBadFDs", Fn: testFcntl},
@@ -175,6 +177,58 @@ func testSignalBeforeWait(t TB) {
 		runtime.UnlockOSThread()
 		if e != 0 || got != v {
 			t.Fatalf("after AllThreadsSyscall: PR_GET_KEEPCAPS = %d, %v; want %d", got, e, v)
+		}
+	}
+}
+
+// testPipePingPongAcrossCPUs: pairs of locked threads bounce a byte over
+// two blocking pipes (raw read and write, no poller), so that a reader
+// blocks on one CPU while its writer wakes it from another, many times
+// over. The blocked reader's CPU must have switched away before the
+// woken thread can run anywhere else; a thread run on two CPUs at once
+// corrupts its registers or trips the scheduler's own checks.
+func testPipePingPong(t TB) {
+	const rounds = 3000
+	pairs := runtime.GOMAXPROCS(0)
+	errs := make(chan error, 2*pairs)
+	for p := 0; p < pairs; p++ {
+		var ab, ba [2]int
+		if err := syscall.Pipe(ab[:]); err != nil {
+			t.Fatalf("pipe: %v", err)
+		}
+		if err := syscall.Pipe(ba[:]); err != nil {
+			t.Fatalf("pipe: %v", err)
+		}
+		bounce := func(in, out int, first bool) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			b := []byte{0}
+			for i := 0; i < rounds; i++ {
+				if !first || i > 0 {
+					if n, err := syscall.Read(in, b); n != 1 || err != nil {
+						errs <- fmt.Errorf("read %d: %d, %v", i, n, err)
+						return
+					}
+				}
+				b[0]++
+				if n, err := syscall.Write(out, b); n != 1 || err != nil {
+					errs <- fmt.Errorf("write %d: %d, %v", i, n, err)
+					return
+				}
+			}
+			errs <- nil
+		}
+		go bounce(ba[0], ab[1], true)
+		go bounce(ab[0], ba[1], false)
+		t.Cleanup(func() {
+			for _, fd := range []int{ab[0], ab[1], ba[0], ba[1]} {
+				syscall.Close(fd)
+			}
+		})
+	}
+	for i := 0; i < 2*pairs; i++ {
+		if err := <-errs; err != nil {
+			t.Fatalf("ping-pong: %v", err)
 		}
 	}
 }
