@@ -25,7 +25,7 @@ const (
 	maxBacklog = 64
 	portLo     = 32768 // Linux's ip_local_port_range
 	portHi     = 60999
-	dgramHdr   = 32 // a datagram's header in the ring: length, then the sender's sockAddr
+	dgramHdr   = 32 // a datagram's header in the ring: length, the sender's port and address, the length of a Unix sender's name, which follows it
 	// sockRing is a socket's buffer each way, about what Linux gives a
 	// loopback or Unix socket (wmem_default is 208 KiB), so that a
 	// writer can get ahead of its reader as far as it can on Linux.
@@ -460,15 +460,36 @@ func bindTo(s int32, a *sockAddr) int64 {
 		} else if inUse(s, so.typ, a, so.opts.reuseAddr) {
 			return -int64(linux.EADDRINUSE)
 		}
-	} else if a.nlen == 0 || inUse(s, so.typ, a, false) {
-		// An unnamed bind (autobind) is not supported; a name in use is.
-		if a.nlen == 0 {
-			return -eINVAL
-		}
+	} else if a.nlen == 0 {
+		return unixAutobind(s)
+	} else if inUse(s, so.typ, a, false) {
 		return -int64(linux.EADDRINUSE)
 	}
 	so.local, so.bound = *a, true
 	return 0
+}
+
+// unixAutobindNext is the next abstract name unixAutobind tries.
+var unixAutobindNext uint32
+
+// unixAutobind binds Unix socket s to a fresh abstract name of five hex
+// digits, as Linux's bind of an address with no name does. sched is held.
+func unixAutobind(s int32) int64 {
+	so := &sockets[s]
+	a := sockAddr{family: linux.AF_UNIX, nlen: 6}
+	const hex = "0123456789abcdef"
+	for range 1 << 20 {
+		v := unixAutobindNext
+		unixAutobindNext = (unixAutobindNext + 1) & 0xfffff
+		for k := 0; k < 5; k++ {
+			a.name[5-k] = hex[v>>(4*k)&15]
+		}
+		if !inUse(s, so.typ, &a, false) {
+			so.local, so.bound = a, true
+			return 0
+		}
+	}
+	return -int64(linux.EADDRINUSE)
 }
 
 // autobind gives an unbound Internet socket the loopback address and an
@@ -936,7 +957,12 @@ func dgramSend(s int32, buf, n uint64, dest *sockAddr) int64 {
 	default:
 		return -int64(linux.EDESTADDRREQ)
 	}
-	if n+dgramHdr > sockRing {
+	from := so.local
+	nlen := 0 // a Unix sender's name follows the header (the receiver's recvfrom address)
+	if so.family == linux.AF_UNIX {
+		nlen = int(max(from.nlen, 0))
+	}
+	if n+dgramHdr+uint64(nlen) > sockRing {
 		return -int64(linux.EMSGSIZE)
 	}
 	if to < 0 {
@@ -947,15 +973,16 @@ func dgramSend(s int32, buf, n uint64, dest *sockAddr) int64 {
 	}
 	r := sockets[to].rx
 	p := &pipes[r]
-	if p.n+int(n)+dgramHdr > p.size {
+	if p.n+int(n)+dgramHdr+nlen > p.size {
 		return int64(n) // a full receive queue drops it
 	}
 	var h [dgramHdr]byte
 	h[0], h[1], h[2], h[3] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
-	from := so.local
 	h[4], h[5] = byte(from.port>>8), byte(from.port)
 	copy(h[8:24], from.ip[:])
+	h[24], h[25] = byte(nlen>>8), byte(nlen)
 	ringPut(r, h[:])
+	ringPut(r, from.name[:nlen])
 	ringPut(r, user(buf, int(n)))
 	wakeRestart(pipeKey(r, endRead))
 	if d := sockets[to].desc; d >= 0 {
@@ -981,16 +1008,26 @@ func dgramRecv(c *CPU, t *Thread, s int32, nonblock bool, buf, n uint64, flags u
 	from.family = so.family
 	from.port = uint16(h[4])<<8 | uint16(h[5])
 	copy(from.ip[:], h[8:24])
+	nlen := min(int(h[24])<<8|int(h[25]), len(from.name))
+	from.nlen = int32(nlen)
 	k := min(size, n)
 	peek := flags&linux.MSG_PEEK != 0
 	if peek {
-		ringPeekAt(so.rx, dgramHdr, user(buf, int(k)))
+		ringPeekAt(so.rx, dgramHdr, from.name[:nlen])
+		ringPeekAt(so.rx, dgramHdr+nlen, user(buf, int(k)))
 	} else {
 		ringGet(so.rx, h[:], false)
+		ringGet(so.rx, from.name[:nlen], false)
 		ringGet(so.rx, user(buf, int(k)), false)
 		ringSkip(so.rx, int(size-k))
 	}
-	if e := writeSockAddr(so.family, &from, addr, lenp); e != 0 {
+	if so.family == linux.AF_UNIX && nlen == 0 {
+		// An unnamed sender: Linux gives no address (length 0), not an
+		// empty one.
+		if e := writeNoAddr(addr, lenp); e != 0 {
+			return e
+		}
+	} else if e := writeSockAddr(so.family, &from, addr, lenp); e != 0 {
 		return e
 	}
 	if flags&linux.MSG_TRUNC != 0 {
@@ -1196,10 +1233,29 @@ func sysSendmsg(c *CPU, t *Thread) int64 {
 	if recv {
 		recvControl(so, mp, &m, flags)
 		if m.name != 0 {
-			writeSockAddr(so.family, &so.remote, m.name, mp+8)
+			// Linux names the sender of a Unix stream's data if it has a
+			// name, and never a TCP peer: msg_namelen 0 otherwise.
+			if so.family == linux.AF_UNIX && so.remote.nlen > 0 {
+				writeSockAddr(so.family, &so.remote, m.name, mp+8)
+			} else {
+				*userU32(mp + 8) = 0
+			}
 		}
 	}
 	return total
+}
+
+// writeNoAddr reports no address to recvfrom's addr and lenp: a length
+// of 0. sched is held.
+func writeNoAddr(addr, lenp uint64) int64 {
+	if addr == 0 || lenp == 0 {
+		return 0
+	}
+	if !validUser(lenp, 4) {
+		return -eFAULT
+	}
+	*userU32(lenp) = 0
+	return 0
 }
 
 // sendControl reads the control messages of a sendmsg on so: a Unix
