@@ -72,7 +72,21 @@ type socket struct {
 	// SO_PASSCRED gets it, or the process's own, with what it reads.
 	cred    ucred
 	credSet bool
+	// rights are the descriptors sent to this socket (SCM_RIGHTS) and not
+	// yet received: up to maxRightsMsgs messages of up to maxRightsFDs
+	// descs each, in the order sent, each desc referenced (refs) while in
+	// flight. A recvmsg takes the oldest message's.
+	rights              [maxRightsMsgs][maxRightsFDs]int32
+	rightsN             [maxRightsMsgs]uint8
+	rightsHead, rightsQ uint8
 }
+
+// Limits of descriptors in flight (SCM_RIGHTS): per message (Linux allows
+// 253) and messages per receiving socket (beyond: ETOOMANYREFS).
+const (
+	maxRightsFDs  = 16
+	maxRightsMsgs = 4
+)
 
 // ucred is struct ucred.
 type ucred struct{ pid, uid, gid uint32 }
@@ -813,6 +827,13 @@ func sysShutdown(c *CPU, t *Thread) int64 {
 // queued on a listener that closed). sched is held.
 func sockRelease(s int32) {
 	so := &sockets[s]
+	for ; so.rightsQ > 0; so.rightsQ-- {
+		q := so.rightsHead
+		so.rightsHead = (q + 1) % maxRightsMsgs
+		for _, d := range so.rights[q][:so.rightsN[q]] {
+			dropInFlight(d)
+		}
+	}
 	if so.state == sockListening {
 		for so.bn > 0 {
 			a := so.backlog[so.bhead]
@@ -1157,8 +1178,10 @@ func sysSendmsg(c *CPU, t *Thread) int64 {
 	so := &sockets[s]
 	var cred ucred
 	credSet := false
+	var rights [maxRightsFDs]int32
+	nrights := 0
 	if !recv && m.controllen > 0 {
-		if credSet, e = sendControl(so, m.control, m.controllen, &cred); e != 0 {
+		if credSet, e = sendControl(so, m.control, m.controllen, &cred, &rights, &nrights); e != 0 {
 			return e
 		}
 	}
@@ -1190,19 +1213,32 @@ func sysSendmsg(c *CPU, t *Thread) int64 {
 			}
 			d = &da
 		}
-		if credSet { // the credentials go with the datagram to its receiver
+		if credSet || nrights > 0 { // they go with the datagram to its receiver
 			to := so.peer
 			if d != nil {
 				to = findDgram(d)
 			}
-			if to >= 0 {
+			if to >= 0 && credSet {
 				sockets[to].cred, sockets[to].credSet = cred, true
+			}
+			if to >= 0 && nrights > 0 {
+				if e := queueRights(to, rights[:nrights]); e != 0 {
+					return e
+				}
 			}
 		}
 		return sockWrite(c, t, s, nonblock, buf, n, flags, d)
 	}
 	if credSet && so.peer >= 0 {
 		sockets[so.peer].cred, sockets[so.peer].credSet = cred, true
+	}
+	if nrights > 0 {
+		if so.peer < 0 {
+			return -int64(linux.ENOTCONN)
+		}
+		if e := queueRights(so.peer, rights[:nrights]); e != 0 {
+			return e
+		}
 	}
 	total := int64(0)
 	for i := uint64(0); i < m.iovlen; i++ {
@@ -1260,11 +1296,12 @@ func writeNoAddr(addr, lenp uint64) int64 {
 
 // sendControl reads the control messages of a sendmsg on so: a Unix
 // socket's SCM_CREDENTIALS (any credentials: the one process is root,
-// which Linux lets name any) are returned in cred; SCM_RIGHTS is
-// refused with EOPNOTSUPP (descriptors are not passed); anything else
-// at SOL_SOCKET, or a malformed header, is EINVAL, as on Linux. Other
-// levels' messages (IP options) are accepted and have no effect.
-func sendControl(so *socket, ctl, n uint64, cred *ucred) (bool, int64) {
+// which Linux lets name any) are returned in cred, and the descs of
+// SCM_RIGHTS' descriptors in rights (EBADF for one not open, EINVAL for
+// more than maxRightsFDs); anything else at SOL_SOCKET, or a malformed
+// header, is EINVAL, as on Linux. Other levels' messages (IP options) are
+// accepted and have no effect.
+func sendControl(so *socket, ctl, n uint64, cred *ucred, rights *[maxRightsFDs]int32, nrights *int) (bool, int64) {
 	if !validUser(ctl, n) {
 		return false, -eFAULT
 	}
@@ -1280,7 +1317,18 @@ func sendControl(so *socket, ctl, n uint64, cred *ucred) (bool, int64) {
 			case so.family != linux.AF_UNIX:
 				return false, -eINVAL
 			case typ == linux.SCM_RIGHTS:
-				return false, -int64(linux.EOPNOTSUPP)
+				k := int(l-linux.SizeofCmsghdr) / 4
+				if *nrights+k > maxRightsFDs {
+					return false, -eINVAL
+				}
+				for j := 0; j < k; j++ {
+					x, d := fdDesc(int64(int32(*userU32(ctl + off + linux.SizeofCmsghdr + 4*uint64(j)))))
+					if x == nil {
+						return false, -eBADF
+					}
+					rights[*nrights] = d
+					*nrights++
+				}
 			case typ == linux.SCM_CREDENTIALS && l == linux.SizeofCmsghdr+linux.SizeofUcred:
 				d := ctl + off + linux.SizeofCmsghdr
 				*cred, set = ucred{*userU32(d), *userU32(d + 4), *userU32(d + 8)}, true
@@ -1315,8 +1363,76 @@ func recvControl(so *socket, mp uint64, m *msghdr, flags uint32) {
 			mflags |= linux.MSG_CTRUNC
 		}
 	}
+	if so.rightsQ > 0 {
+		used, mflags = recvRights(so, m, flags, used, mflags)
+	}
 	*userU64(mp + 40) = used // msg_controllen
 	*userU32(mp + 48) = uint32(mflags)
+}
+
+// recvRights installs the oldest message's descriptors for recvmsg's
+// header m, after used bytes of control data, and returns the control
+// length and msg_flags then. sched is held.
+func recvRights(so *socket, m *msghdr, flags uint32, used uint64, mflags int32) (uint64, int32) {
+	// The oldest message's descriptors: as many as fit get the lowest free
+	// fds; the rest are closed, with MSG_CTRUNC, as on Linux.
+	q := so.rightsHead
+	batch, k := &so.rights[q], int(so.rightsN[q])
+	so.rightsHead, so.rightsQ = (q+1)%maxRightsMsgs, so.rightsQ-1
+	room := 0
+	if m.control != 0 && m.controllen >= used+linux.SizeofCmsghdr {
+		room = int(m.controllen-used-linux.SizeofCmsghdr) / 4
+	}
+	at := m.control + used
+	got := 0
+	for j := 0; j < k; j++ {
+		if j < room && validUser(at+linux.SizeofCmsghdr+4*uint64(j), 4) {
+			if fd := installFD(batch[j], flags&linux.MSG_CMSG_CLOEXEC != 0); fd >= 0 {
+				descs[batch[j]].refs-- // installFD counted the fd; the flight's reference is that fd's now
+				*userU32(at + linux.SizeofCmsghdr + 4*uint64(got)) = uint32(fd)
+				got++
+				continue
+			}
+		}
+		mflags |= linux.MSG_CTRUNC
+		dropInFlight(batch[j])
+	}
+	if got > 0 {
+		l := uint64(linux.SizeofCmsghdr + 4*got)
+		*userU64(at) = l
+		*userU32(at + 8), *userU32(at + 12) = linux.SOL_SOCKET, linux.SCM_RIGHTS
+		used = min(used+(l+7)&^7, m.controllen)
+	}
+	return used, mflags
+}
+
+// queueRights gives socket to the descs of one message's SCM_RIGHTS,
+// each referenced while in flight. sched is held.
+func queueRights(to int32, ds []int32) int64 {
+	so := &sockets[to]
+	if so.rightsQ == maxRightsMsgs {
+		return -int64(linux.ETOOMANYREFS)
+	}
+	q := (so.rightsHead + so.rightsQ) % maxRightsMsgs
+	for j, d := range ds {
+		so.rights[q][j] = d
+		descs[d].refs++
+	}
+	so.rightsN[q] = uint8(len(ds))
+	so.rightsQ++
+	return 0
+}
+
+// dropInFlight drops an in-flight reference to desc d (a message's
+// descriptor that no one received). Its last reference ends a desc the
+// trap layer serves; a file's stays with its server, which cannot be
+// asked from here (a known leak, until the server learns to collect
+// them). sched is held.
+func dropInFlight(d int32) {
+	descs[d].refs--
+	if descs[d].refs == 0 && servedHandle(&descs[d]) < 0 {
+		releaseDesc(d)
+	}
 }
 
 // Socket options.

@@ -24,6 +24,7 @@ func init() {
 		Test{Name: "TestUDPLoopback", Fn: testUDP},
 		Test{Name: "TestUnixSockets", Fn: testUnixSockets},
 		Test{Name: "TestUnixCredentials", Fn: testUnixCredentials},
+		Test{Name: "TestUnixRights", Fn: testUnixRights},
 	)
 }
 
@@ -263,5 +264,53 @@ func testUnixCredentials(t TB) {
 		if c, _ := recv(); *c != want {
 			t.Fatalf("type %d: credentials of a plain write %+v, want the sender's %+v", typ, *c, want)
 		}
+	}
+}
+
+// testUnixRights: a descriptor sent with SCM_RIGHTS arrives as a new one
+// naming the same open description, even after the sender closed its
+// own, with close-on-exec when the receiver asks (MSG_CMSG_CLOEXEC).
+func testUnixRights(t TB) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatalf("socketpair: %v", err)
+	}
+	defer syscall.Close(fds[0])
+	defer syscall.Close(fds[1])
+	var p [2]int
+	if err := syscall.Pipe(p[:]); err != nil {
+		t.Fatalf("pipe: %v", err)
+	}
+	defer syscall.Close(p[0])
+	if err := syscall.Sendmsg(fds[1], []byte("f"), syscall.UnixRights(p[1]), nil, 0); err != nil {
+		t.Fatalf("sendmsg with SCM_RIGHTS: %v", err)
+	}
+	syscall.Close(p[1]) // in flight, the description stays open
+	buf, oob := make([]byte, 1), make([]byte, syscall.CmsgSpace(4))
+	n, oobn, flags, _, err := syscall.Recvmsg(fds[0], buf, oob, syscall.MSG_CMSG_CLOEXEC)
+	if err != nil || n != 1 || flags&syscall.MSG_CTRUNC != 0 {
+		t.Fatalf("recvmsg: %d, %#x, %v", n, flags, err)
+	}
+	msgs, err := syscall.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("control messages: %d, %v", len(msgs), err)
+	}
+	got, err := syscall.ParseUnixRights(&msgs[0])
+	if err != nil || len(got) != 1 {
+		t.Fatalf("rights: %v, %v", got, err)
+	}
+	defer syscall.Close(got[0])
+	if fl, _, _ := syscall.Syscall(syscall.SYS_FCNTL, uintptr(got[0]), syscall.F_GETFD, 0); fl&syscall.FD_CLOEXEC == 0 {
+		t.Fatalf("received fd %d: FD_CLOEXEC not set", got[0])
+	}
+	if _, err := syscall.Write(got[0], []byte("through")); err != nil {
+		t.Fatalf("write through the received fd: %v", err)
+	}
+	b := make([]byte, 16)
+	if n, err := syscall.Read(p[0], b); err != nil || string(b[:n]) != "through" {
+		t.Fatalf("pipe read %q, %v", b[:n], err)
+	}
+	if err := syscall.Sendmsg(fds[1], []byte("x"), syscall.UnixRights(99999), nil, 0); err != syscall.EBADF {
+		t.Fatalf("SCM_RIGHTS of a closed fd: %v, want EBADF", err)
 	}
 }

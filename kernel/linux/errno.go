@@ -64,6 +64,7 @@ const (
 	ENOBUFS         Errno = 105
 	EISCONN         Errno = 106
 	ENOTCONN        Errno = 107
+	ETOOMANYREFS    Errno = 109
 	ECONNREFUSED    Errno = 111
 	EINPROGRESS     Errno = 115
 	ETIMEDOUT       Errno = 110
