@@ -88,6 +88,14 @@ const (
 	maxRightsMsgs = 4
 )
 
+// orDefault returns v, or def if v was never set (0).
+func orDefault(v, def int32) int32 {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
 // ucred is struct ucred.
 type ucred struct{ pid, uid, gid uint32 }
 
@@ -1605,12 +1613,12 @@ func sysGetsockopt(c *CPU, t *Thread) int64 {
 		switch name {
 		case linux.TCP_NODELAY:
 			v = bi(o.noDelay)
-		case linux.TCP_KEEPIDLE:
-			v = int64(max(o.keepIdle, 7200))
+		case linux.TCP_KEEPIDLE: // what was set, else Linux's defaults
+			v = int64(orDefault(o.keepIdle, 7200))
 		case linux.TCP_KEEPINTVL:
-			v = int64(max(o.keepIntvl, 75))
+			v = int64(orDefault(o.keepIntvl, 75))
 		case linux.TCP_KEEPCNT:
-			v = int64(max(o.keepCnt, 9))
+			v = int64(orDefault(o.keepCnt, 9))
 		case linux.TCP_MAXSEG:
 			v = 65483
 		default:
