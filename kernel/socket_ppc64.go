@@ -22,7 +22,7 @@ import "k42/kernel/linux"
 
 const (
 	maxSockets = 256
-	maxBacklog = 64
+	maxBacklog = 128
 	portLo     = 32768 // Linux's ip_local_port_range
 	portHi     = 60999
 	dgramHdr   = 32 // a datagram's header in the ring: length, the sender's port and address, the length of a Unix sender's name, which follows it
@@ -72,6 +72,8 @@ type socket struct {
 	// SO_PASSCRED gets it, or the process's own, with what it reads.
 	cred    ucred
 	credSet bool
+	// lastTrunc: the last record read (SOCK_SEQPACKET) was cut short.
+	lastTrunc bool
 	// rights are the descriptors sent to this socket (SCM_RIGHTS) and not
 	// yet received: up to maxRightsMsgs messages of up to maxRightsFDs
 	// descs each, in the order sent, each desc referenced (refs) while in
@@ -95,6 +97,11 @@ func orDefault(v, def int32) int32 {
 	}
 	return v
 }
+
+// connected reports whether sockets of type typ make connections (a
+// ring each way): streams and Unix sequenced-packet sockets, whose rings
+// carry records (recordWrite, recordRead).
+func connected(typ uint16) bool { return typ == linux.SOCK_STREAM || typ == linux.SOCK_SEQPACKET }
 
 // ucred is struct ucred.
 type ucred struct{ pid, uid, gid uint32 }
@@ -158,6 +165,10 @@ func sysSocket(c *CPU, t *Thread) int64 {
 		if family != linux.AF_UNIX && proto != 0 && proto != linux.IPPROTO_UDP {
 			return -int64(linux.EPROTONOSUPPORT)
 		}
+	case linux.SOCK_SEQPACKET:
+		if family != linux.AF_UNIX {
+			return -int64(linux.ESOCKTNOSUPPORT)
+		}
 	default:
 		return -int64(linux.ESOCKTNOSUPPORT)
 	}
@@ -202,7 +213,7 @@ func sysSocketpair(c *CPU, t *Thread) int64 {
 	if family != linux.AF_UNIX {
 		return -int64(linux.EOPNOTSUPP)
 	}
-	if typ != linux.SOCK_STREAM && typ != linux.SOCK_DGRAM {
+	if typ != linux.SOCK_STREAM && typ != linux.SOCK_DGRAM && typ != linux.SOCK_SEQPACKET {
 		return -int64(linux.ESOCKTNOSUPPORT)
 	}
 	if !validUser(sv, 8) {
@@ -241,7 +252,7 @@ func closeSocketFD(fd int64) {
 // way, for datagrams each the other's default peer. sched is held.
 func joinSockets(a, b int32) int64 {
 	sa, sb := &sockets[a], &sockets[b]
-	if sa.typ == linux.SOCK_STREAM {
+	if connected(sa.typ) {
 		ab := newRing(sockRing)
 		if ab < 0 {
 			return int64(ab)
@@ -596,7 +607,7 @@ func sysListen(c *CPU, t *Thread) int64 {
 	}
 	so := &sockets[s]
 	switch {
-	case so.typ != linux.SOCK_STREAM:
+	case !connected(so.typ):
 		return -int64(linux.EOPNOTSUPP)
 	case so.state == sockConnected:
 		return -eINVAL
@@ -665,9 +676,14 @@ func sysConnect(c *CPU, t *Thread) int64 {
 		return -int64(linux.ENETUNREACH)
 	}
 	if so.typ == linux.SOCK_DGRAM {
-		// A default peer: connect again replaces it.
+		// A default peer: connect again replaces it. A Unix name must be a
+		// bound socket's now, as on Linux (datagrams to it may fail later
+		// if it goes).
 		if e := autobind(s, &d); e != 0 {
 			return e
+		}
+		if so.family == linux.AF_UNIX && d.nlen > 0 && findDgram(&d) < 0 {
+			return -int64(linux.ECONNREFUSED)
 		}
 		so.remote, so.state = d, sockConnected
 		return 0
@@ -789,7 +805,7 @@ func sysGetpeername(c *CPU, t *Thread) int64 {
 		return e
 	}
 	so := &sockets[s]
-	if so.state != sockConnected || so.typ == linux.SOCK_STREAM && so.peer < 0 {
+	if so.state != sockConnected || connected(so.typ) && so.peer < 0 {
 		return -int64(linux.ENOTCONN)
 	}
 	return writeSockAddr(so.family, &so.remote, argAddr(t, 1), argAddr(t, 2))
@@ -821,7 +837,7 @@ func sysShutdown(c *CPU, t *Thread) int64 {
 	}
 	if how != linux.SHUT_RD && !so.shutWr {
 		so.shutWr = true
-		if so.typ == linux.SOCK_STREAM && so.tx >= 0 {
+		if connected(so.typ) && so.tx >= 0 {
 			tx := so.tx
 			so.tx = -1
 			pipes[tx].sock[endWrite] = 0
@@ -927,6 +943,9 @@ func sockRead(c *CPU, t *Thread, s int32, nonblock bool, buf, n uint64, flags ui
 	if so.shutRd || so.rx < 0 {
 		return 0
 	}
+	if so.typ == linux.SOCK_SEQPACKET {
+		return recordRead(c, t, so.rx, nonblock, buf, n, flags)
+	}
 	r := ringRead(c, t, so.rx, nonblock, buf, n, peek)
 	if r > 0 && addr != 0 {
 		if e := writeSockAddr(so.family, &so.remote, addr, lenp); e != 0 {
@@ -955,7 +974,12 @@ func sockWrite(c *CPU, t *Thread, s int32, nonblock bool, buf, n uint64, flags u
 		}
 		return -int64(linux.EPIPE)
 	}
-	r := ringWrite(c, t, so.tx, nonblock, buf, n, flags&linux.MSG_NOSIGNAL == 0)
+	var r int64
+	if so.typ == linux.SOCK_SEQPACKET {
+		r = recordWrite(c, t, so.tx, nonblock, buf, n, flags&linux.MSG_NOSIGNAL == 0)
+	} else {
+		r = ringWrite(c, t, so.tx, nonblock, buf, n, flags&linux.MSG_NOSIGNAL == 0)
+	}
 	if r == -int64(linux.EPIPE) {
 		return -int64(linux.EPIPE) // the peer closed; Linux says ECONNRESET only after an RST
 	}
@@ -1193,49 +1217,11 @@ func sysSendmsg(c *CPU, t *Thread) int64 {
 			return e
 		}
 	}
+	if so.typ == linux.SOCK_SEQPACKET {
+		return recordMsg(c, t, s, mp, &m, recv, nonblock, flags, credSet, cred, rights[:nrights])
+	}
 	if so.typ == linux.SOCK_DGRAM {
-		if m.iovlen > 1 {
-			return -int64(linux.EOPNOTSUPP) // a single buffer (what Go's net sends)
-		}
-		var buf, n uint64
-		if m.iovlen == 1 {
-			buf, n = *userU64(m.iov), *userU64(m.iov + 8)
-		}
-		if recv {
-			lenp := uint64(0)
-			if m.name != 0 {
-				lenp = mp + 8 // msg_namelen
-			}
-			r := dgramRecv(c, t, s, nonblock, buf, n, flags, m.name, lenp)
-			if r >= 0 {
-				recvControl(so, mp, &m, flags)
-			}
-			return r
-		}
-
-		var d *sockAddr
-		var da sockAddr
-		if m.name != 0 {
-			if e := readSockAddr(so.family, m.name, uint64(m.namelen), &da); e != 0 {
-				return e
-			}
-			d = &da
-		}
-		if credSet || nrights > 0 { // they go with the datagram to its receiver
-			to := so.peer
-			if d != nil {
-				to = findDgram(d)
-			}
-			if to >= 0 && credSet {
-				sockets[to].cred, sockets[to].credSet = cred, true
-			}
-			if to >= 0 && nrights > 0 {
-				if e := queueRights(to, rights[:nrights]); e != 0 {
-					return e
-				}
-			}
-		}
-		return sockWrite(c, t, s, nonblock, buf, n, flags, d)
+		return dgramMsg(c, t, s, mp, &m, recv, nonblock, flags, credSet, cred, rights[:nrights])
 	}
 	if credSet && so.peer >= 0 {
 		sockets[so.peer].cred, sockets[so.peer].credSet = cred, true
@@ -1287,6 +1273,95 @@ func sysSendmsg(c *CPU, t *Thread) int64 {
 		}
 	}
 	return total
+}
+
+// dgramMsg serves sendmsg and recvmsg on a datagram socket: the whole
+// datagram from (or into) a single buffer, the credentials and
+// descriptors going with it to its receiver. sched is held.
+func dgramMsg(c *CPU, t *Thread, s int32, mp uint64, m *msghdr, recv, nonblock bool, flags uint32, credSet bool, cred ucred, rights []int32) int64 {
+	so := &sockets[s]
+	if m.iovlen > 1 {
+		return -int64(linux.EOPNOTSUPP) // a single buffer (what Go's net sends)
+	}
+	var buf, n uint64
+	if m.iovlen == 1 {
+		buf, n = *userU64(m.iov), *userU64(m.iov + 8)
+	}
+	if recv {
+		lenp := uint64(0)
+		if m.name != 0 {
+			lenp = mp + 8 // msg_namelen
+		}
+		r := dgramRecv(c, t, s, nonblock, buf, n, flags, m.name, lenp)
+		if r >= 0 {
+			recvControl(so, mp, m, flags)
+		}
+		return r
+	}
+	var d *sockAddr
+	var da sockAddr
+	if m.name != 0 {
+		if e := readSockAddr(so.family, m.name, uint64(m.namelen), &da); e != 0 {
+			return e
+		}
+		d = &da
+	}
+	if credSet || len(rights) > 0 { // they go with the datagram to its receiver
+		to := so.peer
+		if d != nil {
+			to = findDgram(d)
+		}
+		if to >= 0 && credSet {
+			sockets[to].cred, sockets[to].credSet = cred, true
+		}
+		if to >= 0 && len(rights) > 0 {
+			if e := queueRights(to, rights); e != 0 {
+				return e
+			}
+		}
+	}
+	return sockWrite(c, t, s, nonblock, buf, n, flags, d)
+}
+
+// recordMsg serves sendmsg and recvmsg on a SOCK_SEQPACKET socket: one
+// record a call, from (or into) a single buffer, with the control data a
+// stream's would carry. sched is held.
+func recordMsg(c *CPU, t *Thread, s int32, mp uint64, m *msghdr, recv, nonblock bool, flags uint32, credSet bool, cred ucred, rights []int32) int64 {
+	so := &sockets[s]
+	// One record a call, from (or into) a single buffer.
+	if m.iovlen > 1 {
+		return -int64(linux.EOPNOTSUPP)
+	}
+	var buf, n uint64
+	if m.iovlen == 1 {
+		buf, n = *userU64(m.iov), *userU64(m.iov + 8)
+	}
+	if !recv {
+		if credSet && so.peer >= 0 {
+			sockets[so.peer].cred, sockets[so.peer].credSet = cred, true
+		}
+		if len(rights) > 0 && so.peer >= 0 {
+			if e := queueRights(so.peer, rights); e != 0 {
+				return e
+			}
+		}
+		return sockWrite(c, t, s, nonblock, buf, n, flags, nil)
+	}
+	r := sockRead(c, t, s, nonblock, buf, n, flags, 0, 0)
+	if r >= 0 {
+		recvControl(so, mp, m, flags)
+		if so.lastTrunc {
+			*userU32(mp + 48) |= linux.MSG_TRUNC
+		}
+		if m.name != 0 {
+			if so.remote.nlen > 0 {
+				writeSockAddr(so.family, &so.remote, m.name, mp+8)
+			} else {
+				*userU32(mp + 8) = 0
+			}
+		}
+	}
+	return r
 }
 
 // writeNoAddr reports no address to recvfrom's addr and lenp: a length
@@ -1665,3 +1740,76 @@ func putOpt(val, lenp, v uint64, size int) int64 {
 func sockStat(s int32) statInfo {
 	return statInfo{dev: 0x8, ino: uint64(5000 + s), mode: linux.S_IFSOCK | 0o777, nlink: 1, blksize: 4096}
 }
+
+// recordWrite writes n bytes of buf as one record into ring i, whole or
+// not at all: a record longer than the ring is EMSGSIZE; one that does
+// not fit yet waits (or EAGAIN). sched is held; buf is checked.
+func recordWrite(c *CPU, t *Thread, i int32, nonblock bool, buf, n uint64, sigpipe bool) int64 {
+	p := &pipes[i]
+	if p.readers == 0 {
+		if sigpipe {
+			sched.unlock()
+			signalThread(int32(c.current), sigPipe)
+			sched.lock()
+		}
+		return -int64(linux.EPIPE)
+	}
+	need := recordHdr + int(n)
+	if need > p.size {
+		return -int64(linux.EMSGSIZE)
+	}
+	if p.size-p.n < need {
+		if nonblock {
+			return -eAGAIN
+		}
+		return waitOn(c, t, pipeKey(i, endWrite))
+	}
+	var h [recordHdr]byte
+	h[0], h[1], h[2], h[3] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
+	ringPut(i, h[:])
+	ringPut(i, user(buf, int(n)))
+	wakeRestart(pipeKey(i, endRead))
+	pipeNotify(i, endRead, linux.EPOLLIN)
+	return int64(n)
+}
+
+// recordRead reads the next record of ring i into buf: up to n bytes of
+// it, the rest discarded (MSG_TRUNC: the record's whole length is
+// returned); end of file once no writer is left; MSG_PEEK leaves it.
+// sched is held; buf is checked.
+func recordRead(c *CPU, t *Thread, i int32, nonblock bool, buf, n uint64, flags uint32) int64 {
+	p := &pipes[i]
+	s := p.sock[endRead] - 1
+	if p.n == 0 {
+		switch {
+		case p.writers == 0:
+			return 0
+		case nonblock:
+			return -eAGAIN
+		}
+		return waitOn(c, t, pipeKey(i, endRead))
+	}
+	var h [recordHdr]byte
+	ringGet(i, h[:], true)
+	size := int(h[0])<<24 | int(h[1])<<16 | int(h[2])<<8 | int(h[3])
+	k := min(size, int(n))
+	if s >= 0 {
+		sockets[s].lastTrunc = k < size
+	}
+	if flags&linux.MSG_PEEK != 0 {
+		ringPeekAt(i, recordHdr, user(buf, k))
+	} else {
+		ringSkip(i, recordHdr)
+		ringGet(i, user(buf, k), false)
+		ringSkip(i, size-k)
+		wakeRestart(pipeKey(i, endWrite))
+		pipeNotify(i, endWrite, linux.EPOLLOUT)
+	}
+	if flags&linux.MSG_TRUNC != 0 {
+		return int64(size)
+	}
+	return int64(k)
+}
+
+// recordHdr is a record's length header in a SOCK_SEQPACKET ring.
+const recordHdr = 4

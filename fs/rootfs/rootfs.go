@@ -191,7 +191,7 @@ func procFiles(fsys *fs.FS) error {
 		{"/proc/sys/kernel/hostname", "k42\n"},
 		{"/proc/sys/kernel/pid_max", "1024\n"},
 		{"/proc/sys/kernel/threads-max", "1024\n"},
-		{"/proc/sys/net/core/somaxconn", "64\n"},
+		{"/proc/sys/net/core/somaxconn", "128\n"},
 		{"/proc/sys/vm/overcommit_memory", "1\n"},
 	} {
 		if err := writeFile(fsys, l.path, 0o444, []byte(l.data)); err != nil {

@@ -32,7 +32,8 @@ const maxContextFile = 1 << 20
 
 // TestTrees are the host files a package's tests find on the machine
 // where go test runs them: the package's directory with its testdata,
-// the regular files of its parent directory (tests read "../x"), and,
+// the regular files of its parent directory and its testdata (tests read
+// "../x" and "../testdata/x"), and,
 // for any package, the Go installation's VERSION, go.env and time-zone
 // database (lib/time/zoneinfo.zip, where time.LoadLocation looks when
 // the system has none). Each goes at its own absolute path.
@@ -41,8 +42,13 @@ func TestTrees(dir string) []Tree {
 	if ents, err := os.ReadDir(filepath.Dir(dir)); err == nil {
 		for _, e := range ents {
 			p := filepath.Join(filepath.Dir(dir), e.Name())
-			if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && fi.Size() <= maxContextFile {
+			fi, err := e.Info()
+			switch {
+			case err != nil:
+			case fi.Mode().IsRegular() && fi.Size() <= maxContextFile:
 				trees = append(trees, Tree{Host: p, Guest: p})
+			case fi.IsDir() && e.Name() == "testdata" && p != dir:
+				trees = append(trees, Tree{Host: p, Guest: p}) // ../testdata (net's tests read it)
 			}
 		}
 	}
