@@ -74,6 +74,9 @@ type socket struct {
 	credSet bool
 	// lastTrunc: the last record read (SOCK_SEQPACKET) was cut short.
 	lastTrunc bool
+	// reset: the TCP peer closed abortively (SO_LINGER with no time, an
+	// RST): the next read fails with ECONNRESET, the data unread gone.
+	reset bool
 	// rights are the descriptors sent to this socket (SCM_RIGHTS) and not
 	// yet received: up to maxRightsMsgs messages of up to maxRightsFDs
 	// descs each, in the order sent, each desc referenced (refs) while in
@@ -886,6 +889,9 @@ func sockRelease(s int32) {
 			pipeRelease(so.tx, endWrite) // the peer reads end of file
 		}
 		if so.peer >= 0 {
+			if so.family != linux.AF_UNIX && so.state == sockConnected && so.opts.linger == [2]int32{1, 0} {
+				sockets[so.peer].reset = true // an abortive close: the peer gets an RST
+			}
 			sockets[so.peer].peer = -1
 		}
 	}
@@ -939,6 +945,13 @@ func sockRead(c *CPU, t *Thread, s int32, nonblock bool, buf, n uint64, flags ui
 	}
 	if so.state != sockConnected {
 		return -int64(linux.ENOTCONN)
+	}
+	if so.reset {
+		so.reset = false
+		if so.rx >= 0 {
+			ringSkip(so.rx, pipes[so.rx].n) // an RST discards what was not read
+		}
+		return -int64(linux.ECONNRESET)
 	}
 	if so.shutRd || so.rx < 0 {
 		return 0
