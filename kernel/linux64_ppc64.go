@@ -61,11 +61,11 @@ var syscalls = [numSyscalls]syscallEntry{
 	linux.SYS_SPLICE:          {"splice", Refused, "not supported: EINVAL, on which Go copies instead", nil, linux.EINVAL},
 	linux.SYS_TEE:             {"tee", Refused, "not supported: EINVAL", nil, linux.EINVAL},
 	linux.SYS_VMSPLICE:        {"vmsplice", Refused, "not supported: EINVAL", nil, linux.EINVAL},
-	linux.SYS_SENDFILE:        {"sendfile", Refused, "not supported: Go copies instead", nil, linux.ENOSYS},
+	linux.SYS_SENDFILE:        {"sendfile", Full, "from a file to any descriptor: its server reads the file and writes out_fd", sysSendfile, 0},
 	linux.SYS_COPY_FILE_RANGE: {"copy_file_range", Refused, "not supported: Go copies instead", nil, linux.ENOSYS},
 
 	// Sockets (socket_ppc64.go): the loopback only.
-	linux.SYS_SOCKET:      {"socket", Partial, "AF_INET, AF_INET6, AF_UNIX; SOCK_STREAM and SOCK_DGRAM; the loopback only", sysSocket, 0},
+	linux.SYS_SOCKET:      {"socket", Partial, "AF_INET, AF_INET6, AF_UNIX; SOCK_STREAM and SOCK_DGRAM, and SOCK_SEQPACKET for AF_UNIX; the loopback only", sysSocket, 0},
 	linux.SYS_SOCKETPAIR:  {"socketpair", Full, "AF_UNIX stream and datagram", sysSocketpair, 0},
 	linux.SYS_BIND:        {"bind", Partial, "loopback and unspecified addresses, ephemeral ports, SO_REUSEADDR/SO_REUSEPORT; Unix abstract names", sysBind, 0},
 	linux.SYS_LISTEN:      {"listen", Full, "backlog up to 64", sysListen, 0},

@@ -361,6 +361,32 @@ func sysPath(c *CPU, t *Thread) int64 {
 	return forwardLocked(c, t, h[0], h[1], 0)
 }
 
+// sysSendfile forwards sendfile to the server of in_fd's file, which
+// reads the file and writes what it read to out_fd with write calls of
+// its own (the descriptors are the process's, so the server's thread
+// names out_fd as the caller does). Here: the offset pointer, the access
+// modes, and that in_fd is a file (EINVAL otherwise, as Linux says of
+// descriptors it cannot map) and out_fd not one open O_APPEND.
+func sysSendfile(c *CPU, t *Thread) int64 {
+	if offp := argAddr(t, 2); offp != 0 && !validUser(offp, 8) {
+		return -eFAULT
+	}
+	sched.lock()
+	out, _ := fdDesc(int64(argInt(t, 0)))
+	in, _ := fdDesc(int64(argInt(t, 1)))
+	var e int64
+	switch {
+	case out == nil || in == nil || out.flags&linux.O_ACCMODE == linux.O_RDONLY || in.flags&linux.O_ACCMODE == linux.O_WRONLY:
+		e = -eBADF
+	case in.kind != descFile || out.flags&linux.O_APPEND != 0:
+		e = -eINVAL
+	default:
+		return forwardLocked(c, t, in.index, HandleNone, in.flags)
+	}
+	sched.unlock()
+	return e
+}
+
 // sysServed forwards a call with neither descriptors nor paths:
 // getcwd (whose buffer is checked here).
 func sysServed(c *CPU, t *Thread) int64 {

@@ -146,7 +146,8 @@ func fwdOnFD(nr uint64) bool {
 	switch nr {
 	case linux.SYS_READ, linux.SYS_WRITE, linux.SYS_READV, linux.SYS_WRITEV, linux.SYS_PREAD64, linux.SYS_PWRITE64,
 		linux.SYS_LSEEK, linux.SYS_FSTAT, linux.SYS_GETDENTS64, linux.SYS_FTRUNCATE, linux.SYS_FSYNC,
-		linux.SYS_FDATASYNC, linux.SYS_FCHMOD, linux.SYS_FCHOWN, linux.SYS_FSTATFS, linux.SYS_FCHDIR, linux.SYS_FCNTL:
+		linux.SYS_FDATASYNC, linux.SYS_FCHMOD, linux.SYS_FCHOWN, linux.SYS_FSTATFS, linux.SYS_FCHDIR, linux.SYS_FCNTL,
+		linux.SYS_SENDFILE:
 		return true
 	}
 	return false
@@ -211,6 +212,8 @@ func (s *Server) onFile(rq *request) int64 {
 		return 0
 	case linux.SYS_GETDENTS64:
 		return s.getdents(srv, f, a[1], int(a[2]))
+	case linux.SYS_SENDFILE:
+		return s.sendfile(rq, srv, f)
 	case linux.SYS_FTRUNCATE:
 		if int64(a[1]) < 0 {
 			return -int64(linux.EINVAL)
@@ -478,4 +481,66 @@ func (s *Server) nameOf(d *fs.Node, p string) string {
 		return dp + "/" + p
 	}
 	return p
+}
+
+// sendfileChunk is how much of the file a sendfile moves per write.
+const sendfileChunk = 64 << 10
+
+// sendfile serves sendfile(out_fd, in_fd, offset, count) on in_fd's file
+// f: it reads f (at *offset, which it then advances, or at f's offset)
+// into the thread's buffer and writes that to out_fd with write calls of
+// its own, which the kernel serves as the caller's would. A short or
+// failed write ends it, f's offset put back by what was not written; the
+// result is the bytes written, or the error if none were.
+func (s *Server) sendfile(rq *request, srv FileServer, f *fs.File) int64 {
+	a := rq.Args
+	out, offp, count := int(int32(a[0])), a[2], int64(a[3])
+	if f.Node().IsDir() {
+		return -int64(linux.EINVAL)
+	}
+	off := int64(-1)
+	if offp != 0 {
+		if off = *userInt64(offp); off < 0 {
+			return -int64(linux.EINVAL)
+		}
+	}
+	if rq.buf == nil {
+		rq.buf = make([]byte, sendfileChunk)
+	}
+	total := int64(0)
+	for total < count {
+		b := rq.buf[:min(int64(len(rq.buf)), count-total)]
+		var n int
+		var err error
+		if off >= 0 {
+			n, err = srv.ReadAt(bg, f, b, off)
+		} else {
+			n, err = srv.Read(bg, f, b)
+		}
+		if n == 0 {
+			if total == 0 && err != nil {
+				return result(0, err)
+			}
+			break
+		}
+		w, werr := syscall.Write(out, b[:n])
+		w = max(w, 0)
+		if w < n && off < 0 {
+			srv.Seek(bg, f, int64(w-n), io.SeekCurrent)
+		}
+		total += int64(w)
+		if off >= 0 {
+			off += int64(w)
+		}
+		if werr != nil || w < n {
+			if total == 0 && werr != nil {
+				return -int64(fs.Errno(werr))
+			}
+			break
+		}
+	}
+	if offp != 0 {
+		*userInt64(offp) = off
+	}
+	return total
 }

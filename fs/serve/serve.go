@@ -87,7 +87,8 @@ type Server struct {
 // allocated on every call.
 type request struct {
 	kernel.ServeRequest
-	st fs.Stat // for fstat
+	st  fs.Stat // for fstat
+	buf []byte  // for sendfile, made on the thread's first
 }
 
 // openFile is an open file description behind a handle.

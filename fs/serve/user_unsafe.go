@@ -21,6 +21,7 @@ func userBytes(addr uint64, n int) []byte {
 }
 
 func userStat(addr uint64) *linux.Stat     { return (*linux.Stat)(unsafe.Pointer(uintptr(addr))) }
+func userInt64(addr uint64) *int64         { return (*int64)(unsafe.Pointer(uintptr(addr))) }
 func userStatx(addr uint64) *linux.Statx   { return (*linux.Statx)(unsafe.Pointer(uintptr(addr))) }
 func userStatfs(addr uint64) *linux.Statfs { return (*linux.Statfs)(unsafe.Pointer(uintptr(addr))) }
 func userTimes(addr uint64) *[2]linux.Timespec {

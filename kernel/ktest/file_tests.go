@@ -31,6 +31,7 @@ func init() {
 		Test{Name: "TestFSTestOverDirFS", Fn: testFSTest},
 		Test{Name: "TestFileSemantics", Fn: testFileSemantics},
 		Test{Name: "TestFIFOs", Fn: testFIFOs},
+		Test{Name: "TestSendfile", Fn: testSendfile},
 		Test{Name: "TestPipesBlockAndPoll", Fn: testPipes},
 		Test{Name: "TestSpecialFiles", Fn: testSpecialFiles},
 	)
@@ -692,5 +693,66 @@ func testSpecialFiles(t TB) {
 	var fi iofs.FileInfo
 	if fi, err = os.Lstat("/proc/self/exe"); err != nil || fi.Mode()&os.ModeSymlink == 0 {
 		t.Errorf("/proc/self/exe is not a symlink: %v %v", fi, err)
+	}
+}
+
+// testSendfile: sendfile copies a file to a pipe and to another file,
+// from the file's offset (which it advances) or from *offset (which it
+// advances instead, the file's own left alone), and refuses what Linux
+// refuses.
+func testSendfile(t TB) {
+	dir := tempDir(t)
+	data := make([]byte, 200<<10)
+	rand.New(rand.NewSource(7)).Read(data)
+	src := filepath.Join(dir, "src")
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	in, err := syscall.Open(src, syscall.O_RDONLY, 0)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer syscall.Close(in)
+	dst := filepath.Join(dir, "dst")
+	out, err := syscall.Open(dst, syscall.O_CREAT|syscall.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer syscall.Close(out)
+	if _, err := syscall.Seek(in, 1000, io.SeekStart); err != nil {
+		t.Fatalf("seek: %v", err)
+	}
+	n, err := syscall.Sendfile(out, in, nil, len(data))
+	if err != nil || n != len(data)-1000 {
+		t.Fatalf("sendfile to a file from the offset: %d, %v; want %d", n, err, len(data)-1000)
+	}
+	if pos, _ := syscall.Seek(in, 0, io.SeekCurrent); pos != int64(len(data)) {
+		t.Fatalf("the file offset after sendfile: %d, want %d", pos, len(data))
+	}
+	if got, _ := os.ReadFile(dst); !bytes.Equal(got, data[1000:]) {
+		t.Fatalf("the copy differs (%d bytes)", len(got))
+	}
+	var p [2]int
+	if err := syscall.Pipe(p[:]); err != nil {
+		t.Fatalf("pipe: %v", err)
+	}
+	defer syscall.Close(p[0])
+	defer syscall.Close(p[1])
+	off := int64(5)
+	if n, err := syscall.Sendfile(p[1], in, &off, 100); err != nil || n != 100 || off != 105 {
+		t.Fatalf("sendfile at an offset to a pipe: %d, %v, offset %d; want 100, 105", n, err, off)
+	}
+	b := make([]byte, 200)
+	if n, _ := syscall.Read(p[0], b); !bytes.Equal(b[:n], data[5:105]) {
+		t.Fatalf("the pipe holds %d other bytes", n)
+	}
+	if pos, _ := syscall.Seek(in, 0, io.SeekCurrent); pos != int64(len(data)) {
+		t.Fatalf("sendfile with an offset moved the file offset to %d", pos)
+	}
+	if _, err := syscall.Sendfile(p[1], p[0], nil, 10); err != syscall.EINVAL {
+		t.Fatalf("sendfile from a pipe: %v, want EINVAL", err)
+	}
+	if _, err := syscall.Sendfile(in, in, nil, 10); err != syscall.EBADF {
+		t.Fatalf("sendfile to a read-only descriptor: %v, want EBADF", err)
 	}
 }
