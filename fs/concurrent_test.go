@@ -281,10 +281,12 @@ func (w *worker) pwrite() error {
 		return fmt.Errorf("pwrite %s: %d, %v", p, n, err)
 	}
 	nw := slices.Clone(old)
-	if end := off + len(data); end > len(nw) {
+	if end := off + len(data); end > len(nw) && len(data) > 0 {
+		// A write past the end extends the file, with a hole before it;
+		// one of no bytes does not (as on Linux).
 		nw = append(nw, make([]byte, end-len(nw))...)
 	}
-	copy(nw[off:], data)
+	copy(nw[min(off, len(nw)):], data)
 	w.setContents(p, nw)
 	return nil
 }

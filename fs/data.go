@@ -95,6 +95,7 @@ type PageStore struct {
 	limit *PageLimit
 	mu    sync.RWMutex
 	pages map[int64]*page
+	held  atomic.Int64 // len(pages), for Resident without the lock (a stat reads it)
 }
 
 var _ interface {
@@ -149,6 +150,7 @@ func (s *PageStore) WriteAt(p []byte, off int64) (int, error) {
 				s.pages = make(map[int64]*page)
 			}
 			s.pages[idx] = pg
+			s.held.Add(1)
 		}
 		copy(pg[in:], p[n:n+chunk])
 		n += chunk
@@ -172,6 +174,7 @@ func (s *PageStore) Truncate(size int64) error {
 		}
 	}
 	s.limit.Return(dropped)
+	s.held.Add(int64(-dropped))
 	if in := size % PageSize; in != 0 {
 		if pg := s.pages[size/PageSize]; pg != nil {
 			clear(pg[in:])
@@ -184,11 +187,7 @@ func (s *PageStore) Truncate(size int64) error {
 func (s *PageStore) Sync() error { return nil }
 
 // Resident implements Data.
-func (s *PageStore) Resident() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.pages)
-}
+func (s *PageStore) Resident() int { return int(s.held.Load()) }
 
 // Release implements Data.
 func (s *PageStore) Release() {
@@ -196,6 +195,7 @@ func (s *PageStore) Release() {
 	defer s.mu.Unlock()
 	s.limit.Return(len(s.pages))
 	s.pages = nil
+	s.held.Store(0)
 }
 
 // SeekPage implements PageSeeker.
