@@ -212,6 +212,19 @@ func pipeWrite(c *CPU, t *Thread, d int32, buf, n uint64) int64 {
 	return ringWrite(c, t, x.index, x.flags&linux.O_NONBLOCK != 0, buf, n, true)
 }
 
+// emptyRing is a read's answer on empty ring i: end of file once no
+// writer is left, else EAGAIN if nonblock or a restartable wait. sched
+// is held.
+func emptyRing(c *CPU, t *Thread, i int32, nonblock bool) int64 {
+	switch {
+	case pipes[i].writers == 0:
+		return 0
+	case nonblock:
+		return -eAGAIN
+	}
+	return waitOn(c, t, pipeKey(i, endRead))
+}
+
 // ringRead reads up to n bytes into buf from pipe i (a pipe's, a FIFO's
 // or a stream socket's ring): what is there, end of file once no writer
 // is left, else EAGAIN if nonblock or a restartable wait. peek leaves the
@@ -222,13 +235,7 @@ func ringRead(c *CPU, t *Thread, i int32, nonblock bool, buf, n uint64, peek boo
 		return 0
 	}
 	if p.n == 0 {
-		switch {
-		case p.writers == 0:
-			return 0 // end of file
-		case nonblock:
-			return -eAGAIN
-		}
-		return waitOn(c, t, pipeKey(i, endRead))
+		return emptyRing(c, t, i, nonblock)
 	}
 	wasFull := p.n == p.size
 	k := int(min(n, uint64(p.n)))
@@ -250,6 +257,18 @@ func ringRead(c *CPU, t *Thread, i int32, nonblock bool, buf, n uint64, peek boo
 	return int64(k)
 }
 
+// brokenPipe is a write's answer when no one can read what it writes:
+// SIGPIPE for the writing thread (unless sigpipe is false: MSG_NOSIGNAL)
+// and EPIPE. sched is held (and dropped while the signal is sent).
+func brokenPipe(c *CPU, sigpipe bool) int64 {
+	if sigpipe {
+		sched.unlock()
+		signalThread(int32(c.current), sigPipe)
+		sched.lock()
+	}
+	return -int64(linux.EPIPE)
+}
+
 // ringWrite writes up to n bytes of buf into pipe i: at once as many as
 // fit (all of at most PIPE_BUF bytes, or none), else EAGAIN if nonblock
 // or a restartable wait; EPIPE, and SIGPIPE if sigpipe, when no reader is
@@ -257,12 +276,7 @@ func ringRead(c *CPU, t *Thread, i int32, nonblock bool, buf, n uint64, peek boo
 func ringWrite(c *CPU, t *Thread, i int32, nonblock bool, buf, n uint64, sigpipe bool) int64 {
 	p := &pipes[i]
 	if p.readers == 0 {
-		if sigpipe {
-			sched.unlock()
-			signalThread(int32(c.current), sigPipe)
-			sched.lock()
-		}
-		return -int64(linux.EPIPE)
+		return brokenPipe(c, sigpipe)
 	}
 	if n == 0 {
 		return 0

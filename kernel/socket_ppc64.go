@@ -72,8 +72,6 @@ type socket struct {
 	// SO_PASSCRED gets it, or the process's own, with what it reads.
 	cred    ucred
 	credSet bool
-	// lastTrunc: the last record read (SOCK_SEQPACKET) was cut short.
-	lastTrunc bool
 	// reset: the TCP peer closed abortively (SO_LINGER with no time, an
 	// RST): the next read fails with ECONNRESET, the data unread gone.
 	reset bool
@@ -980,12 +978,7 @@ func sockWrite(c *CPU, t *Thread, s int32, nonblock bool, buf, n uint64, flags u
 		return -int64(linux.ENOTCONN)
 	}
 	if so.shutWr || so.tx < 0 {
-		if flags&linux.MSG_NOSIGNAL == 0 {
-			sched.unlock()
-			signalThread(int32(c.current), sigPipe)
-			sched.lock()
-		}
-		return -int64(linux.EPIPE)
+		return brokenPipe(c, flags&linux.MSG_NOSIGNAL == 0)
 	}
 	var r int64
 	if so.typ == linux.SOCK_SEQPACKET {
@@ -1221,29 +1214,20 @@ func sysSendmsg(c *CPU, t *Thread) int64 {
 	x, _ := fdDesc(fd)
 	nonblock := x.flags&linux.O_NONBLOCK != 0
 	so := &sockets[s]
-	var cred ucred
-	credSet := false
-	var rights [maxRightsFDs]int32
-	nrights := 0
+	var ctl sendCtl
 	if !recv && m.controllen > 0 {
-		if credSet, e = sendControl(so, m.control, m.controllen, &cred, &rights, &nrights); e != 0 {
+		if e := ctl.read(so, m.control, m.controllen); e != 0 {
 			return e
 		}
 	}
 	if so.typ == linux.SOCK_SEQPACKET {
-		return recordMsg(c, t, s, mp, &m, recv, nonblock, flags, credSet, cred, rights[:nrights])
+		return recordMsg(c, t, s, mp, &m, recv, nonblock, flags, &ctl)
 	}
 	if so.typ == linux.SOCK_DGRAM {
-		return dgramMsg(c, t, s, mp, &m, recv, nonblock, flags, credSet, cred, rights[:nrights])
+		return dgramMsg(c, t, s, mp, &m, recv, nonblock, flags, &ctl)
 	}
-	if credSet && so.peer >= 0 {
-		sockets[so.peer].cred, sockets[so.peer].credSet = cred, true
-	}
-	if nrights > 0 {
-		if so.peer < 0 {
-			return -int64(linux.ENOTCONN)
-		}
-		if e := queueRights(so.peer, rights[:nrights]); e != 0 {
+	if !recv {
+		if e := ctl.deliver(so.peer); e != 0 {
 			return e
 		}
 	}
@@ -1291,7 +1275,7 @@ func sysSendmsg(c *CPU, t *Thread) int64 {
 // dgramMsg serves sendmsg and recvmsg on a datagram socket: the whole
 // datagram from (or into) a single buffer, the credentials and
 // descriptors going with it to its receiver. sched is held.
-func dgramMsg(c *CPU, t *Thread, s int32, mp uint64, m *msghdr, recv, nonblock bool, flags uint32, credSet bool, cred ucred, rights []int32) int64 {
+func dgramMsg(c *CPU, t *Thread, s int32, mp uint64, m *msghdr, recv, nonblock bool, flags uint32, ctl *sendCtl) int64 {
 	so := &sockets[s]
 	if m.iovlen > 1 {
 		return -int64(linux.EOPNOTSUPP) // a single buffer (what Go's net sends)
@@ -1319,18 +1303,13 @@ func dgramMsg(c *CPU, t *Thread, s int32, mp uint64, m *msghdr, recv, nonblock b
 		}
 		d = &da
 	}
-	if credSet || len(rights) > 0 { // they go with the datagram to its receiver
-		to := so.peer
-		if d != nil {
-			to = findDgram(d)
-		}
-		if to >= 0 && credSet {
-			sockets[to].cred, sockets[to].credSet = cred, true
-		}
-		if to >= 0 && len(rights) > 0 {
-			if e := queueRights(to, rights); e != 0 {
-				return e
-			}
+	to := so.peer // the control data goes with the datagram to its receiver
+	if d != nil {
+		to = findDgram(d)
+	}
+	if to >= 0 { // none: the send itself says why
+		if e := ctl.deliver(to); e != 0 {
+			return e
 		}
 	}
 	return sockWrite(c, t, s, nonblock, buf, n, flags, d)
@@ -1339,7 +1318,7 @@ func dgramMsg(c *CPU, t *Thread, s int32, mp uint64, m *msghdr, recv, nonblock b
 // recordMsg serves sendmsg and recvmsg on a SOCK_SEQPACKET socket: one
 // record a call, from (or into) a single buffer, with the control data a
 // stream's would carry. sched is held.
-func recordMsg(c *CPU, t *Thread, s int32, mp uint64, m *msghdr, recv, nonblock bool, flags uint32, credSet bool, cred ucred, rights []int32) int64 {
+func recordMsg(c *CPU, t *Thread, s int32, mp uint64, m *msghdr, recv, nonblock bool, flags uint32, ctl *sendCtl) int64 {
 	so := &sockets[s]
 	// One record a call, from (or into) a single buffer.
 	if m.iovlen > 1 {
@@ -1350,20 +1329,19 @@ func recordMsg(c *CPU, t *Thread, s int32, mp uint64, m *msghdr, recv, nonblock 
 		buf, n = *userU64(m.iov), *userU64(m.iov + 8)
 	}
 	if !recv {
-		if credSet && so.peer >= 0 {
-			sockets[so.peer].cred, sockets[so.peer].credSet = cred, true
-		}
-		if len(rights) > 0 && so.peer >= 0 {
-			if e := queueRights(so.peer, rights); e != 0 {
-				return e
-			}
+		if e := ctl.deliver(so.peer); e != 0 {
+			return e
 		}
 		return sockWrite(c, t, s, nonblock, buf, n, flags, nil)
 	}
-	r := sockRead(c, t, s, nonblock, buf, n, flags, 0, 0)
+	r := sockRead(c, t, s, nonblock, buf, n, flags|linux.MSG_TRUNC, 0, 0) // the record's whole length
 	if r >= 0 {
+		trunc := uint64(r) > n
+		if flags&linux.MSG_TRUNC == 0 {
+			r = min(r, int64(n))
+		}
 		recvControl(so, mp, m, flags)
-		if so.lastTrunc {
+		if trunc {
 			*userU32(mp + 48) |= linux.MSG_TRUNC
 		}
 		if m.name != 0 {
@@ -1390,51 +1368,76 @@ func writeNoAddr(addr, lenp uint64) int64 {
 	return 0
 }
 
-// sendControl reads the control messages of a sendmsg on so: a Unix
-// socket's SCM_CREDENTIALS (any credentials: the one process is root,
-// which Linux lets name any) are returned in cred, and the descs of
-// SCM_RIGHTS' descriptors in rights (EBADF for one not open, EINVAL for
+// sendCtl is what a sendmsg's control messages carry to the receiver.
+type sendCtl struct {
+	cred    ucred
+	credSet bool
+	rights  [maxRightsFDs]int32 // descs
+	n       int
+}
+
+// read takes the control messages of a sendmsg on so: a Unix socket's
+// SCM_CREDENTIALS (any credentials: the one process is root, which Linux
+// lets name any) and the descs of SCM_RIGHTS' descriptors (EBADF for one not open, EINVAL for
 // more than maxRightsFDs); anything else at SOL_SOCKET, or a malformed
 // header, is EINVAL, as on Linux. Other levels' messages (IP options) are
 // accepted and have no effect.
-func sendControl(so *socket, ctl, n uint64, cred *ucred, rights *[maxRightsFDs]int32, nrights *int) (bool, int64) {
+func (sc *sendCtl) read(so *socket, ctl, n uint64) int64 {
 	if !validUser(ctl, n) {
-		return false, -eFAULT
+		return -eFAULT
 	}
-	set := false
 	for off := uint64(0); off+linux.SizeofCmsghdr <= n; {
 		l := *userU64(ctl + off)
 		level, typ := *userU32(ctl + off + 8), *userU32(ctl + off + 12)
 		if l < linux.SizeofCmsghdr || off+l > n {
-			return false, -eINVAL
+			return -eINVAL
 		}
 		if level == linux.SOL_SOCKET {
 			switch {
 			case so.family != linux.AF_UNIX:
-				return false, -eINVAL
+				return -eINVAL
 			case typ == linux.SCM_RIGHTS:
 				k := int(l-linux.SizeofCmsghdr) / 4
-				if *nrights+k > maxRightsFDs {
-					return false, -eINVAL
+				if sc.n+k > maxRightsFDs {
+					return -eINVAL
 				}
 				for j := 0; j < k; j++ {
 					x, d := fdDesc(int64(int32(*userU32(ctl + off + linux.SizeofCmsghdr + 4*uint64(j)))))
 					if x == nil {
-						return false, -eBADF
+						return -eBADF
 					}
-					rights[*nrights] = d
-					*nrights++
+					sc.rights[sc.n] = d
+					sc.n++
 				}
 			case typ == linux.SCM_CREDENTIALS && l == linux.SizeofCmsghdr+linux.SizeofUcred:
 				d := ctl + off + linux.SizeofCmsghdr
-				*cred, set = ucred{*userU32(d), *userU32(d + 4), *userU32(d + 8)}, true
+				sc.cred, sc.credSet = ucred{*userU32(d), *userU32(d + 4), *userU32(d + 8)}, true
 			default:
-				return false, -eINVAL
+				return -eINVAL
 			}
 		}
 		off += (l + 7) &^ 7
 	}
-	return set, 0
+	return 0
+}
+
+// deliver gives socket to (the receiver, or -1 for none) what sc carries:
+// the credentials, and the descriptors in flight (ENOTCONN with no
+// receiver, ETOOMANYREFS if too many are in flight to it). sched is held.
+func (sc *sendCtl) deliver(to int32) int64 {
+	switch {
+	case to < 0 && sc.n > 0:
+		return -int64(linux.ENOTCONN)
+	case to < 0:
+		return 0
+	}
+	if sc.credSet {
+		sockets[to].cred, sockets[to].credSet = sc.cred, true
+	}
+	if sc.n > 0 {
+		return queueRights(to, sc.rights[:sc.n])
+	}
+	return 0
 }
 
 // recvControl fills the control part and msg_flags of recvmsg's header
@@ -1760,12 +1763,7 @@ func sockStat(s int32) statInfo {
 func recordWrite(c *CPU, t *Thread, i int32, nonblock bool, buf, n uint64, sigpipe bool) int64 {
 	p := &pipes[i]
 	if p.readers == 0 {
-		if sigpipe {
-			sched.unlock()
-			signalThread(int32(c.current), sigPipe)
-			sched.lock()
-		}
-		return -int64(linux.EPIPE)
+		return brokenPipe(c, sigpipe)
 	}
 	need := recordHdr + int(n)
 	if need > p.size {
@@ -1792,23 +1790,13 @@ func recordWrite(c *CPU, t *Thread, i int32, nonblock bool, buf, n uint64, sigpi
 // sched is held; buf is checked.
 func recordRead(c *CPU, t *Thread, i int32, nonblock bool, buf, n uint64, flags uint32) int64 {
 	p := &pipes[i]
-	s := p.sock[endRead] - 1
 	if p.n == 0 {
-		switch {
-		case p.writers == 0:
-			return 0
-		case nonblock:
-			return -eAGAIN
-		}
-		return waitOn(c, t, pipeKey(i, endRead))
+		return emptyRing(c, t, i, nonblock)
 	}
 	var h [recordHdr]byte
 	ringGet(i, h[:], true)
 	size := int(h[0])<<24 | int(h[1])<<16 | int(h[2])<<8 | int(h[3])
 	k := min(size, int(n))
-	if s >= 0 {
-		sockets[s].lastTrunc = k < size
-	}
 	if flags&linux.MSG_PEEK != 0 {
 		ringPeekAt(i, recordHdr, user(buf, k))
 	} else {

@@ -25,6 +25,7 @@ func init() {
 		Test{Name: "TestUnixSockets", Fn: testUnixSockets},
 		Test{Name: "TestUnixCredentials", Fn: testUnixCredentials},
 		Test{Name: "TestUnixRights", Fn: testUnixRights},
+		Test{Name: "TestUnixSeqpacket", Fn: testUnixSeqpacket},
 	)
 }
 
@@ -312,5 +313,32 @@ func testUnixRights(t TB) {
 	}
 	if err := syscall.Sendmsg(fds[1], []byte("x"), syscall.UnixRights(99999), nil, 0); err != syscall.EBADF {
 		t.Fatalf("SCM_RIGHTS of a closed fd: %v, want EBADF", err)
+	}
+}
+
+// testUnixSeqpacket: a SOCK_SEQPACKET pair keeps each send a record: a
+// short read takes the front of one record (MSG_TRUNC in msg_flags) and
+// drops the rest, and the next read starts at the next record.
+func testUnixSeqpacket(t TB) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_SEQPACKET, 0)
+	if err != nil {
+		t.Fatalf("socketpair: %v", err)
+	}
+	defer syscall.Close(fds[0])
+	defer syscall.Close(fds[1])
+	for _, m := range []string{"first record", "second"} {
+		if _, err := syscall.Write(fds[1], []byte(m)); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+	}
+	b := make([]byte, 5)
+	n, _, flags, _, err := syscall.Recvmsg(fds[0], b, nil, 0)
+	if err != nil || string(b[:n]) != "first" || flags&syscall.MSG_TRUNC == 0 {
+		t.Fatalf("short read: %q, flags %#x, %v; want \"first\" with MSG_TRUNC", b[:n], flags, err)
+	}
+	b = make([]byte, 64)
+	n, _, flags, _, err = syscall.Recvmsg(fds[0], b, nil, 0)
+	if err != nil || string(b[:n]) != "second" || flags&syscall.MSG_TRUNC != 0 {
+		t.Fatalf("next read: %q, flags %#x, %v; want \"second\" whole", b[:n], flags, err)
 	}
 }
