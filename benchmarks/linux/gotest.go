@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,33 +74,11 @@ type testPackage struct {
 // buildTestBinary builds go test -c of pkg (an import path, or a
 // directory relative to root) for linux/ppc64le into work.
 func buildTestBinary(root, pkg, work string, log io.Writer) (*testPackage, error) {
-	gowork, err := runner.TestWorkspace(root, pkg)
+	p, err := runner.ListTest(root, pkg, linuxEnv)
 	if err != nil {
 		return nil, err
 	}
-	list := exec.Command("go", "list", "-e", "-json", pkg)
-	list.Dir = root
-	list.Env = append(os.Environ(), linuxEnv...)
-	list.Env = append(list.Env, "GOWORK="+gowork)
-	var out, errb bytes.Buffer
-	list.Stdout, list.Stderr = &out, &errb
-	if err := list.Run(); err != nil {
-		return nil, fmt.Errorf("-test %s: %v\n%s", pkg, err, errb.String())
-	}
-	var p struct {
-		Dir, ImportPath           string
-		TestGoFiles, XTestGoFiles []string
-		Error                     *struct{ Err string }
-	}
-	if err := json.Unmarshal(out.Bytes(), &p); err != nil {
-		return nil, err
-	}
-	if p.Error != nil {
-		return nil, fmt.Errorf("-test %s: %s", pkg, p.Error.Err)
-	}
-	if len(p.TestGoFiles)+len(p.XTestGoFiles) == 0 {
-		return nil, fmt.Errorf("-test %s: the package has no test files", pkg)
-	}
+	gowork := p.Workspace
 	if err := checkGuestDir(p.Dir); err != nil {
 		return nil, fmt.Errorf("-test %s: %w", pkg, err)
 	}

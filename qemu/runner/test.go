@@ -97,22 +97,26 @@ func TestWorkspace(root, pkg string) (string, error) {
 	return p, os.WriteFile(p, []byte("go 1.26.0\n\nuse (\n\t"+root+"\n\t"+mod+"\n)\n"), 0o644)
 }
 
-// BuildTest builds the tests of pkg (an import path, a standard-library
-// package or one of this module's, or a directory) as the kernel's
-// program. It is go test -c's own binary, the package's test files and
-// go test's generated main, with the kernel linked in: a build overlay
-// adds to the package's external test package one file that imports
-// k42/boot. (A standard-library package cannot import this module, but
-// its tests are built in this module's context, so they can.)
-func BuildTest(root, pkg string, log io.Writer) (*TestBuild, error) {
+// TestPackage is a package whose tests are to be built, as go list
+// describes it.
+type TestPackage struct {
+	Dir, ImportPath, Name string
+	// Workspace is the GOWORK value its build needs (TestWorkspace).
+	Workspace string
+}
+
+// ListTest describes the package whose tests -test builds, pkg (an
+// import path, or a directory) for the target environment env (GOOS,
+// GOARCH, ...): one error naming pkg if go list fails, the package has
+// an error, or it has no test files.
+func ListTest(root, pkg string, env []string) (*TestPackage, error) {
 	gowork, err := TestWorkspace(root, pkg)
 	if err != nil {
 		return nil, err
 	}
 	list := exec.Command("go", "list", "-e", "-json", pkg)
 	list.Dir = root
-	list.Env = append(os.Environ(), buildEnv...)
-	list.Env = append(list.Env, "GOWORK="+gowork)
+	list.Env = append(append(os.Environ(), env...), "GOWORK="+gowork)
 	var out, errb bytes.Buffer
 	list.Stdout, list.Stderr = &out, &errb
 	if err := list.Run(); err != nil {
@@ -132,6 +136,22 @@ func BuildTest(root, pkg string, log io.Writer) (*TestBuild, error) {
 	if len(p.TestGoFiles)+len(p.XTestGoFiles) == 0 {
 		return nil, fmt.Errorf("-test %s: the package has no test files", pkg)
 	}
+	return &TestPackage{Dir: p.Dir, ImportPath: p.ImportPath, Name: p.Name, Workspace: gowork}, nil
+}
+
+// BuildTest builds the tests of pkg (an import path, a standard-library
+// package or one of this module's, or a directory) as the kernel's
+// program. It is go test -c's own binary, the package's test files and
+// go test's generated main, with the kernel linked in: a build overlay
+// adds to the package's external test package one file that imports
+// k42/boot. (A standard-library package cannot import this module, but
+// its tests are built in this module's context, so they can.)
+func BuildTest(root, pkg string, log io.Writer) (*TestBuild, error) {
+	p, err := ListTest(root, pkg, buildEnv)
+	if err != nil {
+		return nil, err
+	}
+	gowork := p.Workspace
 	b := &TestBuild{ImportPath: p.ImportPath, Dir: p.Dir, Name: filepath.Base(p.ImportPath) + ".test"}
 	work := filepath.Join(root, ".build", "test", strings.ReplaceAll(p.ImportPath, "/", "_"))
 	if err := os.MkdirAll(work, 0o755); err != nil {
