@@ -30,32 +30,18 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"math"
+	"k42/benchmarks/measure"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 )
-
-// figure is one output line.
-type figure struct {
-	Experiment string  `json:"experiment"`
-	Workload   string  `json:"workload"`
-	Metric     string  `json:"metric"`
-	Value      float64 `json:"value"`
-	Unit       string  `json:"unit"`
-	N          int     `json:"n"`
-	GOARCH     string  `json:"goarch"`
-	GOMAXPROCS int     `json:"gomaxprocs"`
-}
 
 type options struct {
 	dir                          string
@@ -96,10 +82,7 @@ func main() {
 }
 
 func run(o options) error {
-	enc := json.NewEncoder(os.Stdout)
-	emit := func(workload, metric string, value float64, unit string, n int) {
-		enc.Encode(figure{"files", workload, metric, round(value), unit, n, runtime.GOARCH, runtime.GOMAXPROCS(0)})
-	}
+	emit := measure.NewEmitter(os.Stdout, "files").Emit
 	dir, err := os.MkdirTemp(o.dir, "files-bench-")
 	if err != nil {
 		return err
@@ -140,19 +123,8 @@ func run(o options) error {
 	emit("write_64mib", "median", w, "MB/s", o.reads)
 	emit("read_64mib", "median", r, "MB/s", o.reads)
 
-	emit("calibration", "median", calibration(2_000_000, 5), "ms", 5)
+	emit("calibration", "median", measure.Calibration(2_000_000, 5), "ms", 5)
 	return nil
-}
-
-func round(x float64) float64 { return math.Round(x*1000) / 1000 }
-
-func median(xs []float64) float64 {
-	sort.Float64s(xs)
-	n := len(xs)
-	if n%2 == 1 {
-		return xs[n/2]
-	}
-	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
 // perCall returns the median batch's time per call of fn, in ns.
@@ -165,7 +137,7 @@ func perCall(batches, batch int, fn func()) float64 {
 		}
 		per[i] = float64(time.Since(t0).Nanoseconds()) / float64(batch)
 	}
-	return median(per)
+	return measure.Median(per)
 }
 
 // allBusy runs perCall's batches in procs goroutines at once and returns
@@ -197,7 +169,7 @@ func allBusy(procs, batches, batch int, fn func()) float64 {
 	}
 	close(start)
 	wg.Wait()
-	return median(all)
+	return measure.Median(all)
 }
 
 var spinSink atomic.Uint64
@@ -260,7 +232,7 @@ func createLoop(dir string, loops int) (float64, error) {
 		}
 		per = append(per, float64(time.Since(t0).Nanoseconds())/group)
 	}
-	return median(per), nil
+	return measure.Median(per), nil
 }
 
 // bigFile writes a mib-MiB file in 64 KiB writes, then reads it reads
@@ -313,27 +285,5 @@ func bigFile(dir string, mib, reads int) (write, read float64, err error) {
 			return 0, 0, fmt.Errorf("read %d bytes (want %d), byte 1 = %d", total, mib<<20, got[1])
 		}
 	}
-	return median(ws), median(rs), nil
-}
-
-var sink atomic.Uint64
-
-// calibration returns the median time of reps runs of an iters-long loop
-// of integer and floating-point arithmetic, in ms.
-func calibration(iters, reps int) float64 {
-	per := make([]float64, reps)
-	for r := range per {
-		t0 := time.Now()
-		x, f := uint64(r+1), 1.0
-		for i := 0; i < iters; i++ {
-			x = x*6364136223846793005 + 1442695040888963407
-			f = f*0.999999 + float64(x>>40)*1e-9
-			if x&0xff == 0 {
-				f = math.Sqrt(f + 1)
-			}
-		}
-		per[r] = float64(time.Since(t0).Nanoseconds()) / 1e6
-		sink.Add(x ^ math.Float64bits(f))
-	}
-	return median(per)
+	return measure.Median(ws), measure.Median(rs), nil
 }

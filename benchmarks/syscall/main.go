@@ -28,31 +28,17 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"math"
+	"k42/benchmarks/measure"
 	"os"
 	"runtime"
-	"sort"
 	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
 )
-
-// figure is one output line.
-type figure struct {
-	Experiment string  `json:"experiment"`
-	Workload   string  `json:"workload"`
-	Metric     string  `json:"metric"`
-	Value      float64 `json:"value"`
-	Unit       string  `json:"unit"`
-	N          int     `json:"n"`
-	GOARCH     string  `json:"goarch"`
-	GOMAXPROCS int     `json:"gomaxprocs"`
-}
 
 // options are the command line's.
 type options struct {
@@ -85,10 +71,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "syscall:", err)
 		os.Exit(2)
 	}
-	enc := json.NewEncoder(os.Stdout)
-	emit := func(workload, metric string, value float64, unit string, n int) {
-		enc.Encode(figure{"syscall", workload, metric, round(value), unit, n, runtime.GOARCH, runtime.GOMAXPROCS(0)})
-	}
+	emit := measure.NewEmitter(os.Stdout, "syscall").Emit
 
 	med, best := getpid(o.batches, o.batch)
 	emit("getpid", "median", med, "ns", o.batches*o.batch)
@@ -98,19 +81,7 @@ func main() {
 
 	emit("time_now", "median", timeNow(50, 100), "ns", 50*100)
 
-	emit("calibration", "median", calibration(o.calib, o.reps), "ms", o.reps)
-}
-
-// round keeps three decimals.
-func round(x float64) float64 { return math.Round(x*1000) / 1000 }
-
-func median(xs []float64) float64 {
-	sort.Float64s(xs)
-	n := len(xs)
-	if n%2 == 1 {
-		return xs[n/2]
-	}
-	return (xs[n/2-1] + xs[n/2]) / 2
+	emit("calibration", "median", measure.Calibration(o.calib, o.reps), "ms", o.reps)
 }
 
 // getpid returns the median and the best batch's time per call, in ns.
@@ -123,7 +94,7 @@ func getpid(batches, batch int) (med, best float64) {
 		}
 		per[i] = float64(time.Since(t0).Nanoseconds()) / float64(batch)
 	}
-	med = median(per)
+	med = measure.Median(per)
 	return med, per[0] // median sorted per
 }
 
@@ -178,7 +149,7 @@ func pingPong(n int) float64 {
 		per = append(per, float64(time.Since(t0).Nanoseconds())/group)
 	}
 	<-done
-	return median(per)
+	return measure.Median(per)
 }
 
 // timeNow returns the median batch's time per time.Now call, in ns.
@@ -191,29 +162,7 @@ func timeNow(batches, batch int) float64 {
 		}
 		per[i] = float64(time.Since(t0).Nanoseconds()) / float64(batch)
 	}
-	return median(per)
+	return measure.Median(per)
 }
 
 var sinkTime time.Time
-
-var sink atomic.Uint64
-
-// calibration returns the median time of reps runs of an iters-long loop
-// of integer and floating-point arithmetic, in ms.
-func calibration(iters, reps int) float64 {
-	per := make([]float64, reps)
-	for r := range per {
-		t0 := time.Now()
-		x, f := uint64(r+1), 1.0
-		for i := 0; i < iters; i++ {
-			x = x*6364136223846793005 + 1442695040888963407
-			f = f*0.999999 + float64(x>>40)*1e-9
-			if x&0xff == 0 {
-				f = math.Sqrt(f + 1)
-			}
-		}
-		per[r] = float64(time.Since(t0).Nanoseconds()) / 1e6
-		sink.Add(x ^ math.Float64bits(f))
-	}
-	return median(per)
-}

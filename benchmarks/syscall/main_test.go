@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"k42/benchmarks/measure"
+	"testing"
+)
 
 func TestParseArgs(t *testing.T) {
 	o, err := parseArgs(nil)
@@ -30,10 +33,10 @@ func TestMeasurements(t *testing.T) {
 	if rt := pingPong(100); rt <= 0 {
 		t.Errorf("ping-pong %v", rt)
 	}
-	if ms := calibration(1000, 3); ms <= 0 {
+	if ms := measure.Calibration(1000, 3); ms <= 0 {
 		t.Errorf("calibration %v", ms)
 	}
-	if m := median([]float64{4, 1, 3, 2}); m != 2.5 {
+	if m := measure.Median([]float64{4, 1, 3, 2}); m != 2.5 {
 		t.Errorf("median %v", m)
 	}
 }
