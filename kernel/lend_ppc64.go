@@ -51,10 +51,19 @@ var lendStats struct{ toServer, back, oldpOnly uint64 }
 // words lend uses in t's g and m checked present, or 0. gen is vmGen+1
 // (as in rtWords), here and below.
 func threadM(t *Thread, gen uint64) uint64 {
-	if t.rt.gen == gen && t.rt.g == t.Ctx.GPR[30] {
-		return t.rt.m // checked in this generation
+	if m := t.rt.cached(t.Ctx.GPR[30], gen); m != 0 {
+		return m
 	}
 	return checkM(t, gen)
+}
+
+// cached returns the m checked for g in generation gen, or 0. (Small
+// enough to inline where threadM is not: movePTo's hot path.)
+func (r *rtWords) cached(g, gen uint64) uint64 {
+	if r.gen == gen && r.g == g {
+		return r.m
+	}
+	return 0
 }
 
 // checkM is threadM's slow path: it reads t's m from its g and checks the
@@ -96,11 +105,11 @@ func userAligned(addr, n uint64) bool { return addr&(n-1) == 0 && validUser(addr
 // It returns the P moved, or 0 if it moved nothing. sched is held.
 func movePTo(from, to *Thread, gen uint64) uint64 {
 	L := &RuntimeLayout
-	mf, mt := from.rt.m, to.rt.m // threadM's fast path, by hand (it is too big to inline)
-	if from.rt.gen != gen || from.rt.g != from.Ctx.GPR[30] {
+	mf, mt := from.rt.cached(from.Ctx.GPR[30], gen), to.rt.cached(to.Ctx.GPR[30], gen)
+	if mf == 0 {
 		mf = checkM(from, gen)
 	}
-	if to.rt.gen != gen || to.rt.g != to.Ctx.GPR[30] {
+	if mt == 0 {
 		mt = checkM(to, gen)
 	}
 	if mf == 0 || mt == 0 || mf == mt {
