@@ -1231,31 +1231,14 @@ func sysSendmsg(c *CPU, t *Thread) int64 {
 			return e
 		}
 	}
-	total := int64(0)
-	for i := uint64(0); i < m.iovlen; i++ {
-		b, l := *userU64(m.iov + 16*i), *userU64(m.iov + 16*i + 8)
-		var r int64
+	total := eachIovec(m.iov, m.iovlen, func(b, l uint64, more bool) int64 {
 		if recv {
-			r = sockRead(c, t, s, nonblock || total > 0, b, l, flags, 0, 0)
-		} else {
-			r = sockWrite(c, t, s, nonblock || total > 0, b, l, flags, nil)
+			return sockRead(c, t, s, nonblock || more, b, l, flags, 0, 0)
 		}
-		if r == blocked {
-			return r
-		}
-		if r < 0 {
-			if total > 0 {
-				if c.schedHeld {
-					unblock(c, t)
-				}
-				return total
-			}
-			return r
-		}
-		total += r
-		if uint64(r) < l {
-			break
-		}
+		return sockWrite(c, t, s, nonblock || more, b, l, flags, nil)
+	})
+	if total < 0 {
+		return total
 	}
 	if recv {
 		recvControl(so, mp, &m, flags)

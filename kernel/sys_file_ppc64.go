@@ -106,7 +106,7 @@ func sysReadv(c *CPU, t *Thread) int64 {
 		return e
 	}
 	sched.lock()
-	x, d := fdDesc(int64(argInt(t, 0)))
+	x, _ := fdDesc(int64(argInt(t, 0)))
 	mode := uint32(linux.O_WRONLY)
 	if write {
 		mode = linux.O_RDONLY
@@ -130,54 +130,48 @@ func sysReadv(c *CPU, t *Thread) int64 {
 		conLock.unlock()
 		return total
 	case x.kind == descPipe || x.kind == descSocket:
-		// Vector by vector; a short transfer ends the call.
 		defer releaseSched(c)
-		total := int64(0)
-		for i := uint64(0); i < cnt; i++ {
-			base, l := *userU64(iov + 16*i), *userU64(iov + 16*i + 8)
-			if l == 0 {
-				continue
-			}
-			var r int64
-			nonblock := x.flags&linux.O_NONBLOCK != 0
+		nb := x.flags&linux.O_NONBLOCK != 0
+		return eachIovec(iov, cnt, func(base, l uint64, more bool) int64 {
 			switch {
+			case l == 0:
+				return 0 // an empty vector moves nothing
 			case x.kind == descSocket && write:
-				r = sockWrite(c, t, x.index, nonblock, base, l, 0, nil)
+				return sockWrite(c, t, x.index, nb || more, base, l, 0, nil)
 			case x.kind == descSocket:
-				r = sockRead(c, t, x.index, nonblock, base, l, 0, 0, 0)
+				return sockRead(c, t, x.index, nb || more, base, l, 0, 0, 0)
 			case write:
-				r = pipeWrite(c, t, d, base, l)
-			default:
-				r = pipeRead(c, t, d, base, l)
+				return ringWrite(c, t, x.index, nb || more, base, l, true)
 			}
-			if r == blocked || r < 0 {
-				if total > 0 {
-					if r == blocked {
-						unblock(c, t)
-					}
-					return total
-				}
-				return r
-			}
-			total += r
-			if uint64(r) < l {
-				break
-			}
-		}
-		return total
+			return ringRead(c, t, x.index, nb || more, base, l, false)
+		})
 	}
 	sched.unlock()
 	return -eINVAL
 }
 
-// unblock undoes a block the current call made (it returns a result
-// after all). sched is held.
-func unblock(c *CPU, t *Thread) {
-	if t.wait == waitQueue {
-		futexUnlink(int32(c.current))
+// eachIovec moves the cnt vectors of the iovec array at iov one at a
+// time with xfer, told whether bytes have moved already (then it must
+// not wait: Linux returns what it moved); a short or failed transfer
+// ends the call. It returns the bytes moved, or the first transfer's
+// own result (an error, or blocked). sched is held.
+func eachIovec(iov, cnt uint64, xfer func(base, n uint64, more bool) int64) int64 {
+	total := int64(0)
+	for i := uint64(0); i < cnt; i++ {
+		base, l := *userU64(iov + 16*i), *userU64(iov + 16*i + 8)
+		r := xfer(base, l, total > 0)
+		if r < 0 { // an error, or blocked (only when nothing moved yet)
+			if total > 0 {
+				return total
+			}
+			return r
+		}
+		total += r
+		if uint64(r) < l {
+			break
+		}
 	}
-	t.state, t.wait, t.futex = threadRunning, waitNone, 0
-	c.schedHeld = false
+	return total
 }
 
 // sysFileOnly serves the calls on a descriptor that only files have:
