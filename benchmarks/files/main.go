@@ -129,6 +129,12 @@ func run(o options) error {
 
 // perCall returns the median batch's time per call of fn, in ns.
 func perCall(batches, batch int, fn func()) float64 {
+	return measure.Median(batchTimes(batches, batch, fn))
+}
+
+// batchTimes times batches batches of batch calls of fn: each batch's
+// time per call, in ns.
+func batchTimes(batches, batch int, fn func()) []float64 {
 	per := make([]float64, batches)
 	for i := range per {
 		t0 := time.Now()
@@ -137,7 +143,7 @@ func perCall(batches, batch int, fn func()) float64 {
 		}
 		per[i] = float64(time.Since(t0).Nanoseconds()) / float64(batch)
 	}
-	return measure.Median(per)
+	return per
 }
 
 // allBusy runs perCall's batches in procs goroutines at once and returns
@@ -154,14 +160,7 @@ func allBusy(procs, batches, batch int, fn func()) float64 {
 		go func() {
 			defer wg.Done()
 			<-start
-			per := make([]float64, batches)
-			for i := range per {
-				t0 := time.Now()
-				for j := 0; j < batch; j++ {
-					fn()
-				}
-				per[i] = float64(time.Since(t0).Nanoseconds()) / float64(batch)
-			}
+			per := batchTimes(batches, batch, fn)
 			mu.Lock()
 			all = append(all, per...)
 			mu.Unlock()
