@@ -15,6 +15,7 @@
 //     count, clock), served by the host or by the kernel.
 //   - reconfig/wrappers: generic wrappers operators attach: call counter,
 //     in-flight counter, latency profiler, tracer.
+//   - reconfig/percpu: per-CPU counter rows padded to cache-line pairs.
 //   - reconfig/cmd/genwrap: the generator of per-interface dispatchers.
 //   - reconfig/testcomp: components and the stress workload used by the
 //     tests, the benchmarks and, later, the kernel's test suite.

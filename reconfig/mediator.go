@@ -12,7 +12,7 @@ import (
 
 	"k42/reconfig/generation"
 	"k42/reconfig/internal/order"
-	"k42/reconfig/internal/percpu"
+	"k42/reconfig/percpu"
 )
 
 // Hot swapping (paper §4.3.2). Swapping the component behind an entry

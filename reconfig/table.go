@@ -32,6 +32,9 @@ type Interface[I any] struct {
 	name    string
 	methods []Method
 	wrap    func(*Interposer[I]) I
+
+	famMu   sync.Mutex
+	members []member[I] // the family's named implementations (family.go)
 }
 
 // NewInterface is called by generated code. I must be an interface type;
@@ -115,6 +118,10 @@ type Object interface {
 	Detach(a *Attachment) error
 	Attachments() []*Attachment
 	NullSwap(opts SwapOptions) (SwapReport, error)
+	// SwapTo swaps to a new instance of the family member named impl;
+	// Implementations lists the names.
+	SwapTo(impl string, opts SwapOptions) (SwapReport, error)
+	Implementations() []string
 	Destroy() (<-chan struct{}, error)
 }
 

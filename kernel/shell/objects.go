@@ -12,7 +12,8 @@ import (
 
 // Reconfiguration commands: list the objects of a translation table,
 // attach and detach the generic wrappers on a named object while it is in
-// use, show a profiler's histograms, and null-swap an object.
+// use, show a profiler's histograms, and hot-swap an object (to itself, or to a
+// named member of its family).
 
 // wrapperKinds are the wrappers an operator can attach by name.
 var wrapperKinds = []string{"count", "inflight", "profile", "trace"}
@@ -27,8 +28,8 @@ func (s *Shell) AddObjects(t *reconfig.Table) {
 		Run: func(s *Shell, args []string) error { return detach(s, t, args) }})
 	s.Register(Command{Name: "profile", Args: "NAME", Help: "latency histograms of an attached profiler",
 		Run: func(s *Shell, args []string) error { return profile(s, t, args) }})
-	s.Register(Command{Name: "swap", Args: "NAME", Help: "null-swap an object (to itself) and print the swap report",
-		Run: func(s *Shell, args []string) error { return nullSwap(s, t, args) }})
+	s.Register(Command{Name: "swap", Args: "NAME [IMPL]", Help: "hot-swap an object to a new instance of its family's member IMPL (without IMPL: to itself, a null swap) and print the swap report",
+		Run: func(s *Shell, args []string) error { return swap(s, t, args) }})
 }
 
 // object checks that args has between min and max words and looks up the
@@ -157,12 +158,17 @@ func profile(s *Shell, t *reconfig.Table, args []string) error {
 	return nil
 }
 
-func nullSwap(s *Shell, t *reconfig.Table, args []string) error {
-	o, err := object(t, args, 1, 1)
+func swap(s *Shell, t *reconfig.Table, args []string) error {
+	o, err := object(t, args, 1, 2)
 	if err != nil {
 		return err
 	}
-	r, err := o.NullSwap(reconfig.SwapOptions{})
+	var r reconfig.SwapReport
+	if len(args) == 2 {
+		r, err = o.SwapTo(args[1], reconfig.SwapOptions{})
+	} else {
+		r, err = o.NullSwap(reconfig.SwapOptions{})
+	}
 	fmt.Fprintln(s.Out, r)
 	return err
 }

@@ -346,3 +346,9 @@ func (r *Recorder) Apply(f func(int) int, m map[string][]int, ch chan<- time.Dur
 	ch <- time.Since(start)
 	return nil
 }
+
+// The Counter family's named members, for swaps by name.
+func init() {
+	CounterInterface.Provide("atomic", func() Counter { return new(AtomicCounter) })
+	CounterInterface.Provide("locked", func() Counter { return new(LockedCounter) })
+}

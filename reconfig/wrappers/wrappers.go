@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"k42/reconfig"
-	"k42/reconfig/internal/percpu"
+	"k42/reconfig/percpu"
 	"k42/reconfig/platform"
 )
 

@@ -98,10 +98,11 @@ func (c *Locked) Import(_ reconfig.Protocol, st any) error {
 	return nil
 }
 
-// Implementations names the implementations for the console's swap.
-var Implementations = map[string]func() Counter{
-	"atomic": func() Counter { return new(Atomic) },
-	"locked": func() Counter { return new(Locked) },
+// The family's members by name, for the console's "swap demo/counter
+// IMPL".
+func init() {
+	CounterInterface.Provide("atomic", func() Counter { return new(Atomic) })
+	CounterInterface.Provide("locked", func() Counter { return new(Locked) })
 }
 
 // Start registers demo/counter in t and calls it every period, one

@@ -26,7 +26,7 @@ func TestDemoCounterSwapsBothWays(t *testing.T) {
 	for _, impl := range []string{"locked", "atomic", "locked"} {
 		var before int64
 		d.Do(func() { before = e.Ref().Get().Value(context.Background()) })
-		_, err := e.Swap(Implementations[impl](), reconfig.SwapOptions{})
+		_, err := e.SwapTo(impl, reconfig.SwapOptions{})
 		require.NoError(t, err)
 		var after int64
 		d.Do(func() { after = e.Ref().Get().Value(context.Background()) })

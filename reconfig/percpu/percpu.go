@@ -1,7 +1,8 @@
 // Package percpu owns the per-CPU counter arrays that the reconfiguration
-// core and its wrappers update on their fast paths: each CPU has its own
-// row of counters, padded to whole cache-line pairs, so that an update
-// writes only its own CPU's lines.
+// core, its wrappers and the page cache (mm/) update on their fast paths:
+// each CPU has its own row of counters, padded to whole cache-line pairs,
+// so that an update writes only its own CPU's lines. Plain portable Go,
+// safe in any context that may make an atomic add.
 package percpu
 
 import (
