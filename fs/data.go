@@ -39,8 +39,18 @@ type Data interface {
 	Release()
 }
 
-// DataFactory makes the Data of a new regular file with inode number ino.
-type DataFactory func(ino uint64) Data
+// DataFactory makes the Data of a new regular file with inode number ino,
+// about to be created at path (absolute; for naming the Data, since a
+// file's names change).
+type DataFactory func(ino uint64, path string) Data
+
+// Renamer is implemented by a Data that wants to know its file's name:
+// a rename of the file (its last hard link's name, as of the rename) calls
+// Renamed with the new absolute path, with the namespace locked, so it
+// must be quick and must not call back into the file system.
+type Renamer interface {
+	Renamed(path string)
+}
 
 // PageSeeker is implemented by a Data that can tell the pages it holds from
 // holes; Seek uses it for SEEK_DATA and SEEK_HOLE. Without it a file is all

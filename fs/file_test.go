@@ -219,7 +219,7 @@ func TestSeek(t *testing.T) {
 }
 
 func TestSeekWithoutPageSeeker(t *testing.T) {
-	fsys := New(Options{Data: func(uint64) Data { return struct{ Data }{NewPageStore(NewPageLimit(100))} }})
+	fsys := New(Options{Data: func(uint64, string) Data { return struct{ Data }{NewPageStore(NewPageLimit(100))} }})
 	f := mustOpen(t, fsys, nil, "/f", syscall.O_RDWR|syscall.O_CREAT, 0o644)
 	defer f.Close()
 	f.WriteAt([]byte("x"), 3*PageSize)
@@ -305,7 +305,7 @@ func newRecorder() *recorder {
 	return &recorder{limit: NewPageLimit(1000), files: map[uint64]*recordingData{}}
 }
 
-func (r *recorder) factory(ino uint64) Data {
+func (r *recorder) factory(ino uint64, _ string) Data {
 	d := &recordingData{PageStore: NewPageStore(r.limit), mu: make(chan struct{}, 1)}
 	r.files[ino] = d
 	return d
@@ -415,5 +415,42 @@ func TestSyncGoesToData(t *testing.T) {
 	must(t, "truncate", f.Truncate(0))
 	if data.truncates != 1 {
 		t.Fatalf("truncate: %d Data truncates", data.truncates)
+	}
+}
+
+// namedData records the names the file system gives a file's Data.
+type namedData struct {
+	*PageStore
+	names *[]string
+}
+
+func (d namedData) Renamed(path string) { *d.names = append(*d.names, path) }
+
+// TestDataLearnsItsPath: the factory gets the path the file is created at
+// and a Renamer hears of every rename, also by exchange and over another
+// file.
+func TestDataLearnsItsPath(t *testing.T) {
+	var names []string
+	fsys := New(Options{Data: func(_ uint64, path string) Data {
+		names = append(names, "new "+path)
+		return namedData{NewPageStore(NewPageLimit(100)), &names}
+	}})
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(fsys.MkdirAt(nil, "d", 0o755))
+	must(fsys.MkdirAt(nil, "d/e", 0o755))
+	f := mustOpen(t, fsys, nil, "/d/e/a", syscall.O_CREAT|syscall.O_WRONLY, 0o644)
+	must(f.Close())
+	must(fsys.MknodAt(nil, "b", 0o644, 0))
+	must(fsys.RenameAt(nil, "d/e/a", nil, "d/x", 0))
+	must(fsys.RenameAt(nil, "d/x", nil, "b", RENAME_EXCHANGE))
+	must(fsys.RenameAt(nil, "d/x", nil, "b", 0))
+	want := fmt.Sprint([]string{"new /d/e/a", "new /b", "/d/x", "/b", "/d/x", "/b"})
+	if got := fmt.Sprint(names); got != want {
+		t.Fatalf("names %s, want %s", got, want)
 	}
 }

@@ -79,12 +79,12 @@ func New(opt Options) *FS {
 	}
 	if fsys.newData == nil {
 		pages := fsys.pages
-		fsys.newData = func(uint64) Data { return NewPageStore(pages) }
+		fsys.newData = func(uint64, string) Data { return NewPageStore(pages) }
 	}
 	for rdev, d := range opt.Devices {
 		fsys.devices[rdev] = d
 	}
-	root, err := fsys.newNode(S_IFDIR, 0o755)
+	root, err := fsys.newNode(S_IFDIR, 0o755, "/")
 	if err != 0 {
 		panic("fs: no inode for the root")
 	}
@@ -117,8 +117,9 @@ func kindIndex(kind uint32) int {
 	return 3
 }
 
-// newNode makes an inode with no name yet.
-func (fsys *FS) newNode(kind, perm uint32) (*Node, syscall.Errno) {
+// newNode makes an inode with no name yet; path is the one it is about
+// to get, for the Data of a regular file.
+func (fsys *FS) newNode(kind, perm uint32, path string) (*Node, syscall.Errno) {
 	if fsys.inodes.Add(1) > fsys.maxInodes {
 		fsys.inodes.Add(-1)
 		return nil, syscall.ENOSPC
@@ -138,7 +139,7 @@ func (fsys *FS) newNode(kind, perm uint32) (*Node, syscall.Errno) {
 		n.nlink = 2
 		n.size = 2 * direntSize
 	case S_IFREG:
-		n.data = fsys.newData(n.ino)
+		n.data = fsys.newData(n.ino, path)
 	}
 	fsys.counts[kindIndex(kind)].Add(1)
 	return n, 0
@@ -147,7 +148,11 @@ func (fsys *FS) newNode(kind, perm uint32) (*Node, syscall.Errno) {
 // create makes a node and names it name in par (resolved by newName).
 // fs.ns must be held for writing.
 func (fsys *FS) create(par *Node, name string, kind, perm uint32, fill func(*Node)) (*Node, syscall.Errno) {
-	n, err := fsys.newNode(kind, perm)
+	var path string
+	if kind == S_IFREG {
+		path = childPath(par, name)
+	}
+	n, err := fsys.newNode(kind, perm, path)
 	if err != 0 {
 		return nil, err
 	}
@@ -164,6 +169,38 @@ func (fsys *FS) create(par *Node, name string, kind, perm uint32, fill func(*Nod
 	par.mu.RUnlock()
 	fsys.addEntry(par, name, n, n.btime)
 	return n, 0
+}
+
+// childPath is the absolute path of name in directory par. fs.ns must be
+// held.
+func childPath(par *Node, name string) string {
+	size := len(name) + 1
+	for d := par; d.parent != d; d = d.parent {
+		size += 1 + len(d.name)
+	}
+	b := make([]byte, size)
+	i := size - len(name)
+	copy(b[i:], name)
+	i--
+	b[i] = '/'
+	for d := par; d.parent != d; d = d.parent {
+		i -= len(d.name)
+		copy(b[i:], d.name)
+		i--
+		b[i] = '/'
+	}
+	return string(b)
+}
+
+// renamed tells n's Data, if it is a Renamer, that n is now called name in
+// par. fs.ns must be held for writing.
+func renamed(n *Node, par *Node, name string) {
+	if n == nil || n.kind != S_IFREG {
+		return
+	}
+	if r, ok := n.data.(Renamer); ok {
+		r.Renamed(childPath(par, name))
+	}
 }
 
 // addEntry names n name in par. fs.ns must be held for writing.
@@ -719,6 +756,8 @@ func (fsys *FS) rename(olddir *Node, oldpath string, newdir *Node, newpath strin
 			n.ctime = now
 			n.mu.Unlock()
 		}
+		renamed(src, newpar, newlast)
+		renamed(dst, oldpar, oldlast)
 		return 0
 	}
 
@@ -756,6 +795,7 @@ func (fsys *FS) rename(olddir *Node, oldpath string, newdir *Node, newpath strin
 	src.mu.Lock()
 	src.ctime = now
 	src.mu.Unlock()
+	renamed(src, newpar, newlast)
 	return 0
 }
 

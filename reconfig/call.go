@@ -58,7 +58,7 @@ const (
 func (c *Call) Method() *Method { return &c.core.methods[c.index] }
 
 // Object names the translation-table entry the call came through.
-func (c *Call) Object() string { return c.core.name }
+func (c *Call) Object() string { return c.core.name() }
 
 // Arg returns a pointer to argument i (*T for an argument of type T);
 // writing through it in PreCall changes what the component receives.

@@ -80,7 +80,7 @@ func (e *Entry[I]) Implementations() []string { return e.iface.Implementations()
 func (e *Entry[I]) SwapTo(impl string, opts SwapOptions) (SwapReport, error) {
 	to, err := e.iface.New(impl)
 	if err != nil {
-		return SwapReport{Object: e.name}, err
+		return SwapReport{Object: e.name()}, err
 	}
 	return e.Swap(to, opts)
 }

@@ -82,7 +82,7 @@ func (ip *Interposer[I]) Route(c *Call) I {
 	case ip.med != nil:
 		return ip.med.enter(noescape(c))
 	case ip.dead:
-		panic(fmt.Errorf("%w: call to %s.%s", ErrDestroyed, ip.core.name, c.Method().Name))
+		panic(fmt.Errorf("%w: call to %s.%s", ErrDestroyed, ip.core.name(), c.Method().Name))
 	case !ip.only[c.index]:
 		c.flags |= callSkipPost
 		return ip.inner

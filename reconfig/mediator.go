@@ -478,7 +478,7 @@ func (e *Entry[I]) SwapStatus() (Progress, bool) {
 // a *SwapError. The report is filled in either way.
 func (e *Entry[I]) Swap(to I, opts SwapOptions) (SwapReport, error) {
 	if isNil(to) {
-		return SwapReport{Object: e.name}, ErrNilComponent
+		return SwapReport{Object: e.name()}, ErrNilComponent
 	}
 	return e.swap(func(I) I { return to }, opts)
 }
@@ -500,11 +500,11 @@ func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, erro
 	e.mu.Lock()
 	if e.dead {
 		e.mu.Unlock()
-		return SwapReport{Object: e.name}, e.destroyedErr()
+		return SwapReport{Object: e.name()}, e.destroyedErr()
 	}
 	from := e.impl
 	to := pick(from)
-	rep := SwapReport{Object: e.name, From: fmt.Sprintf("%T", from), To: fmt.Sprintf("%T", to)}
+	rep := SwapReport{Object: e.name(), From: fmt.Sprintf("%T", from), To: fmt.Sprintf("%T", to)}
 	var plan *transferPlan
 	err := protect("Protocols", func() (err error) {
 		plan, err = planTransfer(from, to)
@@ -512,7 +512,7 @@ func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, erro
 	})
 	if err != nil {
 		e.mu.Unlock()
-		return rep, swapFailure(e.name, PhaseTransfer, 0, err)
+		return rep, swapFailure(e.name(), PhaseTransfer, 0, err)
 	}
 	m := newMediator(e, from)
 	e.med = m
@@ -565,7 +565,7 @@ func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, erro
 		if err := observe(PhaseForward); err != nil {
 			q.Cancel()
 			finish(from, false)
-			return rep, swapFailure(e.name, PhaseForward, try, err)
+			return rep, swapFailure(e.name(), PhaseForward, try, err)
 		}
 		limit := newDeadline(opts.ForwardTimeout)
 		select {
@@ -588,7 +588,7 @@ func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, erro
 				<-quiet // it was being satisfied just now: go on
 				break
 			}
-			fail = &SwapError{Object: e.name, Phase: PhaseForward, Tries: try,
+			fail = &SwapError{Object: e.name(), Phase: PhaseForward, Tries: try,
 				Err: fmt.Errorf("%w: requests did not end", ErrTimeout)}
 			continue
 		}
@@ -600,7 +600,7 @@ func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, erro
 		rep.InFlight = m.tracked.Total()
 		if err := observe(PhaseBlock); err != nil {
 			finish(from, false)
-			return rep, swapFailure(e.name, PhaseBlock, try, err)
+			return rep, swapFailure(e.name(), PhaseBlock, try, err)
 		}
 		limit = newDeadline(opts.BlockTimeout)
 		drained := false
@@ -628,7 +628,7 @@ func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, erro
 		limit.Stop()
 		rep.Block += since(t)
 		if !drained {
-			fail = &SwapError{Object: e.name, Phase: PhaseBlock, Tries: try,
+			fail = &SwapError{Object: e.name(), Phase: PhaseBlock, Tries: try,
 				Err:      fmt.Errorf("%w after %v", ErrTimeout, opts.BlockTimeout),
 				InFlight: m.byMethod(e.methods, m.tracked.Sum),
 				Held:     m.byMethod(e.methods, func(i int) int64 { return m.held[i].Load() })}
@@ -649,7 +649,7 @@ func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, erro
 		rep.Transfer += since(t)
 		if err != nil {
 			finish(from, false)
-			return rep, swapFailure(e.name, PhaseTransfer, try, err)
+			return rep, swapFailure(e.name(), PhaseTransfer, try, err)
 		}
 		if plan != nil {
 			rep.Protocol, rep.Transferred = plan.protocol, true

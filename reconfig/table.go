@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"k42/reconfig/generation"
 	"k42/reconfig/internal/order"
@@ -110,6 +111,34 @@ func (t *Table) Destroy(name string) (<-chan struct{}, error) {
 	return o.Destroy()
 }
 
+// Rename gives the object called old the name new. The entry, its
+// references and its wrappers are unchanged; only operators' lookups and
+// listings see the new name.
+func (t *Table) Rename(old, new string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	o, ok := t.objs[old]
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrNotFound, old)
+	}
+	if old == new {
+		return nil
+	}
+	if _, ok := t.objs[new]; ok {
+		return fmt.Errorf("%w: %q", ErrExists, new)
+	}
+	r, ok := o.(interface{ rename(string) })
+	if !ok {
+		return fmt.Errorf("reconfig: %q cannot be renamed", old)
+	}
+	r.rename(new)
+	delete(t.objs, old)
+	t.objs[new] = o
+	return nil
+}
+
+func (e *Entry[I]) rename(name string) { e.nm.Store(&name) }
+
 // Object is the operator's view of an entry, whatever its interface.
 type Object interface {
 	Info() ObjectInfo
@@ -137,13 +166,15 @@ type ObjectInfo struct {
 
 // core is the part of an entry that does not depend on its interface.
 type core struct {
-	name      string
+	nm        atomic.Pointer[string] // the name (Table.Rename changes it)
 	ifaceName string
 	methods   []Method
 	table     *Table
 	plat      platform.Platform
 	ncpu      int
 }
+
+func (c *core) name() string { return *c.nm.Load() }
 
 func (c *core) cpu() int {
 	i := c.plat.CPU()
@@ -208,7 +239,7 @@ type Ref[I any] struct{ e *Entry[I] }
 func (r Ref[I]) Get() I { return r.e.cur.Load().v }
 
 // Name returns the object's name.
-func (r Ref[I]) Name() string { return r.e.name }
+func (r Ref[I]) Name() string { return r.e.name() }
 
 // Create puts impl in a new entry of t called name.
 func Create[I any](t *Table, name string, iface *Interface[I], impl I) (*Entry[I], error) {
@@ -216,12 +247,13 @@ func Create[I any](t *Table, name string, iface *Interface[I], impl I) (*Entry[I
 		return nil, ErrNilComponent
 	}
 	e := &Entry[I]{
-		core: core{name: name, ifaceName: iface.name, methods: iface.methods, table: t,
+		core: core{ifaceName: iface.name, methods: iface.methods, table: t,
 			plat: t.gens.Platform(), ncpu: t.gens.Platform().NumCPU()},
 		iface: iface,
 		impl:  impl,
 		base:  impl,
 	}
+	e.nm.Store(&name)
 	e.cur.Store(&binding[I]{v: impl})
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -249,7 +281,7 @@ func Lookup[I any](t *Table, name string, iface *Interface[I]) (*Entry[I], error
 func (e *Entry[I]) Ref() Ref[I] { return Ref[I]{e: e} }
 
 // Name returns the object's name.
-func (e *Entry[I]) Name() string { return e.name }
+func (e *Entry[I]) Name() string { return e.name() }
 
 // Methods returns the methods of the object's interface.
 func (e *Entry[I]) Methods() []Method { return slices.Clone(e.methods) }
@@ -258,7 +290,7 @@ func (e *Entry[I]) Methods() []Method { return slices.Clone(e.methods) }
 func (e *Entry[I]) Info() ObjectInfo {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	info := ObjectInfo{Name: e.name, Interface: e.ifaceName, Implementation: fmt.Sprintf("%T", e.impl),
+	info := ObjectInfo{Name: e.name(), Interface: e.ifaceName, Implementation: fmt.Sprintf("%T", e.impl),
 		Swaps: e.swaps, Swapping: e.med != nil}
 	for _, l := range e.layers {
 		info.Wrappers = append(info.Wrappers, l.a.String())
@@ -268,7 +300,7 @@ func (e *Entry[I]) Info() ObjectInfo {
 
 func (e *Entry[I]) publishLocked(v I) { e.cur.Store(&binding[I]{v: v}) }
 
-func (e *Entry[I]) destroyedErr() error { return fmt.Errorf("%w: %q", ErrDestroyed, e.name) }
+func (e *Entry[I]) destroyedErr() error { return fmt.Errorf("%w: %q", ErrDestroyed, e.name()) }
 
 // Destroyer is implemented by components that release resources when
 // destroyed.
@@ -298,8 +330,8 @@ func (e *Entry[I]) Destroy() (<-chan struct{}, error) {
 
 	t := e.table
 	t.mu.Lock()
-	if t.objs[e.name] == Object(e) {
-		delete(t.objs, e.name)
+	if n := e.name(); t.objs[n] == Object(e) {
+		delete(t.objs, n)
 	}
 	t.mu.Unlock()
 

@@ -1,0 +1,207 @@
+package pagecache
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"k42/mm/blockdev"
+)
+
+// Backing is where one file's pages live when they are not in the cache
+// (K42's file representative): a page read from it is a miss served by a
+// copy, a page written to it is a write-back. A file system on a disk
+// gives its own; FileStore is the one over a Store.
+type Backing interface {
+	// ReadPage fills p with page idx and reports whether the page was
+	// ever stored; if not, p is untouched (the page is a hole).
+	ReadPage(idx int64, p *Page) (bool, error)
+	// WritePage stores p as page idx.
+	WritePage(idx int64, p *Page) error
+	// Stored reports whether page idx is stored.
+	Stored(idx int64) bool
+	// NextStored returns the first stored page in [from, end), or end.
+	NextStored(from, end int64) int64
+	// Truncate drops the stored pages at and beyond pages.
+	Truncate(pages int64)
+	// Flush makes every page stored so far durable.
+	Flush() error
+	// Release drops every stored page: the file is gone.
+	Release()
+	// Pages is the number of pages stored.
+	Pages() int
+}
+
+// ErrStoreFull is the error of a write-back to a store with no free slot.
+var ErrStoreFull = errors.New("pagecache: the backing store is full")
+
+// Store is a backing store of page-sized slots on a block device; each
+// file's pages are in a FileStore of its own, which maps page indexes to
+// slots. Slots are allocated on first write-back and freed on truncation
+// and release.
+type Store struct {
+	dev      blockdev.Device
+	perPage  int   // device blocks per page
+	slots    int64 // capacity in pages
+	mu       sync.Mutex
+	freeList []int64
+	high     int64 // slots below this have been handed out at some time
+	inUse    int64
+}
+
+// NewStore returns a store over dev, whose block size must divide
+// PageSize.
+func NewStore(dev blockdev.Device) (*Store, error) {
+	bs := dev.BlockSize()
+	if bs <= 0 || PageSize%bs != 0 {
+		return nil, fmt.Errorf("pagecache: a device block of %d bytes does not divide a %d-byte page", bs, PageSize)
+	}
+	per := PageSize / bs
+	return &Store{dev: dev, perPage: per, slots: dev.Blocks() / int64(per)}, nil
+}
+
+// Slots is the capacity in pages.
+func (s *Store) Slots() int64 { return s.slots }
+
+// InUse is the number of slots holding pages.
+func (s *Store) InUse() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inUse
+}
+
+// Device is the store's device.
+func (s *Store) Device() blockdev.Device { return s.dev }
+
+func (s *Store) alloc() (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := len(s.freeList); n > 0 {
+		slot := s.freeList[n-1]
+		s.freeList = s.freeList[:n-1]
+		s.inUse++
+		return slot, nil
+	}
+	if s.high >= s.slots {
+		return 0, fmt.Errorf("%w: all %d pages in use", ErrStoreFull, s.slots)
+	}
+	s.high++
+	s.inUse++
+	return s.high - 1, nil
+}
+
+func (s *Store) release(slots ...int64) {
+	s.mu.Lock()
+	s.freeList = append(s.freeList, slots...)
+	s.inUse -= int64(len(slots))
+	s.mu.Unlock()
+}
+
+// NewFile returns an empty FileStore in s.
+func (s *Store) NewFile() *FileStore { return &FileStore{s: s} }
+
+// FileStore is one file's pages in a Store. It is safe for concurrent use.
+type FileStore struct {
+	s     *Store
+	mu    sync.RWMutex
+	slots map[int64]int64 // page index -> slot
+}
+
+var _ Backing = (*FileStore)(nil)
+
+// ReadPage implements Backing.
+func (f *FileStore) ReadPage(idx int64, p *Page) (bool, error) {
+	f.mu.RLock()
+	slot, ok := f.slots[idx]
+	f.mu.RUnlock()
+	if !ok {
+		return false, nil
+	}
+	if err := f.s.dev.ReadBlocks(slot*int64(f.s.perPage), p[:]); err != nil {
+		return false, fmt.Errorf("pagecache: reading page %d: %w", idx, err)
+	}
+	return true, nil
+}
+
+// WritePage implements Backing.
+func (f *FileStore) WritePage(idx int64, p *Page) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	slot, ok := f.slots[idx]
+	if !ok {
+		var err error
+		if slot, err = f.s.alloc(); err != nil {
+			return err
+		}
+		if f.slots == nil {
+			f.slots = make(map[int64]int64)
+		}
+		f.slots[idx] = slot
+	}
+	if err := f.s.dev.WriteBlocks(slot*int64(f.s.perPage), p[:]); err != nil {
+		if !ok {
+			delete(f.slots, idx)
+			f.s.release(slot)
+		}
+		return fmt.Errorf("pagecache: writing page %d: %w", idx, err)
+	}
+	return nil
+}
+
+// Stored implements Backing.
+func (f *FileStore) Stored(idx int64) bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	_, ok := f.slots[idx]
+	return ok
+}
+
+// NextStored implements Backing.
+func (f *FileStore) NextStored(from, end int64) int64 {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if end-from <= int64(len(f.slots)) {
+		for ; from < end; from++ {
+			if _, ok := f.slots[from]; ok {
+				return from
+			}
+		}
+		return end
+	}
+	best := end
+	for idx := range f.slots {
+		if idx >= from && idx < best {
+			best = idx
+		}
+	}
+	return best
+}
+
+// Truncate implements Backing.
+func (f *FileStore) Truncate(pages int64) {
+	f.mu.Lock()
+	var drop []int64
+	for idx, slot := range f.slots {
+		if idx >= pages {
+			drop = append(drop, slot)
+			delete(f.slots, idx)
+		}
+	}
+	f.mu.Unlock()
+	if len(drop) > 0 {
+		f.s.release(drop...)
+	}
+}
+
+// Flush implements Backing.
+func (f *FileStore) Flush() error { return f.s.dev.Flush() }
+
+// Release implements Backing.
+func (f *FileStore) Release() { f.Truncate(0) }
+
+// Pages implements Backing.
+func (f *FileStore) Pages() int {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return len(f.slots)
+}
