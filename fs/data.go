@@ -45,9 +45,9 @@ type Data interface {
 type DataFactory func(ino uint64, path string) Data
 
 // Renamer is implemented by a Data that wants to know its file's name:
-// a rename of the file (its last hard link's name, as of the rename) calls
-// Renamed with the new absolute path, with the namespace locked, so it
-// must be quick and must not call back into the file system.
+// a rename of the file calls Renamed with the new absolute path, after the
+// rename and after any file it replaced was released (two renames of one
+// file at once may tell it in either order).
 type Renamer interface {
 	Renamed(path string)
 }

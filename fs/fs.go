@@ -192,15 +192,16 @@ func childPath(par *Node, name string) string {
 	return string(b)
 }
 
-// renamed tells n's Data, if it is a Renamer, that n is now called name in
-// par. fs.ns must be held for writing.
-func renamed(n *Node, par *Node, name string) {
+// renamed adds to moves that n, if its Data is a Renamer, is now called
+// name in par. fs.ns must be held.
+func renamed(moves []move, n *Node, par *Node, name string) []move {
 	if n == nil || n.kind != S_IFREG {
-		return
+		return moves
 	}
-	if r, ok := n.data.(Renamer); ok {
-		r.Renamed(childPath(par, name))
+	if _, ok := n.data.(Renamer); !ok {
+		return moves
 	}
+	return append(moves, move{n, childPath(par, name)})
 }
 
 // addEntry names n name in par. fs.ns must be held for writing.
@@ -641,10 +642,18 @@ func (fsys *FS) RenameAt(olddir *Node, oldpath string, newdir *Node, newpath str
 	}
 	fsys.ns.Lock()
 	var released []*Node
-	err := fsys.rename(fsys.start(olddir), oldpath, fsys.start(newdir), newpath, flags, &released)
+	var moves []move
+	err := fsys.rename(fsys.start(olddir), oldpath, fsys.start(newdir), newpath, flags, &released, &moves)
 	fsys.ns.Unlock()
 	for _, n := range released {
 		n.release()
+	}
+	// After the release, so that a replaced file's Data has let go of
+	// the name before the renamed file's takes it.
+	for _, m := range moves {
+		if r, ok := m.n.data.(Renamer); ok {
+			r.Renamed(m.path)
+		}
 	}
 	if err != 0 {
 		return fail(err)
@@ -652,9 +661,15 @@ func (fsys *FS) RenameAt(olddir *Node, oldpath string, newdir *Node, newpath str
 	return nil
 }
 
+// move is a regular file's new name, for its Data's Renamer.
+type move struct {
+	n    *Node
+	path string
+}
+
 // rename does RenameAt with fs.ns held for writing, in the order of
 // Linux's do_renameat2 and vfs_rename, so errors are Linux's.
-func (fsys *FS) rename(olddir *Node, oldpath string, newdir *Node, newpath string, flags int, released *[]*Node) syscall.Errno {
+func (fsys *FS) rename(olddir *Node, oldpath string, newdir *Node, newpath string, flags int, released *[]*Node, moves *[]move) syscall.Errno {
 	w := fsys.walker()
 	oldpar, oldlast, oldkind, oldslash, err := w.parent(olddir, oldpath)
 	if err != 0 {
@@ -756,8 +771,8 @@ func (fsys *FS) rename(olddir *Node, oldpath string, newdir *Node, newpath strin
 			n.ctime = now
 			n.mu.Unlock()
 		}
-		renamed(src, newpar, newlast)
-		renamed(dst, oldpar, oldlast)
+		*moves = renamed(*moves, src, newpar, newlast)
+		*moves = renamed(*moves, dst, oldpar, oldlast)
 		return 0
 	}
 
@@ -795,7 +810,7 @@ func (fsys *FS) rename(olddir *Node, oldpath string, newdir *Node, newpath strin
 	src.mu.Lock()
 	src.ctime = now
 	src.mu.Unlock()
-	renamed(src, newpar, newlast)
+	*moves = renamed(*moves, src, newpar, newlast)
 	return 0
 }
 

@@ -22,8 +22,9 @@ type Backing interface {
 	Stored(idx int64) bool
 	// NextStored returns the first stored page in [from, end), or end.
 	NextStored(from, end int64) int64
-	// Truncate drops the stored pages at and beyond pages.
-	Truncate(pages int64)
+	// Truncate drops the stored pages at and beyond pages and returns
+	// their indexes.
+	Truncate(pages int64) []int64
 	// Flush makes every page stored so far durable.
 	Flush() error
 	// Release drops every stored page: the file is gone.
@@ -178,12 +179,13 @@ func (f *FileStore) NextStored(from, end int64) int64 {
 }
 
 // Truncate implements Backing.
-func (f *FileStore) Truncate(pages int64) {
+func (f *FileStore) Truncate(pages int64) []int64 {
 	f.mu.Lock()
-	var drop []int64
+	var drop, idxs []int64
 	for idx, slot := range f.slots {
 		if idx >= pages {
 			drop = append(drop, slot)
+			idxs = append(idxs, idx)
 			delete(f.slots, idx)
 		}
 	}
@@ -191,6 +193,7 @@ func (f *FileStore) Truncate(pages int64) {
 	if len(drop) > 0 {
 		f.s.release(drop...)
 	}
+	return idxs
 }
 
 // Flush implements Backing.

@@ -1,0 +1,144 @@
+package fcm
+
+//go:generate go run k42/reconfig/cmd/genwrap -type FCM,Factory
+
+import (
+	"context"
+	"sync/atomic"
+
+	"k42/fs"
+	"k42/mm/pagecache"
+	"k42/reconfig"
+)
+
+// FCM is a file cache manager: the cache of one regular file's pages
+// (K42's FCM, paper §4.1), an object in the system table called
+// "fcm:PATH". The file system reads and writes the file's data only
+// through it (it is the file's fs.Data, through Data), and the pager asks
+// it for pages back. Every method's first parameter is the request's
+// context (the mediator's mark of recursion).
+//
+// The file system calls ReadAt with the file's lock held for reading and
+// WriteAt and Truncate with it held for writing (see fs.Data), so an FCM
+// never sees a write concurrent with another access to the file's data;
+// GiveBack and Info come at any time.
+type FCM interface {
+	// ReadAt fills p from the file's pages at off (the caller bounds p
+	// by the file's size); holes read as zeros.
+	ReadAt(ctx context.Context, p []byte, off int64) (int, error)
+	// WriteAt writes p at off; a page that did not exist is taken from
+	// the file system's page limit (ENOSPC when spent).
+	WriteAt(ctx context.Context, p []byte, off int64) (int, error)
+	// Truncate drops the pages at and beyond size and zeroes the tail of
+	// the last partial page.
+	Truncate(ctx context.Context, size int64) error
+	// Sync writes every dirty page back and flushes the store.
+	Sync(ctx context.Context) error
+	// SeekPage returns the first page in [page, end) that exists (data)
+	// or does not (hole), or end.
+	SeekPage(ctx context.Context, page, end int64, data bool) int64
+	// GiveBack frees up to want pages at the pager's request.
+	GiveBack(ctx context.Context, want int, lvl pagecache.Level) int
+	// Info describes the FCM's state.
+	Info(ctx context.Context) Info
+	// Release drops every page and the stored copy: the file is gone.
+	Release(ctx context.Context)
+}
+
+// Factory makes the FCMs of new files: an object in the system table
+// ("fcm/factory") whose family has one member per FCM implementation, so
+// that swapping it (an upgrade) changes what new files get.
+type Factory interface {
+	// Make returns a new FCM over env, with no pages.
+	Make(ctx context.Context, env *Env) (FCM, error)
+	// Impl names the implementation it makes.
+	Impl(ctx context.Context) string
+}
+
+// Env is what one file's FCM works with, shared by every implementation
+// the FCM is swapped to (the canonical state carries it): the cache its
+// pages come from, the file system's page limit, the backing store, the
+// file's counters and its count of pages.
+type Env struct {
+	Cache   *pagecache.Cache
+	Limit   *fs.PageLimit
+	Backing pagecache.Backing
+	Stats   *pagecache.Counters // this file's counters, kept across swaps
+	// Pages is the number of distinct pages of the file (cached, stored
+	// or both), each taken from Limit. fs.Data.Resident reads it without
+	// a call (a stat is a hot path).
+	Pages atomic.Int64
+}
+
+// count adds d to counter k on cpu's row, for the file and in total.
+func (e *Env) count(cpu int, k pagecache.Counter, d int64) {
+	e.Stats.Add(cpu, k, d)
+	e.Cache.Count(cpu, k, d)
+}
+
+// Info describes an FCM.
+type Info struct {
+	Impl     string
+	Resident int   // pages in the cache
+	Dirty    int   // of them, not yet written back
+	Pages    int64 // distinct pages of the file
+	Stored   int   // pages in the backing store
+	Replicas []int // replicated: pages in each CPU's replica (0: none)
+	Counts   pagecache.Counts
+}
+
+// Transfer protocols of the FCM family.
+const (
+	// ProtoCanonical is the family's canonical format: a Canonical
+	// value, the pages by reference with their dirty bits.
+	ProtoCanonical = reconfig.Canonical
+	// ProtoTable hands the page table itself over (single, replicated
+	// and sequential share it): no page is touched, no list is built.
+	ProtoTable reconfig.Protocol = 1
+)
+
+// Canonical is the FCM family's canonical state: any implementation,
+// from any package, can import it and export it.
+type Canonical struct {
+	Env   *Env
+	Pages []CanonicalPage
+}
+
+// CanonicalPage is one cached page.
+type CanonicalPage struct {
+	Index int64
+	Page  *pagecache.Page
+	Dirty bool
+}
+
+// tableState is ProtoTable's state.
+type tableState struct {
+	env *Env
+	t   *table
+}
+
+// desc describes one cached page.
+type desc struct {
+	page  *pagecache.Page
+	dirty bool
+	ref   bool   // used since the pager last looked (clock)
+	stamp uint64 // when last used (sequential's MRU order)
+	cpus  uint64 // replicated: the CPUs whose replicas hold the page
+}
+
+// table is a file's page table, the structure single, replicated (as its
+// master) and sequential share and hand over by reference.
+type table struct {
+	pages map[int64]*desc
+	dirty int
+	clock uint64 // use counter for stamps
+}
+
+func newTable() *table { return &table{pages: make(map[int64]*desc)} }
+
+// The implementations' names, as the family provides them.
+const (
+	ImplSingle     = "single"
+	ImplReplicated = "replicated"
+	ImplSequential = "sequential"
+)

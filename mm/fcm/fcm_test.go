@@ -1,0 +1,396 @@
+package fcm
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math/rand/v2"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"k42/fs"
+	"k42/mm/blockdev"
+	"k42/mm/pagecache"
+	"k42/reconfig"
+	"k42/reconfig/generation"
+	"k42/reconfig/platform"
+)
+
+var impls = []string{ImplSingle, ImplReplicated, ImplSequential}
+
+type rig struct {
+	fsys  *fs.FS
+	m     *Manager
+	cache *pagecache.Cache
+	store *pagecache.Store
+	tab   *reconfig.Table
+}
+
+// newRig is a file system whose files' data lives in FCMs made by impl,
+// over a cache of budget pages and a memory store of slots pages.
+func newRig(t testing.TB, impl string, budget, slots int64) *rig {
+	t.Helper()
+	plat := platform.Host()
+	d, err := generation.New(plat, 2)
+	require.NoError(t, err)
+	tab := reconfig.NewTable(d)
+	cache, err := pagecache.New(pagecache.Options{Budget: budget * pagecache.PageSize, Platform: plat})
+	require.NoError(t, err)
+	t.Cleanup(cache.Close)
+	dev, err := blockdev.NewMemory(pagecache.PageSize, slots)
+	require.NoError(t, err)
+	store, err := pagecache.NewStore(dev)
+	require.NoError(t, err)
+	limit := fs.NewPageLimit(slots)
+	m, err := NewManager(Options{Table: tab, Cache: cache, Limit: limit, Impl: impl,
+		Backing: func() pagecache.Backing { return store.NewFile() }})
+	require.NoError(t, err)
+	fsys := fs.New(fs.Options{Pages: limit, Data: m.DataFactory()})
+	return &rig{fsys: fsys, m: m, cache: cache, store: store, tab: tab}
+}
+
+func (r *rig) create(t testing.TB, path string, data []byte) {
+	t.Helper()
+	f, err := r.fsys.OpenAt(nil, path, syscall.O_CREAT|syscall.O_TRUNC|syscall.O_WRONLY, 0o644)
+	require.NoError(t, err)
+	n, err := f.Write(data)
+	require.NoError(t, err)
+	require.Equal(t, len(data), n)
+	require.NoError(t, f.Close())
+}
+
+func (r *rig) read(t testing.TB, path string) []byte {
+	t.Helper()
+	f, err := r.fsys.OpenAt(nil, path, syscall.O_RDONLY, 0)
+	require.NoError(t, err)
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	require.NoError(t, err)
+	return b
+}
+
+func (r *rig) file(t testing.TB, path string) *File {
+	t.Helper()
+	o, err := r.tab.Object(NamePrefix + path)
+	require.NoError(t, err)
+	for _, f := range r.m.Files() {
+		if f.Entry() == o {
+			return f
+		}
+	}
+	t.Fatalf("no file for %s", path)
+	return nil
+}
+
+func pattern(seed uint64, n int) []byte {
+	b := make([]byte, n)
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	return b
+}
+
+// TestFileSemantics: each implementation under the file system keeps
+// POSIX's file behaviour: holes read as zeros, truncation both ways,
+// SEEK_DATA and SEEK_HOLE, unlink of an open file.
+func TestFileSemantics(t *testing.T) {
+	for _, impl := range impls {
+		t.Run(impl, func(t *testing.T) {
+			r := newRig(t, impl, 64, 1024)
+			f, err := r.fsys.OpenAt(nil, "/f", syscall.O_CREAT|syscall.O_RDWR, 0o644)
+			require.NoError(t, err)
+			_, err = f.WriteAt([]byte("head"), 0)
+			require.NoError(t, err)
+			_, err = f.WriteAt([]byte("tail"), 10*pagecache.PageSize+5)
+			require.NoError(t, err)
+			buf := make([]byte, 10*pagecache.PageSize+9)
+			n, err := f.ReadAt(buf, 0)
+			require.NoError(t, err)
+			require.Equal(t, len(buf), n)
+			assert.Equal(t, []byte("head"), buf[:4])
+			assert.Equal(t, make([]byte, 10*pagecache.PageSize+1), buf[4:10*pagecache.PageSize+5], "the hole reads as zeros")
+			assert.Equal(t, []byte("tail"), buf[10*pagecache.PageSize+5:])
+			st, err := f.Stat()
+			require.NoError(t, err)
+			assert.EqualValues(t, 2*pagecache.PageSize/512, st.Blocks, "two pages exist")
+
+			off, err := f.Seek(pagecache.PageSize, 3) // SEEK_DATA
+			require.NoError(t, err)
+			assert.EqualValues(t, 10*pagecache.PageSize, off)
+			off, err = f.Seek(0, 4) // SEEK_HOLE
+			require.NoError(t, err)
+			assert.EqualValues(t, pagecache.PageSize, off)
+
+			require.NoError(t, f.Truncate(2))
+			require.NoError(t, f.Truncate(pagecache.PageSize+100))
+			n, err = f.ReadAt(buf[:pagecache.PageSize+100], 0)
+			require.NoError(t, err)
+			assert.Equal(t, []byte("he"), buf[:2])
+			assert.Equal(t, make([]byte, pagecache.PageSize+98), buf[2:n], "the truncated tail is zero after extension")
+			r.fsys.UnlinkAt(nil, "/f", 0)
+			n, err = f.ReadAt(buf[:2], 0)
+			require.NoError(t, err)
+			assert.Equal(t, []byte("he"), buf[:n], "an unlinked open file keeps its data")
+			require.NoError(t, f.Close())
+			assert.Zero(t, r.store.InUse(), "released: no slot held")
+			assert.Eventually(t, func() bool { return len(r.m.Files()) == 0 && r.cache.Used() == 0 }, time.Second, time.Millisecond)
+			_, err = r.tab.Object(NamePrefix + "/f")
+			assert.ErrorIs(t, err, reconfig.ErrNotFound)
+		})
+	}
+}
+
+// TestEvictionUnderBudget: files larger than the cache are written and
+// read back intact; dirty pages survive eviction; the counters add up.
+func TestEvictionUnderBudget(t *testing.T) {
+	for _, impl := range impls {
+		t.Run(impl, func(t *testing.T) {
+			r := newRig(t, impl, 32, 4096)
+			const files, size = 4, 100 * pagecache.PageSize // 400 pages through a 32-page cache
+			for i := range files {
+				r.create(t, fmt.Sprintf("/f%d", i), pattern(uint64(i), size))
+				assert.LessOrEqual(t, r.cache.Used(), r.cache.Budget())
+			}
+			for i := range files {
+				got := r.read(t, fmt.Sprintf("/f%d", i))
+				require.Equal(t, crc32.ChecksumIEEE(pattern(uint64(i), size)), crc32.ChecksumIEEE(got), "file %d", i)
+			}
+			st := r.cache.Stats()
+			c := st.Counts
+			assert.NotZero(t, c[pagecache.Evictions])
+			assert.NotZero(t, c[pagecache.WriteBacks], "dirty pages were written back before eviction")
+			assert.Equal(t, c[pagecache.WriteBacks]*pagecache.PageSize, c[pagecache.BytesOut])
+			assert.EqualValues(t, files*size, c[pagecache.BytesWritten])
+			assert.EqualValues(t, files*size, c[pagecache.BytesRead])
+			assert.NotZero(t, c[pagecache.BytesIn], "pages came back from the store")
+			var sum pagecache.Counts
+			resident := 0
+			for _, f := range r.m.Files() {
+				in := f.Info()
+				assert.Equal(t, impl, in.Impl)
+				assert.EqualValues(t, size/pagecache.PageSize, in.Pages)
+				resident += in.Resident
+				for k := range sum {
+					sum[k] += in.Counts[k]
+				}
+			}
+			assert.Equal(t, c, sum, "the files' counters add up to the cache's")
+			assert.EqualValues(t, resident, r.cache.Used(), "every page in use belongs to a file")
+		})
+	}
+}
+
+// TestSequentialKeepsTheStreamSmall: a stream over a file larger than the
+// cache holds only the pages it is in under the sequential FCM, while the
+// single FCM fills the cache.
+func TestSequentialKeepsTheStreamSmall(t *testing.T) {
+	resident := map[string]int{}
+	for _, impl := range []string{ImplSingle, ImplSequential} {
+		r := newRig(t, impl, 256, 4096)
+		r.create(t, "/big", pattern(1, 512*pagecache.PageSize))
+		big := r.file(t, "/big")
+		r.m.dom.Do(func() { big.ref.Get().GiveBack(t.Context(), 1<<20, pagecache.Critical) })
+		require.Zero(t, big.Info().Resident, "a cold cache")
+		f, err := r.fsys.OpenAt(nil, "/big", syscall.O_RDONLY, 0)
+		require.NoError(t, err)
+		buf := make([]byte, 16*pagecache.PageSize)
+		most := 0
+		for {
+			_, err := f.Read(buf)
+			if err == io.EOF {
+				break
+			}
+			require.NoError(t, err)
+			most = max(most, r.file(t, "/big").Info().Resident)
+		}
+		require.NoError(t, f.Close())
+		resident[impl] = most
+	}
+	assert.LessOrEqual(t, resident[ImplSequential], 32, "sequential: the pages of one read, and one behind")
+	assert.Greater(t, resident[ImplSingle], 128, "single keeps what it read")
+}
+
+// TestReplicasFollowTheMaster: readers on many CPUs fill their replicas;
+// a write, a truncation and eviction reach every replica.
+func TestReplicasFollowTheMaster(t *testing.T) {
+	r := newRig(t, ImplReplicated, 512, 4096)
+	data := pattern(7, 64*pagecache.PageSize)
+	r.create(t, "/shared", data)
+	readAll := func(want []byte) {
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got := r.read(t, "/shared")
+				assert.Equal(t, crc32.ChecksumIEEE(want), crc32.ChecksumIEEE(got))
+			}()
+		}
+		wg.Wait()
+	}
+	readAll(data)
+	f := r.file(t, "/shared")
+	in := f.Info()
+	// (On the host a goroutine's "CPU" is a hash of its stack address,
+	// which moves as stacks grow: each replica maps the pages read from
+	// its slot.)
+	replicas, mapped := 0, 0
+	for _, n := range in.Replicas {
+		if n > 0 {
+			replicas++
+			mapped += n
+			assert.LessOrEqual(t, n, 64)
+		}
+	}
+	assert.Greater(t, replicas, 1, "readers on several CPUs")
+	assert.GreaterOrEqual(t, mapped, 64, "every page is in some replica")
+
+	copy(data[5000:], "changed")
+	w, err := r.fsys.OpenAt(nil, "/shared", syscall.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = w.WriteAt([]byte("changed"), 5000)
+	require.NoError(t, err)
+	readAll(data)
+	require.NoError(t, w.Truncate(10*pagecache.PageSize))
+	require.NoError(t, w.Close())
+	readAll(data[:10*pagecache.PageSize])
+	for _, n := range f.Info().Replicas {
+		assert.LessOrEqual(t, n, 10, "truncated pages left every replica")
+	}
+	r.m.dom.Do(func() { f.ref.Get().GiveBack(t.Context(), 1000, pagecache.Critical) })
+	in = f.Info()
+	assert.Zero(t, in.Resident)
+	for _, n := range in.Replicas {
+		assert.Zero(t, n, "evicted pages left every replica")
+	}
+	readAll(data[:10*pagecache.PageSize])
+}
+
+// canonicalOnly is a family member from elsewhere: it speaks only the
+// canonical format.
+type canonicalOnly struct{ *Single }
+
+func (c canonicalOnly) Protocols() (export, import_ reconfig.ProtocolSet) {
+	ps := reconfig.Protocols(ProtoCanonical)
+	return ps, ps
+}
+
+// failingImport refuses every state.
+type failingImport struct{ *Single }
+
+func (failingImport) Import(reconfig.Protocol, any) error { return errors.New("refused") }
+
+// TestTransferProtocols: every pair of implementations moves the pages
+// (dirty ones still dirty) by the page table; a member that speaks only
+// canonical gets them in canonical; a failing import leaves the old FCM
+// serving every call.
+func TestTransferProtocols(t *testing.T) {
+	for _, from := range impls {
+		for _, to := range impls {
+			t.Run(from+"-"+to, func(t *testing.T) {
+				r := newRig(t, from, 64, 1024)
+				data := pattern(3, 10*pagecache.PageSize+17)
+				r.create(t, "/f", data)
+				f := r.file(t, "/f")
+				before := f.Info()
+				rep, err := f.Entry().SwapTo(to, reconfig.SwapOptions{})
+				require.NoError(t, err)
+				assert.True(t, rep.Transferred)
+				assert.Equal(t, ProtoTable, rep.Protocol)
+				after := f.Info()
+				assert.Equal(t, to, after.Impl)
+				assert.Equal(t, before.Dirty, after.Dirty, "dirty pages stay dirty")
+				assert.Equal(t, before.Resident, after.Resident, "no page was copied or dropped")
+				assert.Equal(t, data, r.read(t, "/f"))
+			})
+		}
+	}
+	r := newRig(t, ImplReplicated, 64, 1024)
+	data := pattern(4, 5*pagecache.PageSize)
+	r.create(t, "/f", data)
+	f := r.file(t, "/f")
+	rep, err := f.Entry().Swap(canonicalOnly{new(Single)}, reconfig.SwapOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, ProtoCanonical, rep.Protocol)
+	assert.Equal(t, data, r.read(t, "/f"))
+	assert.Equal(t, 5, f.Info().Dirty)
+	_, err = f.Entry().SwapTo(ImplSequential, reconfig.SwapOptions{})
+	require.NoError(t, err, "and back from canonical")
+	assert.Equal(t, data, r.read(t, "/f"))
+
+	_, err = f.Entry().Swap(failingImport{new(Single)}, reconfig.SwapOptions{})
+	require.ErrorIs(t, err, reconfig.ErrTransfer)
+	assert.Equal(t, ImplSequential, f.Info().Impl, "the old FCM stays")
+	assert.Equal(t, data, r.read(t, "/f"), "and serves every call")
+	r.create(t, "/f", data[:100])
+	assert.Equal(t, data[:100], r.read(t, "/f"))
+}
+
+// TestUpgradeAndPins: upgrading the factory swaps every FCM not pinned
+// elsewhere and makes new files use the new implementation.
+func TestUpgradeAndPins(t *testing.T) {
+	r := newRig(t, ImplSingle, 256, 4096)
+	for i := range 20 {
+		r.create(t, fmt.Sprintf("/f%d", i), pattern(uint64(i), 3000))
+	}
+	require.NoError(t, r.file(t, "/f3").Pin(ImplSequential))
+	assert.Equal(t, ImplSequential, r.file(t, "/f3").Info().Impl)
+	require.ErrorIs(t, r.file(t, "/f4").Pin("lru"), reconfig.ErrNoImplementation)
+	rep, err := r.m.Upgrade(ImplReplicated)
+	require.NoError(t, err)
+	assert.Equal(t, 19, rep.Swapped)
+	assert.Equal(t, 1, rep.Pinned)
+	assert.Empty(t, rep.Failed)
+	assert.Contains(t, rep.String(), "single -> replicated: 19 swapped")
+	for i := range 20 {
+		want := ImplReplicated
+		if i == 3 {
+			want = ImplSequential
+		}
+		assert.Equal(t, want, r.file(t, fmt.Sprintf("/f%d", i)).Info().Impl)
+		assert.Equal(t, pattern(uint64(i), 3000), r.read(t, fmt.Sprintf("/f%d", i)))
+	}
+	r.create(t, "/new", []byte("x"))
+	assert.Equal(t, ImplReplicated, r.file(t, "/new").Info().Impl)
+	_, err = r.m.Upgrade("lru")
+	require.ErrorIs(t, err, reconfig.ErrNoImplementation)
+	assert.Equal(t, ImplReplicated, r.m.FactoryImpl(), "a bad upgrade changes nothing")
+}
+
+// TestNamesFollowRenames: an FCM's name in the table follows its file.
+func TestNamesFollowRenames(t *testing.T) {
+	r := newRig(t, ImplSingle, 64, 1024)
+	r.create(t, "/a", []byte("a"))
+	require.NoError(t, r.fsys.RenameAt(nil, "/a", nil, "/b", 0))
+	_, err := r.tab.Object(NamePrefix + "/b")
+	require.NoError(t, err)
+	r.create(t, "/a", []byte("new a"))
+	require.NoError(t, r.fsys.RenameAt(nil, "/b", nil, "/a", 0)) // replaces the new /a
+	assert.Equal(t, []byte("a"), r.read(t, "/a"))
+	_, err = r.tab.Object(NamePrefix + "/a")
+	require.NoError(t, err)
+	assert.Eventually(t, func() bool { return len(r.m.Files()) == 1 }, time.Second, time.Millisecond, "the replaced file's FCM is gone")
+}
+
+// TestENOSPCFromTheLimit: the file system's page limit still bounds the
+// data, with the FCMs under it.
+func TestENOSPCFromTheLimit(t *testing.T) {
+	r := newRig(t, ImplSingle, 64, 32)
+	f, err := r.fsys.OpenAt(nil, "/f", syscall.O_CREAT|syscall.O_WRONLY, 0o644)
+	require.NoError(t, err)
+	n, err := f.Write(make([]byte, 40*pagecache.PageSize))
+	require.ErrorIs(t, err, syscall.ENOSPC)
+	assert.Equal(t, 32*pagecache.PageSize, n)
+	require.NoError(t, f.Truncate(0))
+	_, err = f.Write(bytes.Repeat([]byte{1}, 32*pagecache.PageSize))
+	require.NoError(t, err, "truncation gave the pages back")
+	require.NoError(t, f.Close())
+}

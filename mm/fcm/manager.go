@@ -1,0 +1,402 @@
+package fcm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"k42/fs"
+	"k42/mm/pagecache"
+	"k42/reconfig"
+	"k42/reconfig/generation"
+)
+
+// FactoryName is the factory's name in the system table.
+const FactoryName = "fcm/factory"
+
+// NamePrefix begins every FCM's name in the system table.
+const NamePrefix = "fcm:"
+
+// The family's members, by name: for the console's "swap fcm:PATH IMPL"
+// (an empty FCM, filled by the state transfer) and for the factory.
+func init() {
+	FCMInterface.Provide(ImplSingle, func() FCM { return new(Single) })
+	FCMInterface.Provide(ImplReplicated, func() FCM { return new(Replicated) })
+	FCMInterface.Provide(ImplSequential, func() FCM { return new(Sequential) })
+	FactoryInterface.Provide(ImplSingle, func() Factory { return &factory{ImplSingle, func(e *Env) FCM { return NewSingle(e) }} })
+	FactoryInterface.Provide(ImplReplicated, func() Factory {
+		return &factory{ImplReplicated, func(e *Env) FCM { return NewReplicated(e) }}
+	})
+	FactoryInterface.Provide(ImplSequential, func() Factory {
+		return &factory{ImplSequential, func(e *Env) FCM { return NewSequential(e) }}
+	})
+}
+
+// factory is the Factory of one implementation. It has no state, so
+// swapping factories moves nothing.
+type factory struct {
+	impl string
+	make func(*Env) FCM
+}
+
+func (f *factory) Make(_ context.Context, env *Env) (FCM, error) { return f.make(env), nil }
+func (f *factory) Impl(context.Context) string                   { return f.impl }
+
+// Options configure a Manager.
+type Options struct {
+	Table *reconfig.Table
+	Cache *pagecache.Cache
+	Limit *fs.PageLimit
+	// Backing makes a new file's backing store.
+	Backing func() pagecache.Backing
+	// Impl is the implementation the factory starts with (ImplSingle if
+	// empty).
+	Impl string
+}
+
+// Manager is the mechanism over a file system's FCMs (K42's COSMgr
+// split, for this family): it owns the factory object, makes each new
+// file's FCM through it and registers it in the system table and with
+// the pager, knows every live FCM, and upgrades them all at once.
+type Manager struct {
+	tab     *reconfig.Table
+	dom     *generation.Domain
+	cache   *pagecache.Cache
+	limit   *fs.PageLimit
+	backing func() pagecache.Backing
+	facE    *reconfig.Entry[Factory]
+	fac     reconfig.Ref[Factory]
+
+	mu    sync.Mutex
+	files map[*File]struct{}
+}
+
+// NewManager registers the factory in the table and returns the manager.
+func NewManager(opt Options) (*Manager, error) {
+	switch {
+	case opt.Table == nil || opt.Cache == nil || opt.Limit == nil || opt.Backing == nil:
+		return nil, errors.New("fcm: a manager needs a table, a cache, a page limit and a backing store")
+	}
+	impl := opt.Impl
+	if impl == "" {
+		impl = ImplSingle
+	}
+	f, err := FactoryInterface.New(impl)
+	if err != nil {
+		return nil, err
+	}
+	e, err := reconfig.Create[Factory](opt.Table, FactoryName, FactoryInterface, f)
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{tab: opt.Table, dom: opt.Table.Domain(), cache: opt.Cache, limit: opt.Limit,
+		backing: opt.Backing, facE: e, fac: e.Ref(), files: make(map[*File]struct{})}, nil
+}
+
+// Cache returns the page cache.
+func (m *Manager) Cache() *pagecache.Cache { return m.cache }
+
+// Factory returns the factory's entry.
+func (m *Manager) Factory() *reconfig.Entry[Factory] { return m.facE }
+
+// FactoryImpl names the implementation new files get.
+func (m *Manager) FactoryImpl() (impl string) {
+	m.dom.Do(func() { impl = m.fac.Get().Impl(context.Background()) })
+	return impl
+}
+
+// DataFactory is the file system's fs.DataFactory: each new regular file
+// gets an FCM from the factory, behind a File.
+func (m *Manager) DataFactory() fs.DataFactory {
+	return func(ino uint64, path string) fs.Data { return m.newFile(ino, path) }
+}
+
+func (m *Manager) newFile(ino uint64, path string) *File {
+	env := &Env{Cache: m.cache, Limit: m.limit, Backing: m.backing(), Stats: pagecache.NewCounters(m.cache.NumCPU())}
+	var c FCM
+	var err error
+	m.dom.Do(func() { c, err = m.fac.Get().Make(context.Background(), env) })
+	if err != nil || c == nil {
+		c = NewSingle(env) // the factory failed: the file still gets an FCM
+	}
+	f := &File{m: m, ino: ino, env: env}
+	name := NamePrefix + path
+	if f.entry, err = reconfig.Create[FCM](m.tab, name, FCMInterface, c); err != nil {
+		// The name is taken (a file created, renamed, and its old name
+		// used again): the inode number makes it unique.
+		f.entry, err = reconfig.Create[FCM](m.tab, name+"#"+strconv.FormatUint(ino, 10), FCMInterface, c)
+		if err != nil {
+			panic("fcm: " + err.Error())
+		}
+	}
+	f.ref = f.entry.Ref()
+	f.reg = m.cache.Register(reclaimer{f})
+	m.mu.Lock()
+	m.files[f] = struct{}{}
+	m.mu.Unlock()
+	return f
+}
+
+// Files returns the live files' handles, sorted by name.
+func (m *Manager) Files() []*File {
+	m.mu.Lock()
+	fs := make([]*File, 0, len(m.files))
+	for f := range m.files {
+		fs = append(fs, f)
+	}
+	m.mu.Unlock()
+	sort.Slice(fs, func(i, j int) bool { return fs[i].Name() < fs[j].Name() })
+	return fs
+}
+
+// File is one regular file's data as the file system sees it (its
+// fs.Data): every call goes, as a request of the table's domain, through
+// the translation-table entry of the file's FCM, so the file system does
+// not know which FCM a file has, and the FCM can be interposed on and
+// swapped while the file is in use.
+type File struct {
+	m        *Manager
+	ino      uint64
+	env      *Env
+	entry    *reconfig.Entry[FCM]
+	ref      reconfig.Ref[FCM]
+	reg      *pagecache.Registration
+	pin      atomic.Pointer[string]
+	released atomic.Bool
+}
+
+var _ interface {
+	fs.Data
+	fs.PageSeeker
+	fs.Renamer
+} = (*File)(nil)
+
+// ReadAt implements fs.Data.
+func (f *File) ReadAt(p []byte, off int64) (n int, err error) {
+	r := f.m.dom.Enter()
+	defer r.End()
+	return f.ref.Get().ReadAt(context.Background(), p, off)
+}
+
+// WriteAt implements fs.Data.
+func (f *File) WriteAt(p []byte, off int64) (n int, err error) {
+	r := f.m.dom.Enter()
+	defer r.End()
+	return f.ref.Get().WriteAt(context.Background(), p, off)
+}
+
+// Truncate implements fs.Data.
+func (f *File) Truncate(size int64) error {
+	r := f.m.dom.Enter()
+	defer r.End()
+	return f.ref.Get().Truncate(context.Background(), size)
+}
+
+// Sync implements fs.Data.
+func (f *File) Sync() error {
+	r := f.m.dom.Enter()
+	defer r.End()
+	return f.ref.Get().Sync(context.Background())
+}
+
+// SeekPage implements fs.PageSeeker.
+func (f *File) SeekPage(page, end int64, data bool) int64 {
+	r := f.m.dom.Enter()
+	defer r.End()
+	return f.ref.Get().SeekPage(context.Background(), page, end, data)
+}
+
+// Resident implements fs.Data: the file's pages, cached or stored (read
+// from the shared Env without a call: a stat is a hot path).
+func (f *File) Resident() int { return int(f.env.Pages.Load()) }
+
+// Release implements fs.Data: the FCM drops everything and leaves the
+// table and the pager.
+func (f *File) Release() {
+	if f.released.Swap(true) {
+		return
+	}
+	f.reg.Unregister()
+	f.m.dom.Do(func() { f.ref.Get().Release(context.Background()) })
+	f.m.mu.Lock()
+	delete(f.m.files, f)
+	f.m.mu.Unlock()
+	// Destroy waits for a swap in progress, which may wait for the
+	// request this runs in: it goes on its own.
+	go f.entry.Destroy()
+}
+
+// Renamed implements fs.Renamer: the FCM's name follows the file's.
+func (f *File) Renamed(path string) {
+	name := NamePrefix + path
+	if f.m.tab.Rename(f.entry.Name(), name) != nil {
+		_ = f.m.tab.Rename(f.entry.Name(), name+"#"+strconv.FormatUint(f.ino, 10))
+	}
+}
+
+// Name is the FCM's name in the system table.
+func (f *File) Name() string { return f.entry.Name() }
+
+// Entry is the FCM's translation-table entry.
+func (f *File) Entry() *reconfig.Entry[FCM] { return f.entry }
+
+// Info describes the file's FCM.
+func (f *File) Info() (in Info) {
+	f.m.dom.Do(func() { in = f.ref.Get().Info(context.Background()) })
+	return in
+}
+
+// Pinned names the implementation the file is pinned to, or "".
+func (f *File) Pinned() string {
+	if p := f.pin.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// Pin pins the file's FCM to impl (swapping it there now if it has
+// another), so that upgrades leave it alone; Pin("") unpins it.
+func (f *File) Pin(impl string) error {
+	if impl == "" {
+		f.pin.Store(nil)
+		return nil
+	}
+	if _, err := FCMInterface.New(impl); err != nil {
+		return err
+	}
+	f.pin.Store(&impl)
+	if f.Info().Impl != impl {
+		if _, err := f.entry.SwapTo(impl, reconfig.SwapOptions{}); err != nil {
+			f.pin.Store(nil)
+			return err
+		}
+	}
+	return nil
+}
+
+// reclaimer is a file's place in the pager's rounds.
+type reclaimer struct{ f *File }
+
+func (r reclaimer) GiveBack(want int, lvl pagecache.Level) (n int) {
+	if r.f.released.Load() {
+		return 0
+	}
+	r.f.m.dom.Do(func() { n = r.f.ref.Get().GiveBack(context.Background(), want, lvl) })
+	return n
+}
+
+// UpgradeReport says what a factory upgrade did.
+type UpgradeReport struct {
+	From, To string
+	Swapped  int           // FCMs swapped to the new implementation
+	Already  int           // FCMs that had it
+	Pinned   int           // FCMs left alone, pinned to another
+	Gone     int           // files released during the upgrade
+	Failed   []Failure     // FCMs that could not be swapped (still serving, as they were)
+	Took     time.Duration // the whole operation
+	Factory  time.Duration // of which the factory's own swap
+}
+
+// Failure is one FCM an upgrade could not swap.
+type Failure struct {
+	Name string
+	Err  error
+}
+
+func (r UpgradeReport) String() string {
+	s := fmt.Sprintf("upgrade %s -> %s: %d swapped, %d already %s, %d pinned, %d gone, %d failed in %v (factory %v)",
+		r.From, r.To, r.Swapped, r.Already, r.To, r.Pinned, r.Gone, len(r.Failed), r.Took, r.Factory)
+	for _, f := range r.Failed {
+		s += fmt.Sprintf("\n  %s: %v", f.Name, f.Err)
+	}
+	return s
+}
+
+// Upgrade swaps the factory to impl, so that new files get it, and swaps
+// every live FCM not pinned to another implementation to a new instance of
+// impl, while the files are in use: K42's factory, which the paper's §7.1
+// leaves open. Files made while it runs are swapped too. An FCM that
+// fails to swap keeps serving as it was and is reported.
+func (m *Manager) Upgrade(impl string) (UpgradeReport, error) {
+	start := time.Now()
+	rep := UpgradeReport{To: impl}
+	if _, err := FCMInterface.New(impl); err != nil {
+		return rep, err
+	}
+	rep.From = m.FactoryImpl()
+	if _, err := m.facE.SwapTo(impl, reconfig.SwapOptions{}); err != nil {
+		return rep, fmt.Errorf("fcm: swapping the factory: %w", err)
+	}
+	rep.Factory = time.Since(start)
+	seen := make(map[*File]bool)
+	var mu sync.Mutex
+	for {
+		var todo []*File
+		for _, f := range m.Files() {
+			if !seen[f] {
+				seen[f] = true
+				todo = append(todo, f)
+			}
+		}
+		if len(todo) == 0 {
+			break
+		}
+		work := make(chan *File)
+		var wg sync.WaitGroup
+		for range max(2, 2*m.cache.NumCPU()) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for f := range work {
+					what, err := m.upgradeOne(f, impl)
+					mu.Lock()
+					switch {
+					case err != nil:
+						rep.Failed = append(rep.Failed, Failure{Name: f.Name(), Err: err})
+					case what == "swapped":
+						rep.Swapped++
+					case what == "already":
+						rep.Already++
+					case what == "pinned":
+						rep.Pinned++
+					case what == "gone":
+						rep.Gone++
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		for _, f := range todo {
+			work <- f
+		}
+		close(work)
+		wg.Wait()
+	}
+	rep.Took = time.Since(start)
+	return rep, nil
+}
+
+func (m *Manager) upgradeOne(f *File, impl string) (string, error) {
+	if p := f.Pinned(); p != "" && p != impl {
+		return "pinned", nil
+	}
+	if f.released.Load() {
+		return "gone", nil
+	}
+	if f.Info().Impl == impl {
+		return "already", nil
+	}
+	_, err := f.entry.SwapTo(impl, reconfig.SwapOptions{})
+	if err != nil && (f.released.Load() || errors.Is(err, reconfig.ErrDestroyed)) {
+		return "gone", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return "swapped", nil
+}

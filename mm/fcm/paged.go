@@ -1,0 +1,453 @@
+package fcm
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"syscall"
+
+	"k42/mm/pagecache"
+	"k42/reconfig"
+)
+
+const pageSize = pagecache.PageSize
+
+// paged is the machinery single and sequential are made of, and the
+// replicated FCM's master: one page table under one lock, pages faulted
+// in from the backing store through the cache, written back on eviction
+// and sync. The lock is never held while allocating a page (Alloc may
+// wait for the pager, which takes this lock to ask for pages back).
+type paged struct {
+	env *Env
+	mu  sync.Mutex
+	t   *table
+
+	// dropped, if set, is told (with mu held) of each page leaving the
+	// table: the replicated FCM removes it from the replicas.
+	dropped func(idx int64, d *desc)
+	// referenced, if set, tests and clears whether a page was used
+	// since the pager last looked, beyond d.ref (replicas' own bits).
+	referenced func(idx int64, d *desc) bool
+}
+
+func (p *paged) init(env *Env, t *table) {
+	p.env, p.t = env, t
+}
+
+// touch marks d used. mu held.
+func (p *paged) touch(d *desc) {
+	d.ref = true
+	p.t.clock++
+	d.stamp = p.t.clock
+}
+
+// fault brings page idx into the table: from the store, or (for a write)
+// as a new zeroed page taken from the limit; whole says the caller will
+// overwrite the whole page, so nothing need be read. It is called without
+// mu and returns with mu held, and returns a nil desc (mu held) if a read
+// found a hole.
+func (p *paged) fault(cpu int, idx int64, write, whole bool) (*desc, error) {
+	env := p.env
+	stored := env.Backing.Stored(idx)
+	if !write && !stored {
+		p.mu.Lock()
+		if d := p.t.pages[idx]; d != nil {
+			return d, nil
+		}
+		return nil, nil
+	}
+	pg, err := env.Cache.Alloc()
+	if err != nil {
+		return nil, fmt.Errorf("%w (%v)", syscall.ENOMEM, err)
+	}
+	taken := false
+	switch {
+	case stored && !whole:
+		if _, err := env.Backing.ReadPage(idx, pg); err != nil {
+			env.Cache.Free(pg)
+			return nil, fmt.Errorf("%w (%v)", syscall.EIO, err)
+		}
+		env.count(cpu, pagecache.BytesIn, pageSize)
+	case !stored:
+		if !env.Limit.Take() {
+			env.Cache.Free(pg)
+			return nil, syscall.ENOSPC
+		}
+		taken = true
+		clear(pg[:])
+	}
+	p.mu.Lock()
+	if d := p.t.pages[idx]; d != nil {
+		// Another reader faulted it in meanwhile.
+		env.Cache.Free(pg)
+		if taken {
+			env.Limit.Return(1)
+		}
+		return d, nil
+	}
+	if taken {
+		env.Pages.Add(1)
+	}
+	d := &desc{page: pg}
+	p.t.pages[idx] = d
+	return d, nil
+}
+
+// readAt is ReadAt over the table; filled, if set, is called (mu held)
+// for each page found or faulted in, before it is copied.
+func (p *paged) readAt(buf []byte, off int64, cpu int, filled func(idx int64, d *desc)) (int, error) {
+	if off < 0 {
+		return 0, syscall.EINVAL
+	}
+	n := 0
+	hits, misses := int64(0), int64(0)
+	defer func() {
+		p.env.count(cpu, pagecache.Hits, hits)
+		p.env.count(cpu, pagecache.Misses, misses)
+		p.env.count(cpu, pagecache.BytesRead, int64(n))
+	}()
+	for n < len(buf) {
+		idx, in := (off+int64(n))/pageSize, int((off+int64(n))%pageSize)
+		chunk := min(len(buf)-n, pageSize-in)
+		p.mu.Lock()
+		d := p.t.pages[idx]
+		if d != nil {
+			hits++
+		} else {
+			p.mu.Unlock()
+			misses++
+			var err error
+			if d, err = p.fault(cpu, idx, false, false); err != nil {
+				return n, err
+			}
+		}
+		if d == nil {
+			clear(buf[n : n+chunk]) // a hole
+		} else {
+			if filled != nil {
+				filled(idx, d)
+			}
+			copy(buf[n:n+chunk], d.page[in:])
+			p.touch(d)
+		}
+		p.mu.Unlock()
+		n += chunk
+	}
+	return n, nil
+}
+
+// writeAt is WriteAt over the table.
+func (p *paged) writeAt(buf []byte, off int64, cpu int) (int, error) {
+	if off < 0 {
+		return 0, syscall.EINVAL
+	}
+	n := 0
+	hits, misses := int64(0), int64(0)
+	defer func() {
+		p.env.count(cpu, pagecache.Hits, hits)
+		p.env.count(cpu, pagecache.Misses, misses)
+		p.env.count(cpu, pagecache.BytesWritten, int64(n))
+	}()
+	for n < len(buf) {
+		idx, in := (off+int64(n))/pageSize, int((off+int64(n))%pageSize)
+		chunk := min(len(buf)-n, pageSize-in)
+		p.mu.Lock()
+		d := p.t.pages[idx]
+		if d != nil {
+			hits++
+		} else {
+			p.mu.Unlock()
+			misses++
+			var err error
+			if d, err = p.fault(cpu, idx, true, chunk == pageSize); err != nil {
+				return n, err
+			}
+		}
+		copy(d.page[in:], buf[n:n+chunk])
+		p.dirty(d)
+		p.touch(d)
+		p.mu.Unlock()
+		n += chunk
+	}
+	return n, nil
+}
+
+// dirty marks d dirty. mu held.
+func (p *paged) dirty(d *desc) {
+	if !d.dirty {
+		d.dirty = true
+		p.t.dirty++
+	}
+}
+
+// truncate is Truncate over the table.
+func (p *paged) truncate(size int64, cpu int) error {
+	if size < 0 {
+		return syscall.EINVAL
+	}
+	keep := (size + pageSize - 1) / pageSize
+	p.mu.Lock()
+	gone := make(map[int64]bool)
+	for idx, d := range p.t.pages {
+		if idx >= keep {
+			p.drop(idx, d)
+			gone[idx] = true
+		}
+	}
+	p.mu.Unlock()
+	for _, idx := range p.env.Backing.Truncate(keep) {
+		gone[idx] = true
+	}
+	if len(gone) > 0 {
+		p.env.Pages.Add(-int64(len(gone)))
+		p.env.Limit.Return(len(gone))
+	}
+	in := int(size % pageSize)
+	if in == 0 {
+		return nil
+	}
+	// Zero the tail of the last page, so that an extension reads zeros.
+	idx := size / pageSize
+	p.mu.Lock()
+	d := p.t.pages[idx]
+	if d == nil {
+		p.mu.Unlock()
+		var err error
+		// With mu held again, and d nil if the page is a hole.
+		if d, err = p.fault(cpu, idx, false, false); err != nil {
+			return err
+		}
+	}
+	if d != nil {
+		clear(d.page[in:])
+		p.dirty(d)
+	}
+	p.mu.Unlock()
+	return nil
+}
+
+// drop removes page idx from the table and frees it, written back or not.
+// mu held.
+func (p *paged) drop(idx int64, d *desc) {
+	if p.dropped != nil {
+		p.dropped(idx, d)
+	}
+	if d.dirty {
+		p.t.dirty--
+	}
+	delete(p.t.pages, idx)
+	p.env.Cache.Free(d.page)
+}
+
+// writeBack writes d back if it is dirty. mu held.
+func (p *paged) writeBack(cpu int, idx int64, d *desc) error {
+	if !d.dirty {
+		return nil
+	}
+	if err := p.env.Backing.WritePage(idx, d.page); err != nil {
+		return err
+	}
+	d.dirty = false
+	p.t.dirty--
+	p.env.count(cpu, pagecache.WriteBacks, 1)
+	p.env.count(cpu, pagecache.BytesOut, pageSize)
+	return nil
+}
+
+// evict writes d back and drops it; it reports false if the write-back
+// failed (the page stays). mu held.
+func (p *paged) evict(cpu int, idx int64, d *desc) bool {
+	if p.writeBack(cpu, idx, d) != nil {
+		return false
+	}
+	p.drop(idx, d)
+	p.env.count(cpu, pagecache.Evictions, 1)
+	return true
+}
+
+// sync writes every dirty page back and flushes the store.
+func (p *paged) sync(cpu int) error {
+	p.mu.Lock()
+	var first error
+	for idx, d := range p.t.pages {
+		if err := p.writeBack(cpu, idx, d); err != nil && first == nil {
+			first = err
+		}
+	}
+	p.mu.Unlock()
+	if first != nil {
+		return fmt.Errorf("%w (%v)", syscall.EIO, first)
+	}
+	if err := p.env.Backing.Flush(); err != nil {
+		return fmt.Errorf("%w (%v)", syscall.EIO, err)
+	}
+	return nil
+}
+
+// used tests and clears whether d was used since the pager last looked.
+// mu held.
+func (p *paged) used(idx int64, d *desc) bool {
+	r := d.ref
+	d.ref = false
+	if p.referenced != nil && p.referenced(idx, d) {
+		r = true
+	}
+	return r
+}
+
+// giveBackClock is the clock algorithm over the table (Go's map order is
+// the hand, starting somewhere new each time): pages used since the last
+// visit get a second chance; if that frees too few, a second sweep takes
+// the rest.
+func (p *paged) giveBackClock(cpu, want int) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	freed := 0
+	for pass := 0; pass < 2 && freed < want; pass++ {
+		for idx, d := range p.t.pages {
+			if freed >= want {
+				break
+			}
+			if pass == 0 && p.used(idx, d) {
+				continue
+			}
+			if p.evict(cpu, idx, d) {
+				freed++
+			}
+		}
+	}
+	return freed
+}
+
+// giveBackMRU gives back the most recently used pages first: for a
+// stream, the pages it has just passed.
+func (p *paged) giveBackMRU(cpu, want int) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	type victim struct {
+		idx   int64
+		stamp uint64
+	}
+	vs := make([]victim, 0, len(p.t.pages))
+	for idx, d := range p.t.pages {
+		vs = append(vs, victim{idx, d.stamp})
+	}
+	sort.Slice(vs, func(i, j int) bool { return vs[i].stamp > vs[j].stamp })
+	freed := 0
+	for _, v := range vs {
+		if freed >= want {
+			break
+		}
+		if p.evict(cpu, v.idx, p.t.pages[v.idx]) {
+			freed++
+		}
+	}
+	return freed
+}
+
+// seekPage is SeekPage over the table and the store.
+func (p *paged) seekPage(page, end int64, data bool) int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !data {
+		for ; page < end; page++ {
+			if p.t.pages[page] == nil && !p.env.Backing.Stored(page) {
+				return page
+			}
+		}
+		return end
+	}
+	best := p.env.Backing.NextStored(page, end)
+	if best-page <= int64(len(p.t.pages)) {
+		for i := page; i < best; i++ {
+			if p.t.pages[i] != nil {
+				return i
+			}
+		}
+		return best
+	}
+	for idx := range p.t.pages {
+		if idx >= page && idx < best {
+			best = idx
+		}
+	}
+	return best
+}
+
+// release drops every page and the stored copy.
+func (p *paged) release() {
+	p.mu.Lock()
+	for idx, d := range p.t.pages {
+		p.drop(idx, d)
+	}
+	p.mu.Unlock()
+	p.env.Backing.Release()
+	if n := p.env.Pages.Swap(0); n > 0 {
+		p.env.Limit.Return(int(n))
+	}
+}
+
+// info fills the table's part of an Info.
+func (p *paged) info(impl string) Info {
+	p.mu.Lock()
+	in := Info{Impl: impl, Resident: len(p.t.pages), Dirty: p.t.dirty}
+	p.mu.Unlock()
+	in.Pages = p.env.Pages.Load()
+	in.Stored = p.env.Backing.Pages()
+	in.Counts = p.env.Stats.Snapshot()
+	return in
+}
+
+// exportState exports the table in protocol pr. mu must not be held; no
+// call is in the FCM (the transfer phase).
+func (p *paged) exportState(pr reconfig.Protocol) (any, error) {
+	switch pr {
+	case ProtoTable:
+		return &tableState{env: p.env, t: p.t}, nil
+	case ProtoCanonical:
+		c := &Canonical{Env: p.env, Pages: make([]CanonicalPage, 0, len(p.t.pages))}
+		for idx, d := range p.t.pages {
+			c.Pages = append(c.Pages, CanonicalPage{Index: idx, Page: d.page, Dirty: d.dirty})
+		}
+		return c, nil
+	}
+	return nil, fmt.Errorf("fcm: no export in protocol %d", pr)
+}
+
+// importState takes state exported in protocol pr; it changes nothing
+// until it knows it will succeed.
+func (p *paged) importState(pr reconfig.Protocol, st any) error {
+	switch pr {
+	case ProtoTable:
+		ts, ok := st.(*tableState)
+		if !ok || ts.env == nil || ts.t == nil {
+			return fmt.Errorf("fcm: protocol %d state is %T", pr, st)
+		}
+		for _, d := range ts.t.pages {
+			d.cpus = 0 // no replica of the new FCM holds a page yet
+		}
+		p.init(ts.env, ts.t)
+		return nil
+	case ProtoCanonical:
+		c, ok := st.(*Canonical)
+		if !ok || c.Env == nil {
+			return fmt.Errorf("fcm: canonical state is %T", st)
+		}
+		t := newTable()
+		for _, cp := range c.Pages {
+			if cp.Page == nil {
+				return fmt.Errorf("fcm: canonical state: page %d has no frame", cp.Index)
+			}
+			if _, dup := t.pages[cp.Index]; dup {
+				return fmt.Errorf("fcm: canonical state: page %d twice", cp.Index)
+			}
+			t.pages[cp.Index] = &desc{page: cp.Page, dirty: cp.Dirty}
+			if cp.Dirty {
+				t.dirty++
+			}
+		}
+		p.init(c.Env, t)
+		return nil
+	}
+	return fmt.Errorf("fcm: no import in protocol %d", pr)
+}
