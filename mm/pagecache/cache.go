@@ -64,14 +64,14 @@ type Counter int
 
 // The counters, kept per FCM and in total.
 const (
-	Hits       Counter = iota // page found in the cache
-	Misses                    // page not in the cache: read from the store or zero-filled
-	Evictions                 // page given back to the pool
-	WriteBacks                // dirty page written to the store
-	BytesRead                 // bytes copied out of the cache to callers
-	BytesWritten              // bytes copied into the cache from callers
-	BytesIn                   // bytes read from the store
-	BytesOut                  // bytes written to the store
+	Hits         Counter = iota // page found in the cache
+	Misses                      // page not in the cache: read from the store or zero-filled
+	Evictions                   // page given back to the pool
+	WriteBacks                  // dirty page written to the store
+	BytesRead                   // bytes copied out of the cache to callers
+	BytesWritten                // bytes copied into the cache from callers
+	BytesIn                     // bytes read from the store
+	BytesOut                    // bytes written to the store
 	NumCounters
 )
 
@@ -141,13 +141,13 @@ type Cache struct {
 
 	mu      sync.Mutex // guards what follows
 	owners  []*Registration
-	next    int        // the pager's round-robin cursor
-	wake    *sync.Cond // the pager waits on it
-	room    *sync.Cond // allocators wait on it
+	next    int          // the pager's round-robin cursor
+	wake    *sync.Cond   // the pager waits on it
+	room    *sync.Cond   // allocators wait on it
 	kicked  atomic.Bool  // the pager has work (written under mu)
 	waiters atomic.Int32 // allocators waiting (written under mu)
-	failed  uint64     // rounds that freed nothing (allocators waiting then give up)
-	rounds  uint64     // pager rounds run
+	failed  uint64       // rounds that freed nothing (allocators waiting then give up)
+	rounds  uint64       // pager rounds run
 	closed  bool
 	stopped chan struct{}
 }
