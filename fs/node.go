@@ -91,6 +91,16 @@ func (n *Node) Type() uint32 { return n.kind }
 // IsDir reports whether n is a directory.
 func (n *Node) IsDir() bool { return n.kind == S_IFDIR }
 
+// Data returns a regular file's Data (its FCM's handle, say), nil for
+// anything else: for operators' tools, which inspect it; the file system
+// alone reads and writes through it.
+func (n *Node) Data() Data {
+	if n.kind != S_IFREG {
+		return nil
+	}
+	return n.data
+}
+
 // Stat returns n's status.
 func (n *Node) Stat() Stat {
 	var st Stat

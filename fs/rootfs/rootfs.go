@@ -1,7 +1,8 @@
 //go:build ppc64
 
 // Package rootfs owns the running kernel's root file system: it makes it
-// when the image starts (an in-memory fs.FS with /dev's four devices,
+// when the image starts (an fs.FS whose files' data lives in FCMs over
+// the page cache and a memory block store (mm/), with /dev's four devices,
 // /tmp, /root, /proc/self/exe, and the host files the runner put in the
 // initial RAM archive), registers its components in the system table and
 // starts its servers (fs/serve), so that every program has files from
@@ -20,6 +21,9 @@ import (
 
 	"k42/fs"
 	"k42/fs/serve"
+	"k42/mm/blockdev"
+	"k42/mm/fcm"
+	"k42/mm/pagecache"
 	"k42/kernel"
 	"k42/kernel/initrd"
 	"k42/kernel/objects"
@@ -29,8 +33,13 @@ import (
 var (
 	root   *fs.FS
 	server *serve.Server
+	fcms   *fcm.Manager
 	err    error
 )
+
+// FCMs returns the manager of the root file system's file cache managers
+// and its page cache (nil if the file system failed to start).
+func FCMs() *fcm.Manager { return fcms }
 
 // FS returns the root file system (nil if it failed to start; Err says
 // why).
@@ -44,6 +53,9 @@ func Err() error { return err }
 
 func init() {
 	sys.DefineOption(sys.OptionInfo{Name: "cwd", Args: "DIR", Help: "the program's first working directory"})
+	sys.DefineOption(sys.OptionInfo{Name: "pagecache", Args: "SIZE", Help: "the page cache's budget (default 25% of memory; 64M, 1G, 10%...)"})
+	sys.DefineOption(sys.OptionInfo{Name: "memstore", Args: "SIZE", Help: "the memory block store behind the page cache, the file system's capacity (default 50% of memory, allocated as written)"})
+	sys.DefineOption(sys.OptionInfo{Name: "fcm", Args: "single|replicated|sequential", Help: "the FCM implementation new files get (default single)"})
 	sys.DefineOption(sys.OptionInfo{Name: "serve.lend", Args: "on|off", Help: "lend a caller's P to the file-system server serving its call (default on; off shows the stall it removes)"})
 	root, server, err = start()
 	if err != nil {
@@ -53,8 +65,66 @@ func init() {
 	}
 }
 
+// Defaults of the page cache's options, as fractions of memory.
+const (
+	defaultPageCachePercent = 25
+	defaultMemStorePercent  = 50
+)
+
+// pageCache makes the page cache, its memory store and the FCM manager
+// from the k42.pagecache, k42.memstore and k42.fcm options.
+func pageCache() (*fcm.Manager, *fs.PageLimit, error) {
+	mem := int64(kernel.MemBytes())
+	size := func(opt string, pct int64) (int64, error) {
+		v, ok := sys.Option(opt)
+		if !ok {
+			return mem * pct / 100, nil
+		}
+		n, err := sys.ParseSize(v, mem)
+		if err != nil {
+			return 0, fmt.Errorf("k42.%s=%w", opt, err)
+		}
+		return n, nil
+	}
+	budget, err := size("pagecache", defaultPageCachePercent)
+	if err != nil {
+		return nil, nil, err
+	}
+	capacity, err := size("memstore", defaultMemStorePercent)
+	if err != nil {
+		return nil, nil, err
+	}
+	cache, err := pagecache.New(pagecache.Options{Budget: budget, Platform: objects.Platform()})
+	if err != nil {
+		return nil, nil, fmt.Errorf("k42.pagecache: %w", err)
+	}
+	dev, err := blockdev.NewMemory(pagecache.PageSize, capacity/pagecache.PageSize)
+	if err != nil {
+		return nil, nil, fmt.Errorf("k42.memstore: %w", err)
+	}
+	store, err := pagecache.NewStore(dev)
+	if err != nil {
+		return nil, nil, err
+	}
+	limit := fs.NewPageLimit(store.Slots())
+	impl, _ := sys.Option("fcm")
+	m, err := fcm.NewManager(fcm.Options{Table: objects.Table(), Cache: cache, Limit: limit, Impl: impl,
+		Backing: func() pagecache.Backing { return store.NewFile() }})
+	if err != nil {
+		return nil, nil, fmt.Errorf("k42.fcm=%s: %w", impl, err)
+	}
+	return m, limit, nil
+}
+
 func start() (*fs.FS, *serve.Server, error) {
+	m, limit, err := pageCache()
+	if err != nil {
+		return nil, nil, err
+	}
+	fcms = m
 	fsys := fs.New(fs.Options{
+		Pages: limit,
+		Data:  m.DataFactory(),
 		Devices: map[uint64]fs.Device{
 			fs.DevNull:    fs.Null{},
 			fs.DevZero:    fs.Zero{},

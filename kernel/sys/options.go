@@ -3,6 +3,7 @@ package sys
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -106,4 +107,29 @@ func checkOptions(opts []string) error {
 		}
 	}
 	return nil
+}
+
+// ParseSize reads an option's SIZE: a number of bytes with an optional
+// K, M, G or T suffix (powers of 1024), or a percentage of total (for
+// example 25%).
+func ParseSize(v string, total int64) (int64, error) {
+	orig := v
+	if p, ok := strings.CutSuffix(v, "%"); ok {
+		n, err := strconv.ParseUint(p, 10, 8)
+		if err != nil || n == 0 || n > 100 {
+			return 0, fmt.Errorf("%q: want a percentage from 1%% to 100%%", v)
+		}
+		return total * int64(n) / 100, nil
+	}
+	shift := 0
+	if n := len(v); n > 0 {
+		if i := strings.IndexByte("KMGT", v[n-1]&^0x20); i >= 0 {
+			shift, v = 10*(i+1), v[:n-1]
+		}
+	}
+	n, err := strconv.ParseUint(v, 10, 63)
+	if err != nil || n == 0 || n > 1<<(62-shift) {
+		return 0, fmt.Errorf("%q: want a size such as 64M, 1G or 25%%", orig)
+	}
+	return int64(n) << shift, nil
 }

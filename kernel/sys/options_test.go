@@ -1,6 +1,7 @@
 package sys
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -26,4 +27,23 @@ func TestKernelOptions(t *testing.T) {
 	require.ErrorContains(t, checkOptions(opts), "unknown kernel option k42.policy.seq=21")
 	DefineOption(OptionInfo{Name: "policy.", Args: "VALUE"})
 	require.NoError(t, checkOptions(opts))
+}
+
+func TestParseSize(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+	}{{"4096", 4096}, {"64M", 64 << 20}, {"1g", 1 << 30}, {"512K", 512 << 10}, {"25%", 1 << 28}} {
+		got, err := ParseSize(c.in, 1<<30)
+		if err != nil || got != c.want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", c.in, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"", "M", "-1", "0", "12Q", "101%", "0%", "1e3", "99999999999T"} {
+		if _, err := ParseSize(bad, 1<<30); err == nil {
+			t.Errorf("ParseSize(%q) succeeded", bad)
+		} else if !strings.Contains(err.Error(), "want") {
+			t.Errorf("ParseSize(%q): %v", bad, err)
+		}
+	}
 }
