@@ -139,6 +139,19 @@ func (t *Table) Rename(old, new string) error {
 
 func (e *Entry[I]) rename(name string) { e.nm.Store(&name) }
 
+// Unlist removes the object's name from its table at once, so that the
+// name can be taken by another object before a Destroy (which may wait
+// for a swap in progress) completes. Calls through references are not
+// affected.
+func (e *Entry[I]) Unlist() {
+	t := e.table
+	t.mu.Lock()
+	if n := e.name(); t.objs[n] == Object(e) {
+		delete(t.objs, n)
+	}
+	t.mu.Unlock()
+}
+
 // Object is the operator's view of an entry, whatever its interface.
 type Object interface {
 	Info() ObjectInfo

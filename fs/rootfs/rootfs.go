@@ -21,13 +21,11 @@ import (
 
 	"k42/fs"
 	"k42/fs/serve"
-	"k42/mm/blockdev"
-	"k42/mm/fcm"
-	"k42/mm/pagecache"
 	"k42/kernel"
 	"k42/kernel/initrd"
 	"k42/kernel/objects"
 	"k42/kernel/sys"
+	"k42/mm/fcm"
 )
 
 var (
@@ -94,24 +92,10 @@ func pageCache() (*fcm.Manager, *fs.PageLimit, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	cache, err := pagecache.New(pagecache.Options{Budget: budget, Platform: objects.Platform()})
-	if err != nil {
-		return nil, nil, fmt.Errorf("k42.pagecache: %w", err)
-	}
-	dev, err := blockdev.NewMemory(pagecache.PageSize, capacity/pagecache.PageSize)
-	if err != nil {
-		return nil, nil, fmt.Errorf("k42.memstore: %w", err)
-	}
-	store, err := pagecache.NewStore(dev)
-	if err != nil {
-		return nil, nil, err
-	}
-	limit := fs.NewPageLimit(store.Slots())
 	impl, _ := sys.Option("fcm")
-	m, err := fcm.NewManager(fcm.Options{Table: objects.Table(), Cache: cache, Limit: limit, Impl: impl,
-		Backing: func() pagecache.Backing { return store.NewFile() }})
+	m, limit, err := fcm.NewInMemory(objects.Table(), budget, capacity, impl)
 	if err != nil {
-		return nil, nil, fmt.Errorf("k42.fcm=%s: %w", impl, err)
+		return nil, nil, fmt.Errorf("page cache (k42.pagecache=%d, k42.memstore=%d, k42.fcm=%s): %w", budget, capacity, impl, err)
 	}
 	return m, limit, nil
 }

@@ -169,6 +169,8 @@ func swap(s *Shell, t *reconfig.Table, args []string) error {
 	} else {
 		r, err = o.NullSwap(reconfig.SwapOptions{})
 	}
-	fmt.Fprintln(s.Out, r)
+	if err == nil || r.Tries > 0 {
+		fmt.Fprintln(s.Out, r) // a swap that started has a report, failed or not
+	}
 	return err
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"k42/fs"
-	"k42/mm/blockdev"
 	"k42/mm/pagecache"
 	"k42/reconfig"
 	"k42/reconfig/generation"
@@ -41,19 +40,11 @@ func newRig(t testing.TB, impl string, budget, slots int64) *rig {
 	d, err := generation.New(plat, 2)
 	require.NoError(t, err)
 	tab := reconfig.NewTable(d)
-	cache, err := pagecache.New(pagecache.Options{Budget: budget * pagecache.PageSize, Platform: plat})
+	m, limit, err := NewInMemory(tab, budget*pagecache.PageSize, slots*pagecache.PageSize, impl)
 	require.NoError(t, err)
-	t.Cleanup(cache.Close)
-	dev, err := blockdev.NewMemory(pagecache.PageSize, slots)
-	require.NoError(t, err)
-	store, err := pagecache.NewStore(dev)
-	require.NoError(t, err)
-	limit := fs.NewPageLimit(slots)
-	m, err := NewManager(Options{Table: tab, Cache: cache, Limit: limit, Impl: impl,
-		Backing: func() pagecache.Backing { return store.NewFile() }})
-	require.NoError(t, err)
+	t.Cleanup(m.Cache().Close)
 	fsys := fs.New(fs.Options{Pages: limit, Data: m.DataFactory()})
-	return &rig{fsys: fsys, m: m, cache: cache, store: store, tab: tab}
+	return &rig{fsys: fsys, m: m, cache: m.Cache(), store: m.Store(), tab: tab}
 }
 
 func (r *rig) create(t testing.TB, path string, data []byte) {
@@ -91,9 +82,8 @@ func (r *rig) file(t testing.TB, path string) *File {
 
 func pattern(seed uint64, n int) []byte {
 	b := make([]byte, n)
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	for i := range b {
-		b[i] = byte(rng.Uint32())
+	for i, r := 0, rand.New(rand.NewPCG(seed, 1)); i < n; i++ {
+		b[i] = byte(r.Uint32() >> 7)
 	}
 	return b
 }

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"k42/fs"
+	"k42/mm/blockdev"
 	"k42/mm/pagecache"
 	"k42/reconfig"
 	"k42/reconfig/generation"
@@ -57,6 +59,8 @@ type Options struct {
 	// Impl is the implementation the factory starts with (ImplSingle if
 	// empty).
 	Impl string
+	// Store, if set, is the store Backing allocates in (for reports).
+	Store *pagecache.Store
 }
 
 // Manager is the mechanism over a file system's FCMs (K42's COSMgr
@@ -69,6 +73,7 @@ type Manager struct {
 	cache   *pagecache.Cache
 	limit   *fs.PageLimit
 	backing func() pagecache.Backing
+	store   *pagecache.Store
 	facE    *reconfig.Entry[Factory]
 	fac     reconfig.Ref[Factory]
 
@@ -95,7 +100,7 @@ func NewManager(opt Options) (*Manager, error) {
 		return nil, err
 	}
 	return &Manager{tab: opt.Table, dom: opt.Table.Domain(), cache: opt.Cache, limit: opt.Limit,
-		backing: opt.Backing, facE: e, fac: e.Ref(), files: make(map[*File]struct{})}, nil
+		backing: opt.Backing, store: opt.Store, facE: e, fac: e.Ref(), files: make(map[*File]struct{})}, nil
 }
 
 // Cache returns the page cache.
@@ -227,7 +232,8 @@ func (f *File) Release() {
 	delete(f.m.files, f)
 	f.m.mu.Unlock()
 	// Destroy waits for a swap in progress, which may wait for the
-	// request this runs in: it goes on its own.
+	// request this runs in: it goes on its own, and the name is free now.
+	f.entry.Unlist()
 	go f.entry.Destroy()
 }
 
@@ -238,6 +244,9 @@ func (f *File) Renamed(path string) {
 		_ = f.m.tab.Rename(f.entry.Name(), name+"#"+strconv.FormatUint(f.ino, 10))
 	}
 }
+
+// Released reports whether the file is gone (its FCM released).
+func (f *File) Released() bool { return f.released.Load() }
 
 // Name is the FCM's name in the system table.
 func (f *File) Name() string { return f.entry.Name() }
@@ -284,6 +293,13 @@ type reclaimer struct{ f *File }
 
 func (r reclaimer) GiveBack(want int, lvl pagecache.Level) (n int) {
 	if r.f.released.Load() {
+		return 0
+	}
+	// An FCM being swapped is passed over this round: its swap may be
+	// waiting for a call that waits for a page, which waits for the
+	// pager; holding the pager in the swap's block phase would make a
+	// cycle that only the swap's timeout breaks.
+	if _, swapping := r.f.entry.SwapStatus(); swapping {
 		return 0
 	}
 	r.f.m.dom.Do(func() { n = r.f.ref.Get().GiveBack(context.Background(), want, lvl) })
@@ -400,3 +416,59 @@ func (m *Manager) upgradeOne(f *File, impl string) (string, error) {
 	}
 	return "swapped", nil
 }
+
+// Describe is the file's FCM in the console's and /proc/k42's format: one
+// "key value" line each.
+func (f *File) Describe() string {
+	in := f.Info()
+	var b strings.Builder
+	pin := f.Pinned()
+	if pin == "" {
+		pin = "-"
+	}
+	fmt.Fprintf(&b, "name %s\nimplementation %s\npinned %s\nresident %d\ndirty %d\npages %d\nstored %d\n",
+		f.Name(), in.Impl, pin, in.Resident, in.Dirty, in.Pages, in.Stored)
+	if in.Replicas != nil {
+		b.WriteString("replicas")
+		for _, n := range in.Replicas {
+			fmt.Fprintf(&b, " %d", n)
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString(in.Counts.String())
+	return b.String()
+}
+
+// NewInMemory makes the whole stack over memory: a page cache of budget
+// bytes (its pager started), a memory block store of capacity bytes
+// apart from it, the file system's page limit (the store's capacity) and
+// the manager, whose factory starts with impl. Close the cache
+// (m.Cache().Close) to stop the pager.
+func NewInMemory(tab *reconfig.Table, budget, capacity int64, impl string) (*Manager, *fs.PageLimit, error) {
+	cache, err := pagecache.New(pagecache.Options{Budget: budget, Platform: tab.Platform()})
+	if err != nil {
+		return nil, nil, err
+	}
+	fail := func(err error) (*Manager, *fs.PageLimit, error) {
+		cache.Close()
+		return nil, nil, err
+	}
+	dev, err := blockdev.NewMemory(pagecache.PageSize, capacity/pagecache.PageSize)
+	if err != nil {
+		return fail(err)
+	}
+	store, err := pagecache.NewStore(dev)
+	if err != nil {
+		return fail(err)
+	}
+	limit := fs.NewPageLimit(store.Slots())
+	m, err := NewManager(Options{Table: tab, Cache: cache, Limit: limit, Impl: impl, Store: store,
+		Backing: func() pagecache.Backing { return store.NewFile() }})
+	if err != nil {
+		return fail(err)
+	}
+	return m, limit, nil
+}
+
+// Store is the backing store, if the manager was told it.
+func (m *Manager) Store() *pagecache.Store { return m.store }

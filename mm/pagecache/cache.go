@@ -3,6 +3,7 @@ package pagecache
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -364,10 +365,13 @@ func (c *Cache) pager() {
 		}
 		c.kicked.Store(false)
 		c.mu.Unlock()
-		freed := c.round()
+		freed, asked := c.round()
 		c.mu.Lock()
 		c.rounds++
-		if freed == 0 && c.used.Load() >= c.budget {
+		// A round fails if it asked every owner (or there is none) and
+		// got nothing; a round cut short because the level was HIGH
+		// says nothing about whether pages can be freed.
+		if freed == 0 && asked && c.used.Load() >= c.budget {
 			c.failed++
 		}
 		c.room.Broadcast()
@@ -378,13 +382,14 @@ func (c *Cache) pager() {
 }
 
 // round asks owners for pages until the level is HIGH again or every
-// owner has been asked once; it returns the pages freed.
-func (c *Cache) round() int {
-	freed := 0
+// owner has been asked once; it returns the pages freed and whether it
+// asked every owner.
+func (c *Cache) round() (freed int, all bool) {
 	c.mu.Lock()
 	n := len(c.owners)
 	c.mu.Unlock()
-	for asked := 0; asked < n; asked++ {
+	asked := 0
+	for ; asked < n; asked++ {
 		lvl := c.Level()
 		if lvl == High {
 			break
@@ -404,7 +409,7 @@ func (c *Cache) round() int {
 		}
 		reg.mu.Unlock()
 	}
-	return freed
+	return freed, asked >= n
 }
 
 // Stats is a snapshot of the cache.
@@ -428,4 +433,23 @@ func (c *Cache) Stats() Stats {
 	s.Level = c.levelAt(s.UsedPages)
 	s.Counts = c.stats.Snapshot()
 	return s
+}
+
+// String describes the cache in the console's and /proc/k42's format:
+// one "key value" line each.
+func (s Stats) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "budget %d pages (%d KiB)\nused %d pages\nfree_list %d pages\nlevel %s\nowners %d\npager_rounds %d\nfailed_rounds %d\n",
+		s.BudgetPages, s.BudgetPages*PageSize/1024, s.UsedPages, s.FreeListPages, s.Level, s.Owners, s.PagerRounds, s.FailedRounds)
+	b.WriteString(s.Counts.String())
+	return b.String()
+}
+
+// String lists the counters, one "name value" line each.
+func (c Counts) String() string {
+	var b strings.Builder
+	for k, v := range c {
+		fmt.Fprintf(&b, "%s %d\n", Counter(k), v)
+	}
+	return b.String()
 }

@@ -1,0 +1,82 @@
+package ktest
+
+import (
+	"os"
+	"time"
+
+	"k42/fs"
+	"k42/fs/rootfs"
+	"k42/kernel"
+	"k42/kernel/objects"
+	"k42/mm/fcm"
+	"k42/mm/fcm/fcmstress"
+	"k42/mm/pagecache"
+	"k42/reconfig"
+	"k42/reconfig/generation"
+)
+
+// The FCMs' integrity workload on the kernel's CPUs: once over a private
+// file system with a page cache far smaller than the data (eviction,
+// write-back and reload under swaps, with real per-CPU replicas), and
+// once through the os package on /tmp, the real system-call path to the
+// root file system's FCMs, swapped and upgraded in the system table while
+// the program's files are in use.
+
+func init() {
+	Add(Test{Name: "TestFCMIntegrityUnderSwapsOnAllCPUs", Fn: testFCMPrivate, KernelOnly: true, Timeout: 2 * time.Minute},
+		Test{Name: "TestFCMIntegrityThroughSystemCalls", Fn: testFCMSyscalls, KernelOnly: true, Timeout: 2 * time.Minute})
+}
+
+func stressConfig(dir string) fcmstress.Config {
+	return fcmstress.Config{Dir: dir, Clients: 2 * kernel.NumCPUs(), Files: 6, MaxSize: 40000,
+		Duration: 3 * time.Second, SwapEvery: 2 * time.Millisecond, UpgradeEvery: 50, Seed: 42}
+}
+
+func testFCMPrivate(t TB) {
+	d, err := generation.New(objects.Platform(), objects.Generations)
+	if err != nil {
+		t.Fatalf("domain: %v", err)
+	}
+	m, limit, err := fcm.NewInMemory(reconfig.NewTable(d), 64*pagecache.PageSize, 256<<20, fcm.ImplSingle)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	defer m.Cache().Close()
+	fsys := fs.New(fs.Options{Pages: limit, Data: m.DataFactory()})
+	res, err := fcmstress.Run(fcmstress.Of(fsys), m, stressConfig("/"))
+	if err != nil {
+		t.Fatalf("%v (after %+v)", err, res)
+	}
+	st := m.Cache().Stats()
+	if res.Swaps == 0 || res.Upgrades == 0 || st.Counts[pagecache.Evictions] == 0 {
+		t.Fatalf("too little happened: %+v; cache %+v", res, st)
+	}
+	t.Logf("%d ops on %d CPUs, %d MiB checked, %d swaps (mean %v, max %v), %d upgrades (%d FCMs, max %v); %d evictions, %d write-backs",
+		res.Ops, kernel.NumCPUs(), res.Bytes>>20, res.Swaps, res.MeanSwap, res.MaxSwap, res.Upgrades, res.UpgradeSwaps, res.MaxUpgrade,
+		st.Counts[pagecache.Evictions], st.Counts[pagecache.WriteBacks])
+	t.Logf("slowest: %v", res.Slowest)
+}
+
+func testFCMSyscalls(t TB) {
+	m := rootfs.FCMs()
+	if m == nil {
+		t.Fatalf("no root file system: %v", rootfs.Err())
+	}
+	dir, err := os.MkdirTemp("", "fcmstress")
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	defer os.RemoveAll(dir)
+	was := m.FactoryImpl()
+	defer m.Upgrade(was)
+	res, err := fcmstress.Run(fcmstress.OS{}, m, stressConfig(dir))
+	if err != nil {
+		t.Fatalf("%v (after %+v)", err, res)
+	}
+	if res.Swaps == 0 || res.Upgrades == 0 {
+		t.Fatalf("too little happened: %+v", res)
+	}
+	t.Logf("%d ops through the system calls, %d MiB checked, %d swaps (mean %v, max %v), %d upgrades (%d FCMs, max %v)",
+		res.Ops, res.Bytes>>20, res.Swaps, res.MeanSwap, res.MaxSwap, res.Upgrades, res.UpgradeSwaps, res.MaxUpgrade)
+	t.Logf("slowest: %v", res.Slowest)
+}
