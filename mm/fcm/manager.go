@@ -291,19 +291,20 @@ func (f *File) Pin(impl string) error {
 // reclaimer is a file's place in the pager's rounds.
 type reclaimer struct{ f *File }
 
-func (r reclaimer) GiveBack(want int, lvl pagecache.Level) (n int) {
+func (r reclaimer) GiveBack(want int, lvl pagecache.Level) (n int, busy bool) {
 	if r.f.released.Load() {
-		return 0
+		return 0, false
 	}
-	// An FCM being swapped is passed over this round: its swap may be
-	// waiting for a call that waits for a page, which waits for the
-	// pager; holding the pager in the swap's block phase would make a
-	// cycle that only the swap's timeout breaks.
-	if _, swapping := r.f.entry.SwapStatus(); swapping {
-		return 0
+	// An FCM in a swap's block or transfer phase is passed over this
+	// round: the swap would hold the pager's call, and it may be waiting
+	// for a call that waits for a page, which waits for the pager (a
+	// cycle only the swap's timeout would break). In the forward phase
+	// calls go to the old FCM, so the pager asks it as usual.
+	if p, swapping := r.f.entry.SwapStatus(); swapping && p.Phase != reconfig.PhaseForward {
+		return 0, true
 	}
 	r.f.m.dom.Do(func() { n = r.f.ref.Get().GiveBack(context.Background(), want, lvl) })
-	return n
+	return n, false
 }
 
 // UpgradeReport says what a factory upgrade did.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"k42/reconfig/percpu"
 	"k42/reconfig/platform"
@@ -117,8 +118,10 @@ func (s *Counters) Bytes() int { return s.rows.CPUs() * ((int(NumCounters)*8 + 1
 // Reclaimer is an owner of pages that the pager can ask for them back.
 type Reclaimer interface {
 	// GiveBack frees up to want of the owner's pages (writing dirty ones
-	// back first) at pressure level lvl and returns how many it freed.
-	GiveBack(want int, lvl Level) int
+	// back first) at pressure level lvl and returns how many it freed;
+	// busy says the owner could not be asked now (it is being
+	// reconfigured) and may have pages to give later.
+	GiveBack(want int, lvl Level) (freed int, busy bool)
 }
 
 // Options configure a Cache.
@@ -365,14 +368,20 @@ func (c *Cache) pager() {
 		}
 		c.kicked.Store(false)
 		c.mu.Unlock()
-		freed, asked := c.round()
+		freed, asked, busy := c.round()
+		if busy && freed == 0 {
+			time.Sleep(time.Millisecond) // let the reconfiguration finish
+		}
 		c.mu.Lock()
 		c.rounds++
 		// A round fails if it asked every owner (or there is none) and
-		// got nothing; a round cut short because the level was HIGH
-		// says nothing about whether pages can be freed.
-		if freed == 0 && asked && c.used.Load() >= c.budget {
+		// got nothing, none of them busy; a round cut short because the
+		// level was HIGH says nothing about whether pages can be freed.
+		if freed == 0 && asked && !busy && c.used.Load() >= c.budget {
 			c.failed++
+		}
+		if busy && freed == 0 {
+			c.kicked.Store(true) // try again
 		}
 		c.room.Broadcast()
 		if c.levelAt(c.used.Load()) < High && freed > 0 {
@@ -382,9 +391,9 @@ func (c *Cache) pager() {
 }
 
 // round asks owners for pages until the level is HIGH again or every
-// owner has been asked once; it returns the pages freed and whether it
-// asked every owner.
-func (c *Cache) round() (freed int, all bool) {
+// owner has been asked once; it returns the pages freed, whether it asked
+// every owner and whether any was busy.
+func (c *Cache) round() (freed int, all, busy bool) {
 	c.mu.Lock()
 	n := len(c.owners)
 	c.mu.Unlock()
@@ -405,11 +414,13 @@ func (c *Cache) round() (freed int, all bool) {
 		c.mu.Unlock()
 		reg.mu.Lock()
 		if !reg.dead {
-			freed += reg.r.GiveBack(lvl.quota(), lvl)
+			n, b := reg.r.GiveBack(lvl.quota(), lvl)
+			freed += n
+			busy = busy || b
 		}
 		reg.mu.Unlock()
 	}
-	return freed, asked >= n
+	return freed, asked >= n, busy
 }
 
 // Stats is a snapshot of the cache.

@@ -22,19 +22,19 @@ type hoard struct {
 	asked  []Level
 }
 
-func (h *hoard) GiveBack(want int, lvl Level) int {
+func (h *hoard) GiveBack(want int, lvl Level) (int, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.asked = append(h.asked, lvl)
 	if h.pinned {
-		return 0
+		return 0, false
 	}
 	n := min(want, len(h.pages))
 	for _, p := range h.pages[len(h.pages)-n:] {
 		h.c.Free(p)
 	}
 	h.pages = h.pages[:len(h.pages)-n]
-	return n
+	return n, false
 }
 
 func (h *hoard) alloc(t *testing.T, n int) {
