@@ -15,6 +15,23 @@ type Device interface {
 	Write(p []byte) (int, error)
 }
 
+// Opener is a Device each open of which gets a session of its own: Open
+// returns the Device that serves that open file (a control file's
+// command and its answer, say). If the session is an io.Closer, the last
+// close of the open file description closes it.
+type Opener interface {
+	Open() Device
+}
+
+// Reconfigurer marks a Device whose writes reconfigure the system (a
+// control file's commands hot-swap components, which waits for every
+// request in the system to end): a server must make such a write outside
+// any request of its own, or the swap would wait for the very call that
+// asked for it.
+type Reconfigurer interface {
+	Reconfigures()
+}
+
 // Mkdev returns the Linux device number of major and minor (the encoding
 // of st_rdev and st_dev).
 func Mkdev(major, minor uint32) uint64 {

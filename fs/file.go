@@ -33,6 +33,10 @@ type File struct {
 // Node returns the File's node (for the *at operations, fchdir).
 func (f *File) Node() *Node { return f.node }
 
+// Device returns the Device serving a character device's open file (its
+// session, for an Opener), or nil.
+func (f *File) Device() Device { return f.dev }
+
 // Name returns the path the File was opened by.
 func (f *File) Name() string { return f.name }
 
@@ -500,6 +504,9 @@ func (f *File) Close() error {
 	nd.mu.Unlock()
 	if release {
 		nd.release()
+	}
+	if c, ok := f.dev.(io.Closer); ok {
+		return c.Close()
 	}
 	return nil
 }

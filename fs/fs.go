@@ -416,6 +416,9 @@ func (fsys *FS) open(n *Node, name string, flags int, created bool) (*File, sysc
 			if f.dev = fsys.devices[n.rdev]; f.dev == nil {
 				return nil, syscall.ENXIO
 			}
+			if o, ok := f.dev.(Opener); ok {
+				f.dev = o.Open()
+			}
 		case S_IFREG:
 			trunc = flags&syscall.O_TRUNC != 0 && !created
 		case S_IFIFO:

@@ -24,6 +24,7 @@ import (
 	"k42/kernel"
 	"k42/kernel/initrd"
 	"k42/kernel/objects"
+	"k42/kernel/shell"
 	"k42/kernel/sys"
 	"k42/mm/fcm"
 )
@@ -106,14 +107,22 @@ func start() (*fs.FS, *serve.Server, error) {
 		return nil, nil, err
 	}
 	fcms = m
-	fsys := fs.New(fs.Options{
+	var fsys *fs.FS
+	control := shell.NewControl(func(s *shell.Shell) {
+		s.AddObjects(objects.Table())
+		s.AddPageCache(shell.PageCache{FCMs: m, Lookup: func(p string) (*fs.Node, error) { return fsys.Lookup(nil, p, 0) }})
+	})
+	fsys = fs.New(fs.Options{
 		Pages: limit,
 		Data:  m.DataFactory(),
 		Devices: map[uint64]fs.Device{
-			fs.DevNull:    fs.Null{},
-			fs.DevZero:    fs.Zero{},
-			fs.DevFull:    fs.Full{},
-			fs.DevURandom: fs.URandom{Fill: func(b []byte) { rand.Read(b) }},
+			devK42Ctl:       control,
+			devK42Objects:   shell.ObjectsView(objects.Table()),
+			devK42PageCache: shell.PageCacheView(m),
+			fs.DevNull:      fs.Null{},
+			fs.DevZero:      fs.Zero{},
+			fs.DevFull:      fs.Full{},
+			fs.DevURandom:   fs.URandom{Fill: func(b []byte) { rand.Read(b) }},
 		},
 	})
 	if err := populate(fsys); err != nil {
@@ -143,6 +152,14 @@ func start() (*fs.FS, *serve.Server, error) {
 	srv.Start(2)
 	return fsys, srv, nil
 }
+
+// The devices of /proc/k42, the system table as files (kernel/shell's
+// control files), in Linux's range for local use.
+var (
+	devK42Ctl       = fs.Mkdev(242, 0)
+	devK42Objects   = fs.Mkdev(242, 1)
+	devK42PageCache = fs.Mkdev(242, 2)
+)
 
 // populate makes the tree every program finds.
 func populate(fsys *fs.FS) error {
@@ -182,6 +199,18 @@ func populate(fsys *fs.FS) error {
 	}
 	if err := procFiles(fsys); err != nil {
 		return err
+	}
+	if err := fsys.MkdirAt(nil, "/proc/k42", 0o555); err != nil {
+		return err
+	}
+	for _, d := range []struct {
+		name string
+		mode uint32
+		dev  uint64
+	}{{"ctl", 0o600, devK42Ctl}, {"objects", 0o444, devK42Objects}, {"pagecache", 0o444, devK42PageCache}} {
+		if err := fsys.MknodAt(nil, "/proc/k42/"+d.name, fs.S_IFCHR|d.mode, d.dev); err != nil {
+			return err
+		}
 	}
 	for _, l := range []struct{ path, data string }{
 		{"/etc/hostname", "k42\n"},

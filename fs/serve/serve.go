@@ -31,6 +31,7 @@ import (
 
 	"k42/fs"
 	"k42/kernel"
+	"k42/kernel/linux"
 	"k42/reconfig"
 	"k42/reconfig/generation"
 )
@@ -178,8 +179,20 @@ func (s *Server) loop(started chan<- struct{}) {
 	}
 }
 
-// serveOne serves one request as a request of the CPU it was made on.
+// serveOne serves one request as a request of the CPU it was made on,
+// except a write to a control file (fs.Reconfigurer), which may swap
+// components and so waits for requests to end: it is served outside
+// any (its calls through the file's own server object are then not
+// waited for by that object's swaps, the one object that is not).
 func (s *Server) serveOne(rq *request) (r int64, h int32) {
+	if s.reconfigures(rq) {
+		defer func() {
+			if p := recover(); p != nil {
+				r, h = -int64(efault), 0
+			}
+		}()
+		return s.dispatch(rq)
+	}
 	req := s.dom.Enter()
 	defer func() {
 		if p := recover(); p != nil {
@@ -192,6 +205,21 @@ func (s *Server) serveOne(rq *request) (r int64, h int32) {
 		req.End()
 	}()
 	return s.dispatch(rq)
+}
+
+// reconfigures reports whether rq is a write to a control file.
+func (s *Server) reconfigures(rq *request) bool {
+	switch rq.Nr {
+	case linux.SYS_WRITE, linux.SYS_PWRITE64, linux.SYS_WRITEV:
+	default:
+		return false
+	}
+	o := s.handle(rq.Handle[0])
+	if o == nil {
+		return false
+	}
+	_, ok := o.f.Device().(fs.Reconfigurer)
+	return ok
 }
 
 // newHandle gives f a handle and counts it in its file's server object,

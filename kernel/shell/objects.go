@@ -2,6 +2,7 @@ package shell
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -21,13 +22,15 @@ var wrapperKinds = []string{"count", "inflight", "profile", "trace"}
 // AddObjects adds the reconfiguration commands over table t.
 func (s *Shell) AddObjects(t *reconfig.Table) {
 	s.Register(Command{Name: "objects", Help: "objects: name, interface, implementation, wrappers, calls, swaps",
-		Run: func(s *Shell, args []string) error { return listObjects(s, t) }})
+		Run: func(s *Shell, args []string) error { return listObjects(s.Out, t) }})
 	s.Register(Command{Name: "attach", Args: "NAME count|inflight|profile|trace [METHOD...]", Help: "attach a generic wrapper to an object, live",
 		Run: func(s *Shell, args []string) error { return attach(s, t, args) }})
 	s.Register(Command{Name: "detach", Args: "NAME count|inflight|profile|trace", Help: "detach a wrapper, live",
 		Run: func(s *Shell, args []string) error { return detach(s, t, args) }})
 	s.Register(Command{Name: "profile", Args: "NAME", Help: "latency histograms of an attached profiler",
 		Run: func(s *Shell, args []string) error { return profile(s, t, args) }})
+	s.Register(Command{Name: "show", Args: "NAME", Help: "one object: interface, implementation, its family's members, wrappers, swaps (and an FCM's pages and counters)",
+		Run: func(s *Shell, args []string) error { return show(s, t, args) }})
 	s.Register(Command{Name: "swap", Args: "NAME [IMPL]", Help: "hot-swap an object to a new instance of its family's member IMPL (without IMPL: to itself, a null swap) and print the swap report",
 		Run: func(s *Shell, args []string) error { return swap(s, t, args) }})
 }
@@ -40,10 +43,41 @@ func object(t *reconfig.Table, args []string, min, max int) (reconfig.Object, er
 	}
 	o, err := t.Object(args[0])
 	if err != nil {
-		return nil, fmt.Errorf("no object %q (objects lists them)", args[0])
+		return nil, noObject(args[0])
 	}
 	return o, nil
 }
+
+func show(s *Shell, t *reconfig.Table, args []string) error {
+	o, err := object(t, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	info := o.Info()
+	ws := strings.Join(info.Wrappers, ",")
+	if ws == "" {
+		ws = "-"
+	}
+	impls := strings.Join(o.Implementations(), ",")
+	if impls == "" {
+		impls = "-"
+	}
+	fmt.Fprintf(s.Out, "object %s\ninterface %s\ntype %s\nfamily %s\nwrappers %s\nswaps %d\nswapping %v\n",
+		info.Name, info.Interface, info.Implementation, impls, ws, info.Swaps, info.Swapping)
+	for _, d := range s.details {
+		if text, ok := d(info.Name); ok {
+			fmt.Fprint(s.Out, text)
+		}
+	}
+	return nil
+}
+
+// noObject is the error for a name the table lacks; it is a
+// reconfig.ErrNotFound.
+type noObject string
+
+func (n noObject) Error() string { return fmt.Sprintf("no object %q (objects lists them)", string(n)) }
+func (noObject) Unwrap() error   { return reconfig.ErrNotFound }
 
 // kindOf names the kind of an attached wrapper, or "".
 func kindOf(w reconfig.Wrapper) string {
@@ -60,8 +94,8 @@ func kindOf(w reconfig.Wrapper) string {
 	return ""
 }
 
-func listObjects(s *Shell, t *reconfig.Table) error {
-	w := tabwriter.NewWriter(s.Out, 0, 8, 2, ' ', 0)
+func listObjects(out io.Writer, t *reconfig.Table) error {
+	w := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(w, "name\tinterface\timplementation\twrappers\tcalls\tswaps")
 	for _, info := range t.List() {
 		calls, kinds := "-", []string{}

@@ -3,6 +3,7 @@ package shell
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"k42/fs"
@@ -21,8 +22,20 @@ type PageCache struct {
 	Lookup func(path string) (*fs.Node, error)
 }
 
-// AddPageCache adds pagecache, fcm, fcms and upgrade over p.
+// AddPageCache adds pagecache, fcm, fcms and upgrade over p, and an FCM's
+// pages and counters to show.
 func (s *Shell) AddPageCache(p PageCache) {
+	s.details = append(s.details, func(name string) (string, bool) {
+		if !strings.HasPrefix(name, fcm.NamePrefix) {
+			return "", false
+		}
+		for _, f := range p.FCMs.Files() {
+			if f.Name() == name {
+				return f.Describe(), true
+			}
+		}
+		return "", false
+	})
 	s.Register(Command{Name: "pagecache", Help: "the page cache: budget, used, pressure level, pager rounds, hits, misses, evictions, write-backs, bytes",
 		Run: func(s *Shell, args []string) error {
 			if len(args) != 0 {

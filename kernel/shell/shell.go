@@ -48,6 +48,16 @@ type Shell struct {
 	Out  io.Writer
 	cmds map[string]Command
 	quit bool
+	// details add to show's description of an object (an FCM's pages).
+	details []func(name string) (string, bool)
+}
+
+// NewBare returns a console with only the help command, for sessions
+// that have no machine (a control file's).
+func NewBare(out io.Writer) *Shell {
+	s := &Shell{Out: out, cmds: map[string]Command{}}
+	s.Register(builtins[0])
+	return s
 }
 
 // New returns a console with the built-in commands.
@@ -67,23 +77,37 @@ var errUsage = errors.New("usage")
 
 // Exec runs one command line and reports a failure as one line of output.
 func (s *Shell) Exec(line string) {
+	if err := s.ExecErr(line); err != nil {
+		fmt.Fprintf(s.Out, "k42: %v\n", err)
+	}
+}
+
+// ExecErr runs one command line and returns its failure: an error that
+// names the command (errors.Is(err, ErrUsage) for bad arguments, with the
+// synopsis; ErrUnknownCommand for a name no command has).
+func (s *Shell) ExecErr(line string) error {
 	f := strings.Fields(line)
 	if len(f) == 0 {
-		return
+		return nil
 	}
 	c, ok := s.cmds[f[0]]
 	if !ok {
-		fmt.Fprintf(s.Out, "k42: unknown command %q (type help for the list)\n", f[0])
-		return
+		return fmt.Errorf("%w %q (type help for the list)", ErrUnknownCommand, f[0])
 	}
 	if err := c.Run(s, f[1:]); err != nil {
 		if errors.Is(err, errUsage) {
-			fmt.Fprintf(s.Out, "k42: usage: %s %s\n", c.Name, c.Args)
-		} else {
-			fmt.Fprintf(s.Out, "k42: %s: %v\n", c.Name, err)
+			return fmt.Errorf("%w: %s %s", ErrUsage, c.Name, c.Args)
 		}
+		return fmt.Errorf("%s: %w", c.Name, err)
 	}
+	return nil
 }
+
+// Errors of ExecErr.
+var (
+	ErrUsage          = errors.New("usage")
+	ErrUnknownCommand = errors.New("unknown command")
+)
 
 // MaxLine bounds a command line, in bytes.
 const MaxLine = 1024
