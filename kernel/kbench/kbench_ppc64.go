@@ -52,7 +52,7 @@ func result(workload, metric string, n int, ticks float64) Result {
 func Run(w io.Writer) int {
 	enc := json.NewEncoder(w)
 	benches := []func() []Result{
-		vmBenches, one(syscallRoundTrip), one(threadSwitch), wakeups, speedup, reconfigBenches,
+		vmBenches, one(syscallRoundTrip), one(threadSwitch), wakeups, speedup, reconfigBenches, fcmBenches,
 		one(func() Result { return framesUsed("frames_used_after_bench") }),
 	}
 	for _, b := range benches {

@@ -1,0 +1,22 @@
+package kbench
+
+import (
+	"fmt"
+	"os"
+
+	"k42/kernel"
+	"k42/kernel/objects"
+	"k42/mm/fcm/fcmbench"
+)
+
+// fcmBenches runs the FCMs' suite (mm/fcm/fcmbench) on the kernel's CPUs
+// with the kernel's platform, over private file systems.
+func fcmBenches() []Result {
+	var out []Result
+	err := fcmbench.Run(fcmbench.Config{Platform: objects.Platform(), CPUs: kernel.NumCPUs()},
+		func(w, m string, n int, v float64, unit string) { out = append(out, figure(w, m, n, v, unit)) })
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kbench: fcm:", err)
+	}
+	return out
+}
