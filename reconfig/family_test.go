@@ -2,6 +2,9 @@ package reconfig_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -47,4 +50,59 @@ func TestSwapToByName(t *testing.T) {
 	_, err = o.SwapTo("atomic", reconfig.SwapOptions{})
 	require.NoError(t, err)
 	assert.EqualValues(t, 9, add(1))
+}
+
+// TestSwapAll swaps many objects in one operation, state carried across,
+// while they are called; one object's failing import fails only it.
+func TestSwapAll(t *testing.T) {
+	d, err := generation.New(platform.Host(), 2)
+	require.NoError(t, err)
+	tab := reconfig.NewTable(d)
+	var es []*reconfig.Entry[testcomp.Counter]
+	for i := range 50 {
+		e, err := reconfig.Create[testcomp.Counter](tab, fmt.Sprint("c", i), testcomp.CounterInterface, new(testcomp.AtomicCounter))
+		require.NoError(t, err)
+		d.Do(func() { e.Ref().Get().Add(context.Background(), int64(i)) })
+		es = append(es, e)
+	}
+	stop := make(chan struct{})
+	var calls atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; ; k++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				d.Do(func() { es[(k+g)%len(es)].Ref().Get().Value(context.Background()) })
+				calls.Add(1)
+			}
+		}()
+	}
+	out := reconfig.SwapAll(es, func(i int, _ testcomp.Counter) testcomp.Counter {
+		if i == 7 {
+			return new(testcomp.FailingCounter)
+		}
+		return new(testcomp.LockedCounter)
+	}, reconfig.SwapOptions{})
+	close(stop)
+	wg.Wait()
+	for i, o := range out {
+		var v int64
+		d.Do(func() { v = es[i].Ref().Get().Value(context.Background()) })
+		assert.EqualValues(t, i, v, "object %d kept its count", i)
+		if i == 7 {
+			assert.ErrorIs(t, o.Err, reconfig.ErrTransfer)
+			assert.Equal(t, "*testcomp.AtomicCounter", es[i].Info().Implementation, "the failed one stays")
+			continue
+		}
+		require.NoError(t, o.Err, "object %d", i)
+		assert.Equal(t, "*testcomp.LockedCounter", es[i].Info().Implementation)
+		assert.True(t, o.Report.Transferred)
+	}
+	assert.NotZero(t, calls.Load())
 }

@@ -493,172 +493,221 @@ func (e *Entry[I]) swap(pick func(from I) I, opts SwapOptions) (SwapReport, erro
 	opts = opts.withDefaults()
 	e.swapMu.Lock()
 	defer e.swapMu.Unlock()
-	plat := e.plat
-	start := plat.Now()
-	since := func(t int64) time.Duration { return time.Duration(plat.Now() - t) }
-
-	e.mu.Lock()
-	if e.dead {
-		e.mu.Unlock()
-		return SwapReport{Object: e.name()}, e.destroyedErr()
-	}
-	from := e.impl
-	to := pick(from)
-	rep := SwapReport{Object: e.name(), From: fmt.Sprintf("%T", from), To: fmt.Sprintf("%T", to)}
-	var plan *transferPlan
-	err := protect("Protocols", func() (err error) {
-		plan, err = planTransfer(from, to)
-		return err
-	})
+	j, err := e.begin(pick, opts, e.plat.Now())
 	if err != nil {
-		e.mu.Unlock()
-		return rep, swapFailure(e.name(), PhaseTransfer, 0, err)
+		return j.rep, err
 	}
-	m := newMediator(e, from)
-	e.med = m
-	e.setBaseLocked(e.iface.wrap(&Interposer[I]{med: m, slow: true, core: &e.core}))
-	e.mu.Unlock()
-
-	// From here on the mediator is in front of the component and callers
-	// may be held at its gate: every way out goes through finish, which
-	// puts the component that stays back in the entry and releases them.
-	var gate chan struct{} // the gate held callers wait at, if any
-	finish := func(target I, swapped bool) {
-		e.mu.Lock()
-		e.impl = target
-		e.med = nil
-		e.setBaseLocked(target)
-		if swapped {
-			e.swaps++
-		}
-		e.mu.Unlock()
-		// Stragglers that reach the mediator through old bindings, and
-		// the held calls, now go to target.
-		m.state.Store(&medState[I]{phase: PhaseDone, target: target})
-		if gate != nil {
-			close(gate)
-			gate = nil
-		}
-		rep.Forwarded = m.stats.Sum(statForwarded)
-		rep.Blocked = m.stats.Sum(statBlocked)
-		rep.Recursive = m.stats.Sum(statRecursive)
-		rep.Total = since(start)
-	}
-	observe := func(p Phase) error {
-		if opts.Observer == nil {
-			return nil
-		}
-		pr := m.progress()
-		pr.Phase = p
-		return protect("the swap's Observer", func() error { opts.Observer(pr); return nil })
-	}
-
 	var fail *SwapError
 	for try := 1; try <= opts.Tries; try++ {
-		rep.Tries = try
-		m.try.Store(int32(try))
+		j.rep.Tries = try
+		j.m.try.Store(int32(try))
 
 		// Forward: the mediator is published and tracks every new call;
 		// wait out the calls that began before it.
-		t := plat.Now()
+		t := e.plat.Now()
 		quiet, q := e.quiesce()
-		if err := observe(PhaseForward); err != nil {
+		if err := j.observe(PhaseForward); err != nil {
 			q.Cancel()
-			finish(from, false)
-			return rep, swapFailure(e.name(), PhaseForward, try, err)
+			j.finish(j.from, false)
+			return j.rep, swapFailure(e.name(), PhaseForward, try, err)
 		}
-		limit := newDeadline(opts.ForwardTimeout)
-		select {
-		case <-quiet:
-		default:
-			select {
-			case <-quiet:
-			case <-limit.C():
-			}
-		}
-		limit.Stop()
-		rep.Forward += since(t)
-		select {
-		case <-quiet:
-		default:
-			// Give up this try: withdraw the quiescence request, so that
-			// no CPU goes on waiting for it (and taking End's slow path)
-			// until the old requests end.
-			if !q.Cancel() {
-				<-quiet // it was being satisfied just now: go on
-				break
-			}
+		ok := waitQuiet(quiet, q, opts.ForwardTimeout)
+		j.rep.Forward += e.since(t)
+		if !ok {
 			fail = &SwapError{Object: e.name(), Phase: PhaseForward, Tries: try,
 				Err: fmt.Errorf("%w: requests did not end", ErrTimeout)}
 			continue
 		}
-
-		// Block: hold new calls, wait for the tracked ones.
-		t = plat.Now()
-		gate = make(chan struct{})
-		m.state.Store(&medState[I]{phase: PhaseBlock, gate: gate, target: from})
-		rep.InFlight = m.tracked.Total()
-		if err := observe(PhaseBlock); err != nil {
-			finish(from, false)
-			return rep, swapFailure(e.name(), PhaseBlock, try, err)
+		fatal, retry := j.block(try)
+		if fatal != nil {
+			return j.rep, fatal
 		}
-		limit = newDeadline(opts.BlockTimeout)
-		drained := false
-		for {
-			if !m.waitDrained(limit) {
-				break
-			}
-			// Close the door on recursive calls, then look again: a
-			// call let in as recursive just before is now counted.
-			m.state.Store(&medState[I]{phase: PhaseTransfer, gate: gate, target: from})
-			if m.tracked.Total() == 0 {
-				drained = true
-				break
-			}
-			if limit.Passed() {
-				break // no reopening past the deadline
-			}
-			// Reopen for recursion; whoever was held in between looks
-			// again.
-			old := gate
-			gate = make(chan struct{})
-			m.state.Store(&medState[I]{phase: PhaseBlock, gate: gate, target: from})
-			close(old)
-		}
-		limit.Stop()
-		rep.Block += since(t)
-		if !drained {
-			fail = &SwapError{Object: e.name(), Phase: PhaseBlock, Tries: try,
-				Err:      fmt.Errorf("%w after %v", ErrTimeout, opts.BlockTimeout),
-				InFlight: m.byMethod(e.methods, m.tracked.Sum),
-				Held:     m.byMethod(e.methods, func(i int) int64 { return m.held[i].Load() })}
-			// Release the held calls to the old component (they are
-			// tracked again) and let the cycle unwind before retrying.
-			m.state.Store(&medState[I]{phase: PhaseForward, target: from})
-			close(gate)
-			gate = nil
+		if retry != nil {
+			fail = retry
 			continue
 		}
-
-		// Transfer: the old component is quiescent.
-		t = plat.Now()
-		err := observe(PhaseTransfer)
-		if err == nil && plan != nil {
-			err = plan.run()
+		if err := j.transfer(try); err != nil {
+			return j.rep, err
 		}
-		rep.Transfer += since(t)
-		if err != nil {
-			finish(from, false)
-			return rep, swapFailure(e.name(), PhaseTransfer, try, err)
-		}
-		if plan != nil {
-			rep.Protocol, rep.Transferred = plan.protocol, true
-		}
-		finish(to, true)
-		return rep, nil
+		return j.rep, nil
 	}
-	finish(from, false)
-	return rep, fail
+	j.finish(j.from, false)
+	return j.rep, fail
+}
+
+func (e *Entry[I]) since(t int64) time.Duration { return time.Duration(e.plat.Now() - t) }
+
+// swapJob is one swap in progress: the entry, the mediator in front of
+// it, the two components, the plan for the state and the report. The
+// entry's swapMu is held throughout.
+type swapJob[I any] struct {
+	e        *Entry[I]
+	opts     SwapOptions
+	m        *mediator[I]
+	from, to I
+	plan     *transferPlan
+	gate     chan struct{} // the gate held callers wait at, if any
+	rep      SwapReport
+	start    int64
+}
+
+// begin puts a mediator in front of the component: from here on callers
+// may be held at its gate, and every way out goes through finish, which
+// puts the component that stays back in the entry and releases them. On
+// error nothing changed (the returned job has the report).
+func (e *Entry[I]) begin(pick func(from I) I, opts SwapOptions, start int64) (*swapJob[I], error) {
+	j := &swapJob[I]{e: e, opts: opts, start: start, rep: SwapReport{Object: e.name()}}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.dead {
+		return j, e.destroyedErr()
+	}
+	j.from = e.impl
+	j.to = pick(j.from)
+	j.rep.From, j.rep.To = fmt.Sprintf("%T", j.from), fmt.Sprintf("%T", j.to)
+	err := protect("Protocols", func() (err error) {
+		j.plan, err = planTransfer(j.from, j.to)
+		return err
+	})
+	if err != nil {
+		return j, swapFailure(e.name(), PhaseTransfer, 0, err)
+	}
+	j.m = newMediator(e, j.from)
+	e.med = j.m
+	e.setBaseLocked(e.iface.wrap(&Interposer[I]{med: j.m, slow: true, core: &e.core}))
+	return j, nil
+}
+
+// finish ends the swap with target in the entry.
+func (j *swapJob[I]) finish(target I, swapped bool) {
+	e, m := j.e, j.m
+	e.mu.Lock()
+	e.impl = target
+	e.med = nil
+	e.setBaseLocked(target)
+	if swapped {
+		e.swaps++
+	}
+	e.mu.Unlock()
+	// Stragglers that reach the mediator through old bindings, and the
+	// held calls, now go to target.
+	m.state.Store(&medState[I]{phase: PhaseDone, target: target})
+	if j.gate != nil {
+		close(j.gate)
+		j.gate = nil
+	}
+	j.rep.Forwarded = m.stats.Sum(statForwarded)
+	j.rep.Blocked = m.stats.Sum(statBlocked)
+	j.rep.Recursive = m.stats.Sum(statRecursive)
+	j.rep.Total = e.since(j.start)
+}
+
+func (j *swapJob[I]) observe(p Phase) error {
+	if j.opts.Observer == nil {
+		return nil
+	}
+	pr := j.m.progress()
+	pr.Phase = p
+	return protect("the swap's Observer", func() error { j.opts.Observer(pr); return nil })
+}
+
+// waitQuiet waits for quiet until timeout; on timeout it withdraws the
+// quiescence request (so that no CPU goes on waiting for it, and taking
+// End's slow path, until the old requests end) and reports false.
+func waitQuiet(quiet <-chan struct{}, q *generation.Quiescence, timeout time.Duration) bool {
+	limit := newDeadline(timeout)
+	select {
+	case <-quiet:
+	default:
+		select {
+		case <-quiet:
+		case <-limit.C():
+		}
+	}
+	limit.Stop()
+	select {
+	case <-quiet:
+		return true
+	default:
+		if !q.Cancel() {
+			<-quiet // it was being satisfied just now: go on
+			return true
+		}
+		return false
+	}
+}
+
+// block runs one block phase: new calls are held, the tracked ones are
+// waited for. fatal ends the swap (the old component stays); retry says
+// the calls did not drain in time, in which case the held calls went back
+// to the old component (the forward phase again) and the swap may retry.
+func (j *swapJob[I]) block(try int) (fatal error, retry *SwapError) {
+	e, m := j.e, j.m
+	t := e.plat.Now()
+	j.gate = make(chan struct{})
+	m.state.Store(&medState[I]{phase: PhaseBlock, gate: j.gate, target: j.from})
+	j.rep.InFlight = m.tracked.Total()
+	if err := j.observe(PhaseBlock); err != nil {
+		j.finish(j.from, false)
+		return swapFailure(e.name(), PhaseBlock, try, err), nil
+	}
+	limit := newDeadline(j.opts.BlockTimeout)
+	drained := false
+	for {
+		if !m.waitDrained(limit) {
+			break
+		}
+		// Close the door on recursive calls, then look again: a call let
+		// in as recursive just before is now counted.
+		m.state.Store(&medState[I]{phase: PhaseTransfer, gate: j.gate, target: j.from})
+		if m.tracked.Total() == 0 {
+			drained = true
+			break
+		}
+		if limit.Passed() {
+			break // no reopening past the deadline
+		}
+		// Reopen for recursion; whoever was held in between looks again.
+		old := j.gate
+		j.gate = make(chan struct{})
+		m.state.Store(&medState[I]{phase: PhaseBlock, gate: j.gate, target: j.from})
+		close(old)
+	}
+	limit.Stop()
+	j.rep.Block += e.since(t)
+	if drained {
+		return nil, nil
+	}
+	retry = &SwapError{Object: e.name(), Phase: PhaseBlock, Tries: try,
+		Err:      fmt.Errorf("%w after %v", ErrTimeout, j.opts.BlockTimeout),
+		InFlight: m.byMethod(e.methods, m.tracked.Sum),
+		Held:     m.byMethod(e.methods, func(i int) int64 { return m.held[i].Load() })}
+	// Release the held calls to the old component (they are tracked
+	// again) and let the cycle unwind before retrying.
+	m.state.Store(&medState[I]{phase: PhaseForward, target: j.from})
+	close(j.gate)
+	j.gate = nil
+	return nil, retry
+}
+
+// transfer moves the state (the old component is quiescent) and ends the
+// swap: with the new component, or on failure with the old one.
+func (j *swapJob[I]) transfer(try int) error {
+	t := j.e.plat.Now()
+	err := j.observe(PhaseTransfer)
+	if err == nil && j.plan != nil {
+		err = j.plan.run()
+	}
+	j.rep.Transfer += j.e.since(t)
+	if err != nil {
+		j.finish(j.from, false)
+		return swapFailure(j.e.name(), PhaseTransfer, try, err)
+	}
+	if j.plan != nil {
+		j.rep.Protocol, j.rep.Transferred = j.plan.protocol, true
+	}
+	j.finish(j.to, true)
+	return nil
 }
 
 // quiesce asks the generation mechanism for a quiescent state and returns

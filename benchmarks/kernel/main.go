@@ -4,7 +4,10 @@
 // the run's context, writes benchmarks/results/kernel-DATE.jsonl and
 // regenerates benchmarks/RESULTS.md. It runs on the host.
 //
-//	go run ./benchmarks/kernel [-smp 4] [-m 512M] [-rounds 1] [-timeout 10m] [-no-write]
+//	go run ./benchmarks/kernel [-smp 4] [-m 512M] [-rounds 1] [-timeout 10m] [-group fcm] [-no-write]
+//
+// -group fcm runs only the FCMs' suite (mm/fcm/fcmbench), written as
+// benchmarks/results/fcm-DATE.jsonl.
 package main
 
 import (
@@ -27,14 +30,19 @@ func main() {
 	rounds := flag.Int("rounds", 1, "boots")
 	timeout := flag.Duration("timeout", 10*time.Minute, "per boot")
 	noWrite := flag.Bool("no-write", false, "print the records; do not write results or RESULTS.md")
+	group := flag.String("group", "", "run one group of benchmarks (fcm)")
 	flag.Parse()
-	if err := run(*smp, *mem, *rounds, *timeout, *noWrite); err != nil {
+	if *group != "" && *group != "fcm" {
+		fmt.Fprintf(os.Stderr, "benchmarks/kernel: -group %q: the only group is fcm\n", *group)
+		os.Exit(2)
+	}
+	if err := run(*smp, *mem, *rounds, *timeout, *group, *noWrite); err != nil {
 		fmt.Fprintln(os.Stderr, "benchmarks/kernel:", err)
 		os.Exit(1)
 	}
 }
 
-func run(smp int, mem string, rounds int, timeout time.Duration, noWrite bool) error {
+func run(smp int, mem string, rounds int, timeout time.Duration, group string, noWrite bool) error {
 	root, err := runner.ModuleRoot()
 	if err != nil {
 		return err
@@ -44,14 +52,19 @@ func run(smp int, mem string, rounds int, timeout time.Duration, noWrite bool) e
 		return err
 	}
 	ctx := results.NewContext(root, smp, mem)
-	id := results.RunID("kernel", ctx.Date)
+	name, bootargs := "kernel", []string{"bench"}
 	command := fmt.Sprintf("go run ./benchmarks/kernel -smp %d -m %s -rounds %d", smp, mem, rounds)
+	if group != "" {
+		name, bootargs = group, append(bootargs, group)
+		command += " -group " + group
+	}
+	id := results.RunID(name, ctx.Date)
 	var all []results.Record
 	for r := 1; r <= rounds; r++ {
 		fmt.Fprintf(os.Stderr, "benchmarks/kernel: boot %d of %d\n", r, rounds)
 		var out bytes.Buffer
 		res, err := runner.Run(&runner.Machine{Image: img, CPUs: smp, Memory: mem, Timeout: timeout,
-			Bootargs: []string{"bench", "k42.env.K42_HOST_CORES=" + strconv.Itoa(runtime.NumCPU())},
+			Bootargs: append(bootargs, "k42.env.K42_HOST_CORES="+strconv.Itoa(runtime.NumCPU())),
 			Stdout:   &out, Stderr: os.Stderr})
 		if err != nil {
 			return err

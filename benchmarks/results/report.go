@@ -32,6 +32,7 @@ var titles = map[string]string{
 	"kernel":  "In-kernel benchmarks: traps, threads, SMP, memory, reconfiguration",
 	"boot":    "Boot time",
 	"files":   "Linux on the same QEMU: files (k42's forwarded calls against Linux's tmpfs)",
+	"fcm":     "In-kernel benchmarks: file cache managers and the page cache",
 }
 
 // Reference and compared configurations: when a run has both, the report

@@ -4,7 +4,7 @@
 // test and bench; the default image (kernel/k42) stays free of test code.
 //
 //	test [REGEXP]   run the in-kernel test suite; status 0 only if all pass
-//	bench           run the in-kernel benchmarks (JSON lines)
+//	bench [GROUP]   run the in-kernel benchmarks (JSON lines); GROUP fcm: only the FCMs'
 package main
 
 import (
@@ -43,6 +43,9 @@ func dispatch(args []string) int {
 		}
 		return 0
 	case "bench":
+		if len(args) > 1 {
+			return kbench.RunGroup(os.Stdout, args[1])
+		}
 		return kbench.Run(os.Stdout)
 	}
 	fmt.Fprintf(os.Stderr, "k42test: unknown boot argument %q (want test [REGEXP] or bench)\n", args[0])

@@ -10,11 +10,16 @@ import (
 )
 
 // fcmBenches runs the FCMs' suite (mm/fcm/fcmbench) on the kernel's CPUs
-// with the kernel's platform, over private file systems.
+// with the kernel's platform, over private file systems: the experiment
+// "fcm", a section of its own in RESULTS.md.
 func fcmBenches() []Result {
 	var out []Result
 	err := fcmbench.Run(fcmbench.Config{Platform: objects.Platform(), CPUs: kernel.NumCPUs()},
-		func(w, m string, n int, v float64, unit string) { out = append(out, figure(w, m, n, v, unit)) })
+		func(w, m string, n int, v float64, unit string) {
+			r := figure(w, m, n, v, unit)
+			r.Experiment = "fcm"
+			out = append(out, r)
+		})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kbench: fcm:", err)
 	}

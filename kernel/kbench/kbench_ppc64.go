@@ -50,11 +50,24 @@ func result(workload, metric string, n int, ticks float64) Result {
 
 // Run runs every benchmark and writes JSON lines to w.
 func Run(w io.Writer) int {
-	enc := json.NewEncoder(w)
-	benches := []func() []Result{
+	return run(w, []func() []Result{
 		vmBenches, one(syscallRoundTrip), one(threadSwitch), wakeups, speedup, reconfigBenches, fcmBenches,
 		one(func() Result { return framesUsed("frames_used_after_bench") }),
+	})
+}
+
+// RunGroup runs one group of benchmarks: fcm (the FCMs' suite).
+func RunGroup(w io.Writer, group string) int {
+	switch group {
+	case "fcm":
+		return run(w, []func() []Result{fcmBenches})
 	}
+	fmt.Fprintf(w, "kbench: no group %q (want fcm)\n", group)
+	return 2
+}
+
+func run(w io.Writer, benches []func() []Result) int {
+	enc := json.NewEncoder(w)
 	for _, b := range benches {
 		for _, r := range b() {
 			if err := enc.Encode(r); err != nil {

@@ -245,6 +245,20 @@ func (f *File) Renamed(path string) {
 	}
 }
 
+// Impl names the file's FCM's implementation (from the entry, without a
+// call).
+func (f *File) Impl() string {
+	switch f.entry.Info().Implementation {
+	case "*fcm.Single":
+		return ImplSingle
+	case "*fcm.Replicated":
+		return ImplReplicated
+	case "*fcm.Sequential":
+		return ImplSequential
+	}
+	return f.Info().Impl // a member from elsewhere: ask it
+}
+
 // Released reports whether the file is gone (its FCM released).
 func (f *File) Released() bool { return f.released.Load() }
 
@@ -279,7 +293,7 @@ func (f *File) Pin(impl string) error {
 		return err
 	}
 	f.pin.Store(&impl)
-	if f.Info().Impl != impl {
+	if f.Impl() != impl {
 		if _, err := f.entry.SwapTo(impl, reconfig.SwapOptions{}); err != nil {
 			f.pin.Store(nil)
 			return err
@@ -337,8 +351,9 @@ func (r UpgradeReport) String() string {
 // Upgrade swaps the factory to impl, so that new files get it, and swaps
 // every live FCM not pinned to another implementation to a new instance of
 // impl, while the files are in use: K42's factory, which the paper's §7.1
-// leaves open. Files made while it runs are swapped too. An FCM that
-// fails to swap keeps serving as it was and is reported.
+// leaves open. The FCMs are swapped together (reconfig.SwapAll: one
+// forward phase for all). Files made while it runs are swapped too. An
+// FCM that fails to swap keeps serving as it was and is reported.
 func (m *Manager) Upgrade(impl string) (UpgradeReport, error) {
 	start := time.Now()
 	rep := UpgradeReport{To: impl}
@@ -351,71 +366,52 @@ func (m *Manager) Upgrade(impl string) (UpgradeReport, error) {
 	}
 	rep.Factory = time.Since(start)
 	seen := make(map[*File]bool)
-	var mu sync.Mutex
 	for {
+		// The files not yet looked at (files made during the upgrade
+		// come round again: the old factory may have made them).
 		var todo []*File
 		for _, f := range m.Files() {
-			if !seen[f] {
-				seen[f] = true
+			if seen[f] {
+				continue
+			}
+			seen[f] = true
+			switch p := f.Pinned(); {
+			case p != "" && p != impl:
+				rep.Pinned++
+			case f.released.Load():
+				rep.Gone++
+			case f.Impl() == impl:
+				rep.Already++
+			default:
 				todo = append(todo, f)
 			}
 		}
 		if len(todo) == 0 {
 			break
 		}
-		work := make(chan *File)
-		var wg sync.WaitGroup
-		for range max(2, 2*m.cache.NumCPU()) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for f := range work {
-					what, err := m.upgradeOne(f, impl)
-					mu.Lock()
-					switch {
-					case err != nil:
-						rep.Failed = append(rep.Failed, Failure{Name: f.Name(), Err: err})
-					case what == "swapped":
-						rep.Swapped++
-					case what == "already":
-						rep.Already++
-					case what == "pinned":
-						rep.Pinned++
-					case what == "gone":
-						rep.Gone++
-					}
-					mu.Unlock()
-				}
-			}()
+		// All of them in one operation: one forward phase for all.
+		es := make([]*reconfig.Entry[FCM], len(todo))
+		for i, f := range todo {
+			es[i] = f.entry
 		}
-		for _, f := range todo {
-			work <- f
+		out := reconfig.SwapAll(es, func(int, FCM) FCM {
+			c, _ := FCMInterface.New(impl) // impl was checked above
+			return c
+		}, reconfig.SwapOptions{})
+		for i, o := range out {
+			f := todo[i]
+			switch {
+			case o.Err == nil:
+				rep.Swapped++
+			case f.released.Load() || errors.Is(o.Err, reconfig.ErrDestroyed):
+				rep.Gone++
+			default:
+				rep.Failed = append(rep.Failed, Failure{Name: f.Name(), Err: o.Err})
+			}
 		}
-		close(work)
-		wg.Wait()
 	}
 	rep.Took = time.Since(start)
 	return rep, nil
-}
-
-func (m *Manager) upgradeOne(f *File, impl string) (string, error) {
-	if p := f.Pinned(); p != "" && p != impl {
-		return "pinned", nil
-	}
-	if f.released.Load() {
-		return "gone", nil
-	}
-	if f.Info().Impl == impl {
-		return "already", nil
-	}
-	_, err := f.entry.SwapTo(impl, reconfig.SwapOptions{})
-	if err != nil && (f.released.Load() || errors.Is(err, reconfig.ErrDestroyed)) {
-		return "gone", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	return "swapped", nil
 }
 
 // Describe is the file's FCM in the console's and /proc/k42's format: one

@@ -131,7 +131,7 @@ type cpu struct {
 type slowPath struct {
 	mu     sync.Mutex
 	oldest uint64 // every generation before it has drained
-	waits  []wait
+	waits  []wait // sorted by target
 	swaps  uint64
 	d      *Domain
 	cpu    *cpu
@@ -349,13 +349,10 @@ func (s *slowPath) advanceLocked() fired {
 		for s.oldest < cur && c.count[s.oldest%n].Load() == 0 {
 			s.oldest++
 		}
-		need := false
-		for _, w := range s.waits {
-			if cur < w.target+2 {
-				need = true
-				break
-			}
-		}
+		// waits is sorted by target (each is the current generation
+		// when it was added, under this mutex, and cur only grows), so
+		// the last one needs the most.
+		need := len(s.waits) > 0 && cur < s.waits[len(s.waits)-1].target+2
 		if !need || cur+1-s.oldest >= n {
 			break
 		}
@@ -364,20 +361,26 @@ func (s *slowPath) advanceLocked() fired {
 		s.swaps++
 	}
 	cur := c.cur.Load() >> slotBits
+	// The satisfied waits are a prefix (sorted by target): the cost is
+	// the waits that fire, not all that wait, so many quiescence
+	// requests at once (an upgrade's swaps) cost each little.
 	var out fired
-	keep := s.waits[:0]
+	done := 0
 	for _, w := range s.waits {
-		if cur >= w.target+2 && s.oldest > w.target {
-			c.waiting.Add(-1)
-			if w.q.remaining.Add(-1) == 0 {
-				out = append(out, w.q)
-			}
-			continue
+		if cur < w.target+2 || s.oldest <= w.target {
+			break
 		}
-		keep = append(keep, w)
+		c.waiting.Add(-1)
+		if w.q.remaining.Add(-1) == 0 {
+			out = append(out, w.q)
+		}
+		done++
 	}
-	clear(s.waits[len(keep):])
-	s.waits = keep
+	if done > 0 {
+		k := copy(s.waits, s.waits[done:])
+		clear(s.waits[k:])
+		s.waits = s.waits[:k]
+	}
 	return out
 }
 

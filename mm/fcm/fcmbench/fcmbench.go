@@ -376,9 +376,9 @@ func nullSwaps(cfg Config, emit Emit) error {
 	return nil
 }
 
-// upgrade: a factory upgrade of files FCMs, single to replicated, while
-// cfg.CPUs goroutines read and write random ones of them; against the
-// idle null swap's median.
+// upgrade: a factory upgrade of files FCMs with nothing else running,
+// then another while cfg.CPUs goroutines read and write random ones of
+// them; each against the idle null swap's median.
 func upgrade(cfg Config, emit Emit) error {
 	files := 1000
 	if cfg.Short {
@@ -405,6 +405,15 @@ func upgrade(cfg Config, emit Emit) error {
 	}
 	sort.Slice(idle, func(i, j int) bool { return idle[i].Total < idle[j].Total })
 	idleMedian := idle[len(idle)/2].Total
+	// First with no load: the mechanism's own cost (single to
+	// sequential), then in use (sequential to replicated).
+	rep, err := r.m.Upgrade(fcm.ImplSequential)
+	if err != nil {
+		return err
+	}
+	emit("fcm_factory_upgrade_idle", "took", files, float64(rep.Took.Microseconds()), "us")
+	emit("fcm_factory_upgrade_idle", "failed", files, float64(len(rep.Failed)), "FCMs")
+	emit("fcm_factory_upgrade_idle", "over_idle_null_swap", files, float64(rep.Took)/float64(idleMedian), "x")
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var calls, errs atomic.Int64
@@ -433,7 +442,7 @@ func upgrade(cfg Config, emit Emit) error {
 			}
 		}()
 	}
-	rep, err := r.m.Upgrade(fcm.ImplReplicated)
+	rep, err = r.m.Upgrade(fcm.ImplReplicated)
 	close(stop)
 	wg.Wait()
 	if err != nil {
