@@ -3,6 +3,7 @@ package reconfig_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -82,6 +83,9 @@ func TestSwapAll(t *testing.T) {
 				calls.Add(1)
 			}
 		}()
+	}
+	for calls.Load() < 100 {
+		runtime.Gosched() // the callers are calling
 	}
 	out := reconfig.SwapAll(es, func(i int, _ testcomp.Counter) testcomp.Counter {
 		if i == 7 {

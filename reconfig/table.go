@@ -330,6 +330,23 @@ type Destroyer interface {
 func (e *Entry[I]) Destroy() (<-chan struct{}, error) {
 	e.swapMu.Lock()
 	defer e.swapMu.Unlock()
+	return e.destroyLocked()
+}
+
+// DestroySoon destroys the object without waiting: at once if no swap
+// holds the entry, else on a goroutine of its own once the swap is over.
+// Unlike Destroy it may be called inside a request (a file's last close
+// destroying its objects).
+func (e *Entry[I]) DestroySoon() {
+	if !e.swapMu.TryLock() {
+		go e.Destroy()
+		return
+	}
+	defer e.swapMu.Unlock()
+	e.destroyLocked()
+}
+
+func (e *Entry[I]) destroyLocked() (<-chan struct{}, error) {
 	e.mu.Lock()
 	if e.dead {
 		e.mu.Unlock()
@@ -349,9 +366,14 @@ func (e *Entry[I]) Destroy() (<-chan struct{}, error) {
 	t.mu.Unlock()
 
 	done := make(chan struct{})
+	d, hasDestroy := any(impl).(Destroyer)
 	t.gens.Quiesce(func() {
+		if !hasDestroy && len(layers) == 0 {
+			close(done) // nothing to run: no goroutine needed
+			return
+		}
 		go func() {
-			if d, ok := any(impl).(Destroyer); ok {
+			if hasDestroy {
 				d.Destroy()
 			}
 			for _, l := range layers {

@@ -231,10 +231,10 @@ func (f *File) Release() {
 	f.m.mu.Lock()
 	delete(f.m.files, f)
 	f.m.mu.Unlock()
-	// Destroy waits for a swap in progress, which may wait for the
-	// request this runs in: it goes on its own, and the name is free now.
+	// Destroy would wait for a swap in progress, which may wait for the
+	// request this runs in: DestroySoon does not; the name is free now.
 	f.entry.Unlist()
-	go f.entry.Destroy()
+	f.entry.DestroySoon()
 }
 
 // Renamed implements fs.Renamer: the FCM's name follows the file's.
