@@ -274,9 +274,11 @@ func (s *Server) release(h int32) error {
 	o.obj.opens--
 	if o.obj.opens == 0 {
 		// Out of the table now (a new open makes a new object), destroyed
-		// once quiescent: calls still in it finish.
+		// once quiescent: calls still in it finish. (DestroySoon: this is
+		// a request, and Destroy would wait for a swap of the object,
+		// which waits for this request.)
 		delete(s.files, o.f.Node())
-		o.obj.e.Destroy()
+		o.obj.e.DestroySoon()
 	}
 	s.mu.Unlock()
 	return err
