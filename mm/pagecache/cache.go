@@ -315,12 +315,14 @@ type Registration struct {
 	r    Reclaimer
 	mu   sync.Mutex // held across a GiveBack, so Unregister waits for it
 	dead bool
+	at   int // index in c.owners (c.mu), -1 once removed
 }
 
 // Register adds r to the pager's rounds.
 func (c *Cache) Register(r Reclaimer) *Registration {
 	reg := &Registration{c: c, r: r}
 	c.mu.Lock()
+	reg.at = len(c.owners)
 	c.owners = append(c.owners, reg)
 	c.mu.Unlock()
 	return reg
@@ -334,14 +336,13 @@ func (reg *Registration) Unregister() {
 	reg.mu.Unlock()
 	c := reg.c
 	c.mu.Lock()
-	for i, o := range c.owners {
-		if o == reg {
-			last := len(c.owners) - 1
-			c.owners[i] = c.owners[last]
-			c.owners[last] = nil
-			c.owners = c.owners[:last]
-			break
-		}
+	if i := reg.at; i >= 0 {
+		last := len(c.owners) - 1
+		c.owners[i] = c.owners[last]
+		c.owners[i].at = i
+		c.owners[last] = nil
+		c.owners = c.owners[:last]
+		reg.at = -1
 	}
 	c.mu.Unlock()
 }
