@@ -254,9 +254,13 @@ const (
 type recursionKey struct{ _ byte }
 
 type mediator[I any] struct {
-	state   order.Pointer[medState[I]]
-	tracked *percpu.Counters // per CPU and method: tracked calls in the old component
-	stats   *percpu.Counters // per CPU: statForwarded, ...
+	state order.Pointer[medState[I]]
+	// counts is per CPU: one counter per method (the tracked calls in the
+	// old component: tracked), then the stats (statForwarded, ...), in
+	// one allocation (a swap's largest; an upgrade makes a thousand).
+	counts  *percpu.Counters
+	tracked trackedView
+	stats   statsView
 	held    []atomic.Int64   // per method: calls held now
 	wake    chan struct{}
 	key     *recursionKey
@@ -264,9 +268,11 @@ type mediator[I any] struct {
 }
 
 func newMediator[I any](e *Entry[I], from I) *mediator[I] {
+	counts := percpu.New(e.ncpu, len(e.methods)+nstats)
 	m := &mediator[I]{
-		tracked: percpu.New(e.ncpu, len(e.methods)),
-		stats:   percpu.New(e.ncpu, nstats),
+		counts:  counts,
+		tracked: trackedView{counts, len(e.methods)},
+		stats:   statsView{counts, len(e.methods)},
 		held:    make([]atomic.Int64, len(e.methods)),
 		wake:    make(chan struct{}, 1),
 		key:     new(recursionKey),
@@ -274,6 +280,25 @@ func newMediator[I any](e *Entry[I], from I) *mediator[I] {
 	m.state.Store(&medState[I]{phase: PhaseForward, target: from})
 	return m
 }
+
+// trackedView is the tracked-call columns of a mediator's counts.
+type trackedView struct {
+	c       *percpu.Counters
+	methods int
+}
+
+func (v trackedView) Add(cpu, method int, d int64) int64 { return v.c.Add(cpu, method, d) }
+func (v trackedView) Sum(method int) int64               { return v.c.Sum(method) }
+func (v trackedView) Total() int64                       { return v.c.TotalOf(v.methods) }
+
+// statsView is the stats columns of a mediator's counts.
+type statsView struct {
+	c    *percpu.Counters
+	base int
+}
+
+func (v statsView) Add(cpu, stat int, d int64) { v.c.Add(cpu, v.base+stat, d) }
+func (v statsView) Sum(stat int) int64         { return v.c.Sum(v.base + stat) }
 
 // The mediator's memory ordering. Its callers and the swapper meet in a
 // store-buffering handshake: a call counts itself in tracked and then
@@ -564,7 +589,7 @@ func (e *Entry[I]) begin(pick func(from I) I, opts SwapOptions, start int64) (*s
 	}
 	j.from = e.impl
 	j.to = pick(j.from)
-	j.rep.From, j.rep.To = fmt.Sprintf("%T", j.from), fmt.Sprintf("%T", j.to)
+	j.rep.From, j.rep.To = typeName(j.from), typeName(j.to)
 	err := protect("Protocols", func() (err error) {
 		j.plan, err = planTransfer(j.from, j.to)
 		return err

@@ -303,7 +303,7 @@ func (e *Entry[I]) Methods() []Method { return slices.Clone(e.methods) }
 func (e *Entry[I]) Info() ObjectInfo {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	info := ObjectInfo{Name: e.name(), Interface: e.ifaceName, Implementation: fmt.Sprintf("%T", e.impl),
+	info := ObjectInfo{Name: e.name(), Interface: e.ifaceName, Implementation: typeName(e.impl),
 		Swaps: e.swaps, Swapping: e.med != nil}
 	for _, l := range e.layers {
 		info.Wrappers = append(info.Wrappers, l.a.String())
@@ -383,6 +383,24 @@ func (e *Entry[I]) destroyLocked() (<-chan struct{}, error) {
 		}()
 	})
 	return done, nil
+}
+
+// typeNames caches the names of components' dynamic types (a swap's
+// report and an object's listing name them; fmt's %T allocates).
+var typeNames sync.Map // reflect.Type -> string
+
+// typeName is fmt's %T of v.
+func typeName(v any) string {
+	t := reflect.TypeOf(v)
+	if t == nil {
+		return "<nil>"
+	}
+	if n, ok := typeNames.Load(t); ok {
+		return n.(string)
+	}
+	n := t.String()
+	typeNames.Store(t, n)
+	return n
 }
 
 func isNil(v any) bool {

@@ -52,6 +52,18 @@ func (c *Counters) Sum(i int) int64 {
 	return s
 }
 
+// TotalOf returns the first n counters of every row, summed.
+func (c *Counters) TotalOf(n int) int64 {
+	var s int64
+	for cpu := 0; cpu < c.cpus; cpu++ {
+		row := c.cells[cpu*c.stride : cpu*c.stride+n]
+		for i := range row {
+			s += row[i].Load()
+		}
+	}
+	return s
+}
+
 // Total returns every counter summed over CPUs.
 func (c *Counters) Total() int64 {
 	var s int64
