@@ -128,7 +128,7 @@ var syscalls = [numSyscalls]syscallEntry{
 	linux.SYS_GETCWD:      {"getcwd", Full, "ENOENT once the directory is removed, as Linux", sysServed, 0},
 
 	// Memory (sys_mem.go).
-	linux.SYS_MMAP:     {"mmap", Partial, "anonymous memory only (no files yet: ENODEV), demand-paged in 64 KiB pages above 1 TiB; hints honoured where free; MAP_FIXED and MAP_FIXED_NOREPLACE", sysMmap, 0},
+	linux.SYS_MMAP:     {"mmap", Partial, "anonymous memory demand-paged in 64 KiB pages above 1 TiB (hints honoured where free; MAP_FIXED, MAP_FIXED_NOREPLACE); regular files MAP_PRIVATE, and MAP_SHARED read-only, filled at the call through the file's FCM (a copy: later writes to the file are not seen); MAP_SHARED with PROT_WRITE ENODEV", sysMmap, 0},
 	linux.SYS_MUNMAP:   {"munmap", Full, "pages are invalidated on every CPU before their frames are freed", sysMunmap, 0},
 	linux.SYS_MPROTECT: {"mprotect", Full, "rewrites the present pages' entries; PROT_NONE pages keep their frames, inaccessible", sysMprotect, 0},
 	linux.SYS_MADVISE:  {"madvise", Partial, "MADV_DONTNEED and MADV_FREE drop the pages (they read back as zeros); other advice accepted and ignored", sysMadvise, 0},

@@ -3,6 +3,7 @@ package kernel
 import (
 	"k42/arch/ppc64"
 	"k42/kernel/frames"
+	"k42/kernel/linux"
 )
 
 func sysMmap(c *CPU, t *Thread) int64 {
@@ -10,8 +11,8 @@ func sysMmap(c *CPU, t *Thread) int64 {
 	if length == 0 || length > 1<<40 {
 		return -eINVAL
 	}
-	if flags&mapAnon == 0 || fd != -1 && flags&mapAnon == 0 {
-		return -eNODEV // no files to map yet
+	if flags&mapAnon == 0 {
+		return mmapFile(c, t, fd)
 	}
 	n := (length + pageSize - 1) &^ (pageSize - 1)
 	memLock.lock()
@@ -39,6 +40,29 @@ func sysMmap(c *CPU, t *Thread) int64 {
 	}
 	userVM.Insert(va, va+n, prot)
 	return int64(va)
+}
+
+// mmapFile forwards the mapping of a file to the file system's server,
+// which makes it (an anonymous mapping of the program's, through this
+// same call) and fills it from the file through the file's FCM (fs/serve).
+// Only descriptors of served files can be mapped: pipes, sockets,
+// terminals and the like get ENODEV, as Linux gives for what it cannot
+// map.
+func mmapFile(c *CPU, t *Thread, fd int64) int64 {
+	sched.lock()
+	x, _ := fdDesc(fd)
+	switch {
+	case x == nil:
+		sched.unlock()
+		return -eBADF
+	case x.kind != descFile:
+		sched.unlock()
+		return -eNODEV
+	case x.flags&linux.O_ACCMODE == linux.O_WRONLY:
+		sched.unlock()
+		return -int64(linux.EACCES)
+	}
+	return forwardLocked(c, t, x.index, HandleNone, x.flags)
 }
 
 func sysMunmap(c *CPU, t *Thread) int64 {

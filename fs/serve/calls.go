@@ -134,6 +134,8 @@ func (s *Server) dispatch(rq *request) (int64, int32) {
 		return int64(len(p) + 1), 0
 	case linux.SYS_CHDIR:
 		return s.chdir(rq, 0), 0
+	case linux.SYS_MMAP:
+		return s.mmap(rq), 0
 	}
 	if rq.Handle[0] >= 0 && fwdOnFD(rq.Nr) {
 		return s.onFile(rq), 0

@@ -1,6 +1,8 @@
 package serve
 
 import (
+	"bytes"
+	"os"
 	"syscall"
 	"testing"
 	"unsafe"
@@ -93,6 +95,65 @@ func BenchmarkServeFstat(b *testing.B) {
 	for b.Loop() {
 		if r, _ := s.serveOne(rq); r != 0 {
 			b.Fatal(r)
+		}
+	}
+}
+
+func mmapRequest(h int32, length, prot, flags uint64, off int64) *request {
+	rq := new(request)
+	rq.Nr = linux.SYS_MMAP
+	rq.Handle = [2]int32{h, kernel.HandleNone}
+	rq.Args = [6]uint64{0, length, prot, flags, 3, uint64(off)}
+	return rq
+}
+
+// TestServeMmap: a private mapping of a file is filled from it (zeros
+// past its end), writable privately; a shared writable one, a bad offset
+// and a directory are refused.
+func TestServeMmap(t *testing.T) {
+	s, h := newTestServer(t)
+	page := os.Getpagesize()
+	o := s.handle(h)
+	want := bytes.Repeat([]byte("k42 mapped "), 3*page/11)
+	if _, err := o.f.WriteAt(want, 0); err != nil {
+		t.Fatal(err)
+	}
+	length := uint64(4 * page)
+	va, _ := s.serveOne(mmapRequest(h, length, syscall.PROT_READ|syscall.PROT_WRITE, mapPrivate, 0))
+	if va <= 0 {
+		t.Fatalf("mmap: %d", va)
+	}
+	m := unsafe.Slice((*byte)(unsafe.Pointer(uintptr(va))), length)
+	defer syscall.Syscall(syscall.SYS_MUNMAP, uintptr(va), uintptr(length), 0)
+	if !bytes.Equal(m[:len(want)], want) || !bytes.Equal(m[len(want):], make([]byte, int(length)-len(want))) {
+		t.Fatalf("the mapping does not hold the file")
+	}
+	m[0] = 'K'
+	got := make([]byte, 3)
+	o.f.ReadAt(got, 0)
+	if string(got) != "k42" {
+		t.Fatalf("a private mapping's write reached the file: %q", got)
+	}
+	va2, _ := s.serveOne(mmapRequest(h, uint64(page), syscall.PROT_READ, mapShared, int64(page)))
+	if va2 <= 0 {
+		t.Fatalf("mmap at an offset: %d", va2)
+	}
+	m2 := unsafe.Slice((*byte)(unsafe.Pointer(uintptr(va2))), page)
+	if !bytes.Equal(m2, want[page:2*page]) {
+		t.Fatalf("the mapping at an offset does not hold the file there")
+	}
+	syscall.Syscall(syscall.SYS_MUNMAP, uintptr(va2), uintptr(page), 0)
+	for _, c := range []struct {
+		rq   *request
+		want int64
+	}{
+		{mmapRequest(h, uint64(page), syscall.PROT_READ|syscall.PROT_WRITE, mapShared, 0), -int64(linux.ENODEV)},
+		{mmapRequest(h, uint64(page), syscall.PROT_READ, mapPrivate, 100), -int64(linux.EINVAL)},
+		{mmapRequest(h, 0, syscall.PROT_READ, mapPrivate, 0), -int64(linux.EINVAL)},
+		{mmapRequest(h, uint64(page), syscall.PROT_READ, 0, 0), -int64(linux.EINVAL)},
+	} {
+		if r, _ := s.serveOne(c.rq); r != c.want {
+			t.Errorf("mmap flags %#x off %d: %d, want %d", c.rq.Args[3], c.rq.Args[5], r, c.want)
 		}
 	}
 }

@@ -28,6 +28,7 @@ func init() {
 	Add(
 		Test{Name: "TestFilesConcurrentChecksums", Fn: testFilesConcurrent, Timeout: 3 * time.Minute},
 		Test{Name: "TestFilesSharedDirectory", Fn: testSharedDirectory},
+		Test{Name: "TestFilesMmap", Fn: testFilesMmap},
 		Test{Name: "TestFSTestOverDirFS", Fn: testFSTest},
 		Test{Name: "TestFileSemantics", Fn: testFileSemantics},
 		Test{Name: "TestFIFOs", Fn: testFIFOs},
@@ -754,5 +755,69 @@ func testSendfile(t TB) {
 	}
 	if _, err := syscall.Sendfile(in, in, nil, 10); err != syscall.EBADF {
 		t.Fatalf("sendfile to a read-only descriptor: %v, want EBADF", err)
+	}
+}
+
+// testFilesMmap maps a file privately and read-only shared: the mapping
+// holds the file (at an offset too); a private write stays private; a
+// write-only descriptor and a pipe cannot be mapped.
+func testFilesMmap(t TB) {
+	page := os.Getpagesize()
+	name := filepath.Join(os.TempDir(), fmt.Sprintf("mmap-%d", time.Now().UnixNano()))
+	want := make([]byte, 3*page+100)
+	for i := range want {
+		want[i] = byte(i*7 + i/page)
+	}
+	if err := os.WriteFile(name, want, 0o644); err != nil {
+		t.Fatalf("%v", err)
+	}
+	defer os.Remove(name)
+	f, err := os.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	defer f.Close()
+	m, err := syscall.Mmap(int(f.Fd()), 0, 4*page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE)
+	if err != nil {
+		t.Fatalf("mmap private: %v", err)
+	}
+	if !bytes.Equal(m[:len(want)], want) || !bytes.Equal(m[len(want):], make([]byte, len(m)-len(want))) {
+		t.Fatalf("the private mapping does not hold the file")
+	}
+	m[1] ^= 0xff
+	got := make([]byte, 2)
+	if _, err := f.ReadAt(got, 0); err != nil || !bytes.Equal(got, want[:2]) {
+		t.Fatalf("a private mapping's write reached the file: %v %v", got, err)
+	}
+	if err := syscall.Munmap(m); err != nil {
+		t.Fatalf("munmap: %v", err)
+	}
+	r, err := syscall.Mmap(int(f.Fd()), int64(page), page, syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		t.Fatalf("mmap shared read-only at an offset: %v", err)
+	}
+	if !bytes.Equal(r, want[page:2*page]) {
+		t.Fatalf("the mapping at an offset does not hold the file there")
+	}
+	syscall.Munmap(r)
+	if _, err := syscall.Mmap(int(f.Fd()), 1, page, syscall.PROT_READ, syscall.MAP_PRIVATE); err != syscall.EINVAL {
+		t.Fatalf("an unaligned offset: %v, want EINVAL", err)
+	}
+	w, err := os.OpenFile(name, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	defer w.Close()
+	if _, err := syscall.Mmap(int(w.Fd()), 0, page, syscall.PROT_READ, syscall.MAP_PRIVATE); err != syscall.EACCES {
+		t.Fatalf("a write-only descriptor: %v, want EACCES", err)
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	if _, err := syscall.Mmap(int(pr.Fd()), 0, page, syscall.PROT_READ, syscall.MAP_PRIVATE); err != syscall.ENODEV {
+		t.Fatalf("a pipe: %v, want ENODEV", err)
 	}
 }
