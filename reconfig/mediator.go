@@ -423,15 +423,28 @@ func (m *mediator[I]) waitDrained(limit *deadline) bool {
 // never time out.) The timer is made only if someone waits: most phases
 // of an idle swap end without waiting.
 type deadline struct {
-	at    time.Time
+	d     time.Duration
+	at    time.Time // set when first needed
 	timer *time.Timer
 	done  chan struct{}
 }
 
-func newDeadline(d time.Duration) *deadline { return &deadline{at: time.Now().Add(d)} }
+// newDeadline returns a deadline d from now; "now" is taken when it is
+// first looked at (C, Passed), which for most phases is never: a phase
+// that ends without waiting costs no clock read (a system call here).
+// A phase looks at it before its first wait, so the time it measures
+// includes every wait.
+func newDeadline(d time.Duration) *deadline { return &deadline{d: d} }
+
+func (d *deadline) start() {
+	if d.at.IsZero() {
+		d.at = time.Now().Add(d.d)
+	}
+}
 
 // C returns a channel that is closed when the deadline passes.
 func (d *deadline) C() <-chan struct{} {
+	d.start()
 	if d.done == nil {
 		d.done = make(chan struct{})
 		if left := time.Until(d.at); left <= 0 {
@@ -445,7 +458,10 @@ func (d *deadline) C() <-chan struct{} {
 }
 
 // Passed reports whether the deadline has passed.
-func (d *deadline) Passed() bool { return !time.Now().Before(d.at) }
+func (d *deadline) Passed() bool {
+	d.start()
+	return !time.Now().Before(d.at)
+}
 
 // Stop releases the timer, if one was made.
 func (d *deadline) Stop() {

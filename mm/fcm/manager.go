@@ -147,6 +147,17 @@ func (m *Manager) newFile(ino uint64, path string) *File {
 	return f
 }
 
+// live returns the live files' handles, in no order.
+func (m *Manager) live() []*File {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	fs := make([]*File, 0, len(m.files))
+	for f := range m.files {
+		fs = append(fs, f)
+	}
+	return fs
+}
+
 // Files returns the live files' handles, sorted by name.
 func (m *Manager) Files() []*File {
 	m.mu.Lock()
@@ -331,6 +342,9 @@ type UpgradeReport struct {
 	Failed   []Failure     // FCMs that could not be swapped (still serving, as they were)
 	Took     time.Duration // the whole operation
 	Factory  time.Duration // of which the factory's own swap
+	// Of the FCMs' swaps: the longest forward phase (shared by the FCMs
+	// swapped together) and the block and transfer phases summed.
+	Forward, Block, Transfer time.Duration
 }
 
 // Failure is one FCM an upgrade could not swap.
@@ -370,7 +384,7 @@ func (m *Manager) Upgrade(impl string) (UpgradeReport, error) {
 		// The files not yet looked at (files made during the upgrade
 		// come round again: the old factory may have made them).
 		var todo []*File
-		for _, f := range m.Files() {
+		for _, f := range m.live() {
 			if seen[f] {
 				continue
 			}
@@ -400,6 +414,9 @@ func (m *Manager) Upgrade(impl string) (UpgradeReport, error) {
 		}, reconfig.SwapOptions{})
 		for i, o := range out {
 			f := todo[i]
+			rep.Forward = max(rep.Forward, o.Report.Forward)
+			rep.Block += o.Report.Block
+			rep.Transfer += o.Report.Transfer
 			switch {
 			case o.Err == nil:
 				rep.Swapped++

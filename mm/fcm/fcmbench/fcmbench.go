@@ -414,6 +414,9 @@ func upgrade(cfg Config, emit Emit) error {
 	emit("fcm_factory_upgrade_idle", "took", files, float64(rep.Took.Microseconds()), "us")
 	emit("fcm_factory_upgrade_idle", "failed", files, float64(len(rep.Failed)), "FCMs")
 	emit("fcm_factory_upgrade_idle", "over_idle_null_swap", files, float64(rep.Took)/float64(idleMedian), "x")
+	emit("fcm_factory_upgrade_idle", "forward", files, float64(rep.Forward.Microseconds()), "us")
+	emit("fcm_factory_upgrade_idle", "block_sum", files, float64(rep.Block.Microseconds()), "us")
+	emit("fcm_factory_upgrade_idle", "transfer_sum", files, float64(rep.Transfer.Microseconds()), "us")
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var calls, errs atomic.Int64
@@ -454,6 +457,9 @@ func upgrade(cfg Config, emit Emit) error {
 	emit("fcm_factory_upgrade", "calls_during", files, float64(calls.Load()), "calls")
 	emit("fcm_factory_upgrade", "call_errors", files, float64(errs.Load()), "calls")
 	emit("fcm_factory_upgrade", "over_idle_null_swap", files, float64(rep.Took)/float64(idleMedian), "x")
+	emit("fcm_factory_upgrade", "forward", files, float64(rep.Forward.Microseconds()), "us")
+	emit("fcm_factory_upgrade", "block_sum", files, float64(rep.Block.Microseconds()), "us")
+	emit("fcm_factory_upgrade", "transfer_sum", files, float64(rep.Transfer.Microseconds()), "us")
 	for _, f := range all {
 		if f.Info().Impl != fcm.ImplReplicated {
 			return fmt.Errorf("fcmbench: after the upgrade %s is %s", f.Name(), f.Info().Impl)
