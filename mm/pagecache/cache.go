@@ -258,10 +258,17 @@ func (c *Cache) take() *Page {
 	return new(Page)
 }
 
+// maxFreeList bounds the freed pages kept for reuse: beyond it a freed
+// page goes back to the Go heap, so that the memory of files deleted
+// returns to the program (and the kernel) instead of staying the cache's.
+const maxFreeList = 1024 // 4 MiB
+
 // Free gives a page back to the pool.
 func (c *Cache) Free(p *Page) {
 	c.freeMu.Lock()
-	c.free = append(c.free, p)
+	if len(c.free) < maxFreeList {
+		c.free = append(c.free, p)
+	}
 	c.freeMu.Unlock()
 	if c.used.Add(-1) < 0 {
 		panic("pagecache: more pages freed than allocated")
