@@ -123,7 +123,7 @@ func TestServeMmap(t *testing.T) {
 	if va <= 0 {
 		t.Fatalf("mmap: %d", va)
 	}
-	m := unsafe.Slice((*byte)(unsafe.Pointer(uintptr(va))), length)
+	m := userBytes(uint64(va), int(length))
 	defer syscall.Syscall(syscall.SYS_MUNMAP, uintptr(va), uintptr(length), 0)
 	if !bytes.Equal(m[:len(want)], want) || !bytes.Equal(m[len(want):], make([]byte, int(length)-len(want))) {
 		t.Fatalf("the mapping does not hold the file")
@@ -138,7 +138,7 @@ func TestServeMmap(t *testing.T) {
 	if va2 <= 0 {
 		t.Fatalf("mmap at an offset: %d", va2)
 	}
-	m2 := unsafe.Slice((*byte)(unsafe.Pointer(uintptr(va2))), page)
+	m2 := userBytes(uint64(va2), page)
 	if !bytes.Equal(m2, want[page:2*page]) {
 		t.Fatalf("the mapping at an offset does not hold the file there")
 	}
