@@ -35,3 +35,12 @@ func IsOptionWord(w []byte) bool {
 	kind, _, _ := classify(w)
 	return kind == wordOption
 }
+
+// WallNanos is the realtime clock (clock_gettime's CLOCK_REALTIME) in
+// nanoseconds since the epoch, read from the timebase without a system
+// call: for Go code in the image that stamps times often (the file
+// system's clock).
+func WallNanos() int64 {
+	ns, _ := nowNanos(0)
+	return ns
+}

@@ -18,6 +18,7 @@ import (
 	"path"
 	"strings"
 	"syscall"
+	"time"
 
 	"k42/fs"
 	"k42/fs/serve"
@@ -113,6 +114,8 @@ func start() (*fs.FS, *serve.Server, error) {
 		s.AddPageCache(shell.PageCache{FCMs: m, Lookup: func(p string) (*fs.Node, error) { return fsys.Lookup(nil, p, 0) }})
 	})
 	fsys = fs.New(fs.Options{
+		// Time stamps from the timebase: time.Now would be a system call.
+		Clock: func() time.Time { return time.Unix(0, kernel.WallNanos()) },
 		Pages: limit,
 		Data:  m.DataFactory(),
 		Devices: map[uint64]fs.Device{

@@ -114,9 +114,17 @@ func lookupHit(cfg Config, emit Emit) error {
 }
 
 // sharedRead: cfg.CPUs goroutines read one 1 MiB cached file, 4 KiB at a
-// time, through its Data; aggregate throughput, single and replicated,
-// interleaved over rounds, and the ratio of each round.
+// time, through its Data (the FCM's own figure) and through the file
+// system's open file (what read(2) reaches); aggregate throughput, single
+// and replicated, interleaved over rounds, and the ratio of each round.
 func sharedRead(cfg Config, emit Emit) error {
+	if err := sharedReadVia(cfg, emit, false); err != nil {
+		return err
+	}
+	return sharedReadVia(cfg, emit, true)
+}
+
+func sharedReadVia(cfg Config, emit Emit, viaFS bool) error {
 	const size = 1 << 20
 	passes, rounds := 40, 5
 	if cfg.Short {
@@ -135,10 +143,23 @@ func sharedRead(cfg Config, emit Emit) error {
 			if err != nil {
 				return err
 			}
+			var at interface {
+				ReadAt([]byte, int64) (int, error)
+			} = f
+			if viaFS {
+				// Through the file system: fs.File.ReadAt takes the
+				// inode's lock for reading (a shared line) first.
+				ff, err := r.fsys.OpenAt(nil, "/shared", syscall.O_RDONLY, 0)
+				if err != nil {
+					return err
+				}
+				defer ff.Close()
+				at = ff
+			}
 			read := func() {
 				buf := make([]byte, pagecache.PageSize)
 				for off := int64(0); off < size; off += pagecache.PageSize {
-					f.ReadAt(buf, off)
+					at.ReadAt(buf, off)
 				}
 			}
 			var wg sync.WaitGroup
@@ -165,6 +186,9 @@ func sharedRead(cfg Config, emit Emit) error {
 		ratios = append(ratios, mbs[1]/mbs[0])
 	}
 	w := fmt.Sprintf("fcm_shared_read_%dcpu", cfg.CPUs)
+	if viaFS {
+		w = fmt.Sprintf("fs_shared_read_%dcpu", cfg.CPUs)
+	}
 	for _, impl := range []string{fcm.ImplSingle, fcm.ImplReplicated} {
 		emit(w+"/"+impl, "throughput_median", rounds, median(tput[impl]), "MiB/s")
 	}
