@@ -16,10 +16,13 @@ const PageSize = 4096
 //
 // The file system reads and writes file contents only through Data, and
 // never beyond the file's size except to extend it. It calls WriteAt and
-// Truncate with the file's lock held for writing and ReadAt with it held
-// for reading, so a Data sees no write concurrent with another write or
-// read of the same file; it must still be safe for concurrent calls
-// (concurrent ReadAts, Resident at any time).
+// Truncate with the file's lock held for writing, so they are never
+// concurrent with each other; ReadAt takes no lock of the file's and may
+// run beside any of them (and beside other ReadAts): a Data must order
+// each page's bytes against writers itself, and a read beside a
+// truncation must never return a page the truncation dropped as
+// anything but zeros (see mm/fcm's fault). Resident may be called at any
+// time.
 type Data interface {
 	// ReadAt fills p from the pages at off; the caller bounds p by the
 	// file's size. It returns len(p) unless it fails.

@@ -67,9 +67,15 @@
 //     link, unlink, rmdir, rename, and open with O_CREAT when the file
 //     must be made: the resolution is then redone) hold it for writing.
 //  2. Node.mu, a sync.RWMutex per inode, over its attributes (mode, owner,
-//     times, link count, size), its open count and its Data. Reads of file
-//     contents hold it for reading; writes, truncation and attribute changes
-//     hold it for writing. At most one Node.mu is held at a time.
+//     times, link count, size), its open count and its Data. Writes,
+//     truncation and attribute changes hold it for writing. Reads of file
+//     contents take no lock of the node's: they read the size from its
+//     atomic mirror and leave the ordering of pages to the Data (each page
+//     copied under the Data's own lock, as Linux's page cache reads), so
+//     that readers of one file on many CPUs write no line they share; a
+//     File counts its reads in progress and Close waits for them, so a
+//     node's Data is never released under a read. At most one Node.mu is
+//     held at a time.
 //
 // A File's own mutex (offset and directory position) is taken before
 // either of these, so concurrent read(2)s on one open file are serialised
@@ -90,9 +96,10 @@
 //
 // Writes with O_APPEND find the end of file and write there under the
 // node's lock held for writing, so appends from any number of open files
-// never overlap. A read or write of a regular file is atomic with respect
-// to other reads, writes and truncations of that file (stronger than POSIX
-// asks).
+// never overlap. Writes and truncations of a regular file are atomic with
+// respect to each other; a read is atomic with respect to them page by
+// page (Linux's behaviour): a read running beside a write or truncation
+// sees each page before or after it, and never another file's data.
 //
 // A finer scheme (per-directory locks, lockless lookups as in Linux's
 // RCU path walk) can replace FS.ns later without changing the API.

@@ -2,6 +2,7 @@ package fs
 
 import (
 	"io"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -23,8 +24,10 @@ type File struct {
 	flags atomic.Int32
 
 	// closed is set with node.mu held for writing; the contents are
-	// touched only with node.mu held and closed unset.
-	closed atomic.Bool
+	// touched only with node.mu held and closed unset, or, by reads,
+	// counted in readers and closed unset.
+	closed  atomic.Bool
+	readers atomic.Int32 // reads in progress (readAt), which Close waits for
 
 	mu  sync.Mutex // orders offset users
 	off int64      // file offset; a directory's stream position
@@ -138,26 +141,31 @@ func (f *File) devRead(op string, p []byte) (int, error) {
 }
 
 // readAt reads a regular file at off: io.EOF if off is at or past the end.
+//
+// It takes no lock of the node's: the size is read from its mirror and
+// the Data orders its pages against writers itself (page by page, as
+// Linux's page cache does), so reads of one file from many CPUs write no
+// line they share. The File's count of readers keeps its node's Data
+// from being released under a read (Close waits for it).
 func (f *File) readAt(op string, p []byte, off int64) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	nd := f.node
-	nd.mu.RLock()
+	f.readers.Add(1)
+	defer f.readers.Add(-1)
 	if f.closed.Load() {
-		nd.mu.RUnlock()
 		return 0, f.err(op, syscall.EBADF)
 	}
-	if off >= nd.size {
-		nd.mu.RUnlock()
+	nd := f.node
+	size := nd.rsize.Load()
+	if off >= size {
 		f.accessed()
 		return 0, io.EOF
 	}
-	if rest := nd.size - off; int64(len(p)) > rest {
+	if rest := size - off; int64(len(p)) > rest {
 		p = p[:rest]
 	}
 	n, err := nd.data.ReadAt(p, off)
-	nd.mu.RUnlock()
 	f.accessed()
 	if err != nil {
 		return n, wrap(op, f.name, err)
@@ -246,6 +254,7 @@ func (f *File) writeAt(op string, p []byte, off int64) (int, int64, error) {
 	if n > 0 {
 		if end := off + int64(n); end > nd.size {
 			nd.size = end
+			nd.rsize.Store(end) // after the data: a reader that sees it sees them
 		}
 		nd.modified(nd.fs.now())
 	}
@@ -499,6 +508,14 @@ func (f *File) Close() error {
 		return f.err("close", syscall.EBADF)
 	}
 	f.closed.Store(true)
+	nd.mu.Unlock()
+	// Reads that saw the File open (they take no node lock) finish
+	// before its node can be released: a reader counts itself, then looks
+	// at closed; this stored closed, now looks at the count.
+	for f.readers.Load() != 0 {
+		runtime.Gosched()
+	}
+	nd.mu.Lock()
 	nd.opens--
 	release := nd.unref()
 	nd.mu.Unlock()
@@ -533,6 +550,7 @@ func (n *Node) truncateLocked(size int64) syscall.Errno {
 		}
 	}
 	n.size = size
+	n.rsize.Store(size)
 	n.modified(n.fs.now())
 	return 0
 }
@@ -541,7 +559,7 @@ func (n *Node) chmod(mode uint32) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.mode = n.kind | mode&permBits
-	n.ctime = n.fs.now()
+	n.changed(n.fs.now())
 }
 
 func (n *Node) chown(uid, gid int) {
@@ -559,7 +577,7 @@ func (n *Node) chown(uid, gid int) {
 			n.mode &^= S_ISGID
 		}
 	}
-	n.ctime = n.fs.now()
+	n.changed(n.fs.now())
 }
 
 func validNsec(ns int64) bool {
@@ -588,6 +606,6 @@ func (n *Node) utimens(times *[2]Timespec) syscall.Errno {
 		set(&n.atime, times[0])
 		set(&n.mtime, times[1])
 	}
-	n.ctime = now
+	n.changed(now)
 	return 0
 }

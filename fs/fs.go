@@ -248,7 +248,7 @@ func (fsys *FS) dropLink(n *Node, now Timespec) bool {
 	} else {
 		n.nlink--
 	}
-	n.ctime = now
+	n.changed(now)
 	return n.unref()
 }
 
@@ -556,7 +556,7 @@ func (fsys *FS) LinkAt(olddir *Node, oldpath string, newdir *Node, newpath strin
 		return fail(syscall.ENOENT)
 	}
 	n.nlink++
-	n.ctime = now
+	n.changed(now)
 	n.mu.Unlock()
 	fsys.addEntry(par, name, n, now)
 	return nil
@@ -771,7 +771,7 @@ func (fsys *FS) rename(olddir *Node, oldpath string, newdir *Node, newpath strin
 		}
 		for _, n := range []*Node{src, dst} {
 			n.mu.Lock()
-			n.ctime = now
+			n.changed(now)
 			n.mu.Unlock()
 		}
 		*moves = renamed(*moves, src, newpar, newlast)
@@ -811,7 +811,7 @@ func (fsys *FS) rename(olddir *Node, oldpath string, newdir *Node, newpath strin
 	newpar.modified(now)
 	newpar.mu.Unlock()
 	src.mu.Lock()
-	src.ctime = now
+	src.changed(now)
 	src.mu.Unlock()
 	*moves = renamed(*moves, src, newpar, newlast)
 	return 0

@@ -2,6 +2,7 @@ package fs
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -80,6 +81,15 @@ type Node struct {
 	opens    int  // open Files
 	released bool // nlink and opens reached 0: counted out, Data released
 	data     Data // regular files
+
+	// Read without n.mu, so that reads of one file from many CPUs write
+	// no line they share (the FCM below may be replicated per CPU):
+	// rsize mirrors a regular file's size (stored after the data it
+	// covers, with n.mu held); atimeUntil is the wall second before which
+	// a read needs no atime update by the relatime rule, or 0 to look
+	// (any change of mtime or ctime sets it to 0).
+	rsize      atomic.Int64
+	atimeUntil atomic.Int64
 }
 
 // Ino returns the inode number.
@@ -141,21 +151,48 @@ func (n *Node) needsAtime(now Timespec) bool {
 }
 
 // accessed updates atime after a read, taking n.mu for writing only when
-// the relatime rule asks for it. n.mu must not be held.
+// the relatime rule asks for it, and not at all while atimeUntil says no
+// update can be due. n.mu must not be held.
 func (n *Node) accessed() {
 	now := n.fs.now()
+	if now.Sec < n.atimeUntil.Load() {
+		return
+	}
 	n.mu.RLock()
 	need := n.needsAtime(now)
+	if !need {
+		n.settle(now)
+	}
 	n.mu.RUnlock()
 	if need {
 		n.mu.Lock()
 		n.touchAtime(now)
+		n.settle(now)
 		n.mu.Unlock()
 	}
 }
 
+// settle records until when no read needs an atime update: until atime
+// is a day old, if no update is due now. n.mu must be held.
+func (n *Node) settle(now Timespec) {
+	if n.needsAtime(now) {
+		n.atimeUntil.Store(0)
+	} else {
+		n.atimeUntil.Store(n.atime.Sec + 24*60*60)
+	}
+}
+
 // modified sets mtime and ctime. n.mu must be held for writing.
-func (n *Node) modified(now Timespec) { n.mtime, n.ctime = now, now }
+func (n *Node) modified(now Timespec) {
+	n.mtime, n.ctime = now, now
+	n.atimeUntil.Store(0)
+}
+
+// changed sets ctime. n.mu must be held for writing.
+func (n *Node) changed(now Timespec) {
+	n.ctime = now
+	n.atimeUntil.Store(0)
+}
 
 // unref is called with n.mu held for writing after nlink or opens dropped:
 // if both are zero it marks n released and reports true; the caller then

@@ -3,6 +3,7 @@ package kbench
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"k42/kernel"
 	"k42/kernel/objects"
@@ -14,7 +15,8 @@ import (
 // "fcm", a section of its own in RESULTS.md.
 func fcmBenches() []Result {
 	var out []Result
-	err := fcmbench.Run(fcmbench.Config{Platform: objects.Platform(), CPUs: kernel.NumCPUs()},
+	clock := func() time.Time { return time.Unix(0, kernel.WallNanos()) }
+	err := fcmbench.Run(fcmbench.Config{Platform: objects.Platform(), CPUs: kernel.NumCPUs(), Clock: clock},
 		func(w, m string, n int, v float64, unit string) {
 			r := figure(w, m, n, v, unit)
 			r.Experiment = "fcm"

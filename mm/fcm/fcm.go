@@ -18,10 +18,12 @@ import (
 // it for pages back. Every method's first parameter is the request's
 // context (the mediator's mark of recursion).
 //
-// The file system calls ReadAt with the file's lock held for reading and
-// WriteAt and Truncate with it held for writing (see fs.Data), so an FCM
-// never sees a write concurrent with another access to the file's data;
-// GiveBack and Info come at any time.
+// The file system calls WriteAt and Truncate with the file's lock held
+// for writing (see fs.Data), so they never run beside each other; ReadAt
+// takes no file lock and runs beside anything: an FCM copies each page
+// under the lock that its writers hold too, and a read that faulted a
+// page in from the store drops it if a truncation came meanwhile (the
+// table's truncation count). GiveBack and Info come at any time.
 type FCM interface {
 	// ReadAt fills p from the file's pages at off (the caller bounds p
 	// by the file's size); holes read as zeros.
@@ -132,6 +134,12 @@ type table struct {
 	pages map[int64]*desc
 	dirty int
 	clock uint64 // use counter for stamps
+	// truncs counts truncations. Reads run beside truncations (the file
+	// system does not lock a file for its readers), so a read that faults
+	// a page in from the store checks, once it holds the lock again, that
+	// no truncation came in between: the page it read may be gone, its
+	// store slot another file's.
+	truncs uint64
 }
 
 func newTable() *table { return &table{pages: make(map[int64]*desc)} }

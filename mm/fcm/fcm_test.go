@@ -384,3 +384,95 @@ func TestENOSPCFromTheLimit(t *testing.T) {
 	require.NoError(t, err, "truncation gave the pages back")
 	require.NoError(t, f.Close())
 }
+
+// TestReadsBesideTruncation: the file system's readers take no lock of
+// the file's, so reads run beside truncations and writes of the same
+// file. While one goroutine truncates a file and writes it again (bytes
+// 'a') and another rewrites a second file (bytes 'b', reusing the store
+// slots the first one frees), over a cache too small to hold either,
+// readers of the first file must only ever see 'a' or zeros: never a
+// page another file's, read from a slot freed and reused meanwhile.
+func TestReadsBesideTruncation(t *testing.T) {
+	for _, impl := range impls {
+		t.Run(impl, func(t *testing.T) {
+			r := newRig(t, impl, 24, 512)
+			const pages = 40
+			fill := func(c byte) []byte { return bytes.Repeat([]byte{c}, pages*pagecache.PageSize) }
+			r.create(t, "/a", fill('a'))
+			r.create(t, "/b", fill('b'))
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			errs := make(chan error, 8)
+			writer := func(name string, c byte) {
+				defer wg.Done()
+				f, err := r.fsys.OpenAt(nil, name, syscall.O_RDWR, 0)
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer f.Close()
+				data := fill(c)
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if err := f.Truncate(0); err != nil {
+						errs <- err
+						return
+					}
+					if _, err := f.WriteAt(data, 0); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+			wg.Add(2)
+			go writer("/a", 'a')
+			go writer("/b", 'b')
+			for range 3 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					f, err := r.fsys.OpenAt(nil, "/a", syscall.O_RDONLY, 0)
+					if err != nil {
+						errs <- err
+						return
+					}
+					defer f.Close()
+					buf := make([]byte, 8*pagecache.PageSize)
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						off := int64(0)
+						for off < pages*pagecache.PageSize {
+							n, _ := f.ReadAt(buf, off)
+							for i, c := range buf[:n] {
+								if c != 'a' && c != 0 {
+									errs <- fmt.Errorf("/a at %d holds %q", off+int64(i), c)
+									return
+								}
+							}
+							if n == 0 {
+								break
+							}
+							off += int64(n)
+						}
+					}
+				}()
+			}
+			time.Sleep(700 * time.Millisecond)
+			close(stop)
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			assert.NotZero(t, r.cache.Stats().Counts[pagecache.BytesIn], "reads came from the store")
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package fcm
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -28,7 +29,15 @@ type paged struct {
 	// referenced, if set, tests and clears whether a page was used
 	// since the pager last looked, beyond d.ref (replicas' own bits).
 	referenced func(idx int64, d *desc) bool
+	// exclude, if set, is called (mu held) before a write changes page
+	// d's bytes and after (lock false): the replicated FCM's readers copy
+	// from a page under their replica's lock, not mu.
+	exclude func(d *desc, lock bool)
 }
+
+// errRetry is fault's answer when a truncation came while it read: look
+// the page up again.
+var errRetry = errors.New("fcm: truncated meanwhile")
 
 func (p *paged) init(env *Env, t *table) {
 	p.env, p.t = env, t
@@ -46,7 +55,7 @@ func (p *paged) touch(d *desc) {
 // overwrite the whole page, so nothing need be read. It is called without
 // mu and returns with mu held, and returns a nil desc (mu held) if a read
 // found a hole.
-func (p *paged) fault(cpu int, idx int64, write, whole bool) (*desc, error) {
+func (p *paged) fault(cpu int, idx int64, write, whole bool, truncs uint64) (*desc, error) {
 	env := p.env
 	stored := env.Backing.Stored(idx)
 	if !write && !stored {
@@ -77,6 +86,15 @@ func (p *paged) fault(cpu int, idx int64, write, whole bool) (*desc, error) {
 		clear(pg[:])
 	}
 	p.mu.Lock()
+	if p.t.truncs != truncs {
+		// A truncation came while the page was read (only reads run
+		// beside truncations): what was read may be stale.
+		env.Cache.Free(pg)
+		if taken {
+			env.Limit.Return(1)
+		}
+		return nil, errRetry
+	}
 	if d := p.t.pages[idx]; d != nil {
 		// Another reader faulted it in meanwhile.
 		env.Cache.Free(pg)
@@ -114,10 +132,14 @@ func (p *paged) readAt(buf []byte, off int64, cpu int, filled func(idx int64, d 
 		if d != nil {
 			hits++
 		} else {
+			truncs := p.t.truncs
 			p.mu.Unlock()
 			misses++
 			var err error
-			if d, err = p.fault(cpu, idx, false, false); err != nil {
+			if d, err = p.fault(cpu, idx, false, false, truncs); err == errRetry {
+				p.mu.Unlock()
+				continue
+			} else if err != nil {
 				return n, err
 			}
 		}
@@ -156,14 +178,22 @@ func (p *paged) writeAt(buf []byte, off int64, cpu int) (int, error) {
 		if d != nil {
 			hits++
 		} else {
+			truncs := p.t.truncs
 			p.mu.Unlock()
 			misses++
 			var err error
-			if d, err = p.fault(cpu, idx, true, chunk == pageSize); err != nil {
+			// (Writes and truncations are never concurrent: no retry.)
+			if d, err = p.fault(cpu, idx, true, chunk == pageSize, truncs); err != nil {
 				return n, err
 			}
 		}
+		if p.exclude != nil {
+			p.exclude(d, true)
+		}
 		copy(d.page[in:], buf[n:n+chunk])
+		if p.exclude != nil {
+			p.exclude(d, false)
+		}
 		p.dirty(d)
 		p.touch(d)
 		p.mu.Unlock()
@@ -187,6 +217,7 @@ func (p *paged) truncate(size int64, cpu int) error {
 	}
 	keep := (size + pageSize - 1) / pageSize
 	p.mu.Lock()
+	p.t.truncs++
 	gone := make(map[int64]bool)
 	for idx, d := range p.t.pages {
 		if idx >= keep {
@@ -208,22 +239,34 @@ func (p *paged) truncate(size int64, cpu int) error {
 	}
 	// Zero the tail of the last page, so that an extension reads zeros.
 	idx := size / pageSize
-	p.mu.Lock()
-	d := p.t.pages[idx]
-	if d == nil {
-		p.mu.Unlock()
-		var err error
-		// With mu held again, and d nil if the page is a hole.
-		if d, err = p.fault(cpu, idx, false, false); err != nil {
-			return err
+	for {
+		p.mu.Lock()
+		d := p.t.pages[idx]
+		if d == nil {
+			truncs := p.t.truncs
+			p.mu.Unlock()
+			var err error
+			// With mu held again, and d nil if the page is a hole.
+			if d, err = p.fault(cpu, idx, false, false, truncs); err == errRetry {
+				p.mu.Unlock()
+				continue
+			} else if err != nil {
+				return err
+			}
 		}
+		if d != nil {
+			if p.exclude != nil {
+				p.exclude(d, true)
+			}
+			clear(d.page[in:])
+			if p.exclude != nil {
+				p.exclude(d, false)
+			}
+			p.dirty(d)
+		}
+		p.mu.Unlock()
+		return nil
 	}
-	if d != nil {
-		clear(d.page[in:])
-		p.dirty(d)
-	}
-	p.mu.Unlock()
-	return nil
 }
 
 // drop removes page idx from the table and frees it, written back or not.

@@ -71,6 +71,20 @@ func (r *Replicated) init(env *Env, t *table) {
 	r.reps = make([]repSlot, min(64, env.Cache.NumCPU()))
 	r.dropped = r.unmap
 	r.referenced = r.replicaUsed
+	r.exclude = r.lockReplicas
+}
+
+// lockReplicas locks (or unlocks) the replicas holding page d, so that
+// a write does not change the bytes a reader is copying. r.mu held.
+func (r *Replicated) lockReplicas(d *desc, lock bool) {
+	for m := d.cpus; m != 0; m &= m - 1 {
+		rp := r.reps[bits.TrailingZeros64(m)].p.Load()
+		if lock {
+			rp.mu.Lock()
+		} else {
+			rp.mu.Unlock()
+		}
+	}
 }
 
 // replica returns cpu's replica and its bit, making it on first use.

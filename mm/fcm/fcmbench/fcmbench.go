@@ -35,7 +35,8 @@ type Emit func(workload, metric string, n int, value float64, unit string)
 // Config sizes the suite.
 type Config struct {
 	Platform platform.Platform
-	CPUs     int // readers of the shared file
+	CPUs     int              // readers of the shared file
+	Clock    func() time.Time // the file systems' clock (time.Now if nil; the kernel's reads the timebase)
 	Short    bool
 }
 
@@ -47,6 +48,9 @@ type rig struct {
 	fsys *fs.FS
 }
 
+// clock is the rigs' file-system clock (Config.Clock), set by Run.
+var clock func() time.Time
+
 func newRig(plat platform.Platform, impl string, budget int64) (*rig, error) {
 	d, err := generation.New(plat, 2)
 	if err != nil {
@@ -57,7 +61,7 @@ func newRig(plat platform.Platform, impl string, budget int64) (*rig, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &rig{tab: tab, dom: d, m: m, fsys: fs.New(fs.Options{Pages: limit, Data: m.DataFactory()})}, nil
+	return &rig{tab: tab, dom: d, m: m, fsys: fs.New(fs.Options{Clock: clock, Pages: limit, Data: m.DataFactory()})}, nil
 }
 
 func (r *rig) close() { r.m.Cache().Close() }
@@ -77,6 +81,7 @@ func (r *rig) create(path string, size int) (*fcm.File, error) {
 
 // Run runs the suite.
 func Run(cfg Config, emit Emit) error {
+	clock = cfg.Clock
 	for _, b := range []func(Config, Emit) error{lookupHit, sharedRead, createDelete, memory, nullSwaps, upgrade} {
 		if err := b(cfg, emit); err != nil {
 			return err
@@ -143,20 +148,20 @@ func sharedReadVia(cfg Config, emit Emit, viaFS bool) error {
 			if err != nil {
 				return err
 			}
-			var at interface {
-				ReadAt([]byte, int64) (int, error)
-			} = f
-			if viaFS {
-				// Through the file system: fs.File.ReadAt takes the
-				// inode's lock for reading (a shared line) first.
-				ff, err := r.fsys.OpenAt(nil, "/shared", syscall.O_RDONLY, 0)
-				if err != nil {
-					return err
-				}
-				defer ff.Close()
-				at = ff
-			}
 			read := func() {
+				var at interface {
+					ReadAt([]byte, int64) (int, error)
+				} = f
+				if viaFS {
+					// Through the file system, each reader with an
+					// open file of its own, as processes have.
+					ff, err := r.fsys.OpenAt(nil, "/shared", syscall.O_RDONLY, 0)
+					if err != nil {
+						return
+					}
+					defer ff.Close()
+					at = ff
+				}
 				buf := make([]byte, pagecache.PageSize)
 				for off := int64(0); off < size; off += pagecache.PageSize {
 					at.ReadAt(buf, off)
