@@ -261,7 +261,7 @@ type mediator[I any] struct {
 	counts  *percpu.Counters
 	tracked trackedView
 	stats   statsView
-	held    []atomic.Int64   // per method: calls held now
+	held    []atomic.Int64 // per method: calls held now
 	wake    chan struct{}
 	key     *recursionKey
 	try     atomic.Int32
