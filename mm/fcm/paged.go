@@ -216,6 +216,10 @@ func (p *paged) truncate(size int64, cpu int) error {
 		return syscall.EINVAL
 	}
 	keep := (size + pageSize - 1) / pageSize
+	// The table and the store are cut together, under mu, and the count
+	// of truncations bumped: a read that saw the page stored before this
+	// and reads it now finds the count changed once it holds mu again,
+	// and a read that looks after finds it neither cached nor stored.
 	p.mu.Lock()
 	p.t.truncs++
 	gone := make(map[int64]bool)
@@ -225,10 +229,10 @@ func (p *paged) truncate(size int64, cpu int) error {
 			gone[idx] = true
 		}
 	}
-	p.mu.Unlock()
 	for _, idx := range p.env.Backing.Truncate(keep) {
 		gone[idx] = true
 	}
+	p.mu.Unlock()
 	if len(gone) > 0 {
 		p.env.Pages.Add(-int64(len(gone)))
 		p.env.Limit.Return(len(gone))
