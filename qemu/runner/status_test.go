@@ -451,3 +451,44 @@ func main() {
 	require.Equal(t, 0, r.status, r.stderr)
 	require.Equal(t, "\"before the servers\\n\" <nil>\n\"shipped before the servers\\n\" <nil>\n", r.stdout)
 }
+
+// TestPageCacheFromBootArguments: the page cache's options reach the
+// kernel from the runner: a file four times a 1 MiB budget is written and
+// read back intact through the system calls, the cache evicting and
+// reloading it (its counters through /proc/k42/pagecache), with the FCM
+// the option chose; a bad size stops the boot naming the option.
+func TestPageCacheFromBootArguments(t *testing.T) {
+	app := writeApp(t, "cache", `package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+)
+
+func main() {
+	data := bytes.Repeat([]byte("k42 page cache "), 4<<20/15)
+	if err := os.WriteFile("/tmp/big", data, 0o644); err != nil {
+		panic(err)
+	}
+	got, err := os.ReadFile("/tmp/big")
+	if err != nil || !bytes.Equal(got, data) {
+		fmt.Println("read back wrong:", len(got), err)
+		os.Exit(1)
+	}
+	st, _ := os.ReadFile("/proc/k42/pagecache")
+	for _, l := range strings.Split(string(st), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && (f[0] == "factory" || f[0] == "budget" || f[0] == "evictions" && f[1] != "0") {
+			fmt.Println(f[0], f[1])
+		}
+	}
+}
+`)
+	r := runK42(t, "", "-app", app, "--", "k42.pagecache=1M", "k42.fcm=sequential")
+	require.Equal(t, 0, r.status, r.stderr)
+	require.Regexp(t, `^factory sequential\nbudget 256\nevictions [1-9][0-9]*\n$`, r.stdout)
+	r = runK42(t, "", "-app", app, "--", "k42.pagecache=lots")
+	require.Equal(t, StatusBootFail, r.status)
+	require.Contains(t, r.stderr, `k42.pagecache="lots": want a size such as 64M, 1G or 25%`)
+}
