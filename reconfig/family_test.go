@@ -12,8 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"k42/reconfig"
-	"k42/reconfig/generation"
-	"k42/reconfig/platform"
 	"k42/reconfig/testcomp"
 )
 
@@ -22,9 +20,8 @@ import (
 // family lacks fails with one error naming it and the members, and the
 // old component keeps serving.
 func TestSwapToByName(t *testing.T) {
-	d, err := generation.New(platform.Host(), 2)
-	require.NoError(t, err)
-	tab := reconfig.NewTable(d)
+	tab := newBenchTable(t)
+	d := tab.Domain()
 	e, err := reconfig.Create[testcomp.Counter](tab, "c", testcomp.CounterInterface, new(testcomp.AtomicCounter))
 	require.NoError(t, err)
 	add := func(n int64) (v int64) {
@@ -56,9 +53,8 @@ func TestSwapToByName(t *testing.T) {
 // TestSwapAll swaps many objects in one operation, state carried across,
 // while they are called; one object's failing import fails only it.
 func TestSwapAll(t *testing.T) {
-	d, err := generation.New(platform.Host(), 2)
-	require.NoError(t, err)
-	tab := reconfig.NewTable(d)
+	tab := newBenchTable(t)
+	d := tab.Domain()
 	var es []*reconfig.Entry[testcomp.Counter]
 	for i := range 50 {
 		e, err := reconfig.Create[testcomp.Counter](tab, fmt.Sprint("c", i), testcomp.CounterInterface, new(testcomp.AtomicCounter))

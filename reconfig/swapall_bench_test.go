@@ -5,14 +5,11 @@ import (
 	"testing"
 
 	"k42/reconfig"
-	"k42/reconfig/generation"
-	"k42/reconfig/platform"
 	"k42/reconfig/testcomp"
 )
 
 func benchEntries(b *testing.B, n int) []*reconfig.Entry[testcomp.Counter] {
-	d, _ := generation.New(platform.Host(), 2)
-	tab := reconfig.NewTable(d)
+	tab := newBenchTable(b)
 	es := make([]*reconfig.Entry[testcomp.Counter], n)
 	for i := range es {
 		es[i], _ = reconfig.Create[testcomp.Counter](tab, fmt.Sprint(i), testcomp.CounterInterface, new(testcomp.AtomicCounter))

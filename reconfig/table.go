@@ -139,11 +139,8 @@ func (t *Table) Rename(old, new string) error {
 
 func (e *Entry[I]) rename(name string) { e.nm.Store(&name) }
 
-// Unlist removes the object's name from its table at once, so that the
-// name can be taken by another object before a Destroy (which may wait
-// for a swap in progress) completes. Calls through references are not
-// affected.
-func (e *Entry[I]) Unlist() {
+// unlist removes the object's name from its table, if it is still its.
+func (e *Entry[I]) unlist() {
 	t := e.table
 	t.mu.Lock()
 	if n := e.name(); t.objs[n] == Object(e) {
@@ -335,10 +332,12 @@ func (e *Entry[I]) Destroy() (<-chan struct{}, error) {
 
 // DestroySoon destroys the object without waiting: at once if no swap
 // holds the entry, else on a goroutine of its own once the swap is over.
-// Unlike Destroy it may be called inside a request (a file's last close
-// destroying its objects).
+// Its name leaves the table at once either way, so another object may
+// take it. Unlike Destroy it may be called inside a request (a file's
+// last close destroying its objects).
 func (e *Entry[I]) DestroySoon() {
 	if !e.swapMu.TryLock() {
+		e.unlist()
 		go e.Destroy()
 		return
 	}
@@ -358,13 +357,8 @@ func (e *Entry[I]) destroyLocked() (<-chan struct{}, error) {
 	e.publishLocked(e.iface.wrap(&Interposer[I]{dead: true, slow: true, core: &e.core}))
 	e.mu.Unlock()
 
+	e.unlist()
 	t := e.table
-	t.mu.Lock()
-	if n := e.name(); t.objs[n] == Object(e) {
-		delete(t.objs, n)
-	}
-	t.mu.Unlock()
-
 	done := make(chan struct{})
 	d, hasDestroy := any(impl).(Destroyer)
 	t.gens.Quiesce(func() {

@@ -243,8 +243,7 @@ func (f *File) Release() {
 	delete(f.m.files, f)
 	f.m.mu.Unlock()
 	// Destroy would wait for a swap in progress, which may wait for the
-	// request this runs in: DestroySoon does not; the name is free now.
-	f.entry.Unlist()
+	// request this runs in: DestroySoon does not, and frees the name now.
 	f.entry.DestroySoon()
 }
 
