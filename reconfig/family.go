@@ -3,6 +3,7 @@ package reconfig
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -24,6 +25,7 @@ var ErrNoImplementation = errors.New("reconfig: no implementation of that name")
 type member[I any] struct {
 	name string
 	make func() I
+	typ  reflect.Type // what make makes
 }
 
 // Provide registers the family member called name, made by make. Names
@@ -37,7 +39,21 @@ func (f *Interface[I]) Provide(name string, make func() I) {
 			panic(fmt.Sprintf("reconfig: %s: implementation %q provided twice", f.name, name))
 		}
 	}
-	f.members = append(f.members, member[I]{name: name, make: make})
+	f.members = append(f.members, member[I]{name: name, make: make, typ: reflect.TypeOf(make())})
+}
+
+// memberOf names the family member whose instances have v's dynamic
+// type, or "".
+func (f *Interface[I]) memberOf(v I) string {
+	t := reflect.TypeOf(v)
+	f.famMu.Lock()
+	defer f.famMu.Unlock()
+	for _, m := range f.members {
+		if m.typ == t {
+			return m.name
+		}
+	}
+	return ""
 }
 
 // Implementations returns the names of the family's members, sorted.
@@ -70,6 +86,15 @@ func (f *Interface[I]) New(name string) (I, error) {
 		return zero, fmt.Errorf("%w: %q (%s has %s)", ErrNoImplementation, name, f.name, strings.Join(have, ", "))
 	}
 	return mk(), nil
+}
+
+// Member names the family member the object's component is an instance
+// of, or "" if its type is none of the named members'.
+func (e *Entry[I]) Member() string {
+	e.mu.Lock()
+	impl := e.impl
+	e.mu.Unlock()
+	return e.iface.memberOf(impl)
 }
 
 // Implementations returns the names of the members of the object's family.

@@ -33,9 +33,11 @@ func TestSwapToByName(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"atomic", "locked"}, o.Implementations())
 
+	assert.Equal(t, "atomic", e.Member())
 	_, err = o.SwapTo("locked", reconfig.SwapOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, "*testcomp.LockedCounter", o.Info().Implementation)
+	assert.Equal(t, "locked", e.Member())
 	assert.EqualValues(t, 7, add(2), "the count moved to the locked counter")
 
 	_, err = o.SwapTo("lockless", reconfig.SwapOptions{})

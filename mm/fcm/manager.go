@@ -255,18 +255,14 @@ func (f *File) Renamed(path string) {
 	}
 }
 
-// Impl names the file's FCM's implementation (from the entry, without a
-// call).
+// Impl names the file's FCM's implementation: the family member it is an
+// instance of (from the entry, without a call), or, for an FCM from
+// elsewhere, what it says it is.
 func (f *File) Impl() string {
-	switch f.entry.Info().Implementation {
-	case "*fcm.Single":
-		return ImplSingle
-	case "*fcm.Replicated":
-		return ImplReplicated
-	case "*fcm.Sequential":
-		return ImplSequential
+	if m := f.entry.Member(); m != "" {
+		return m
 	}
-	return f.Info().Impl // a member from elsewhere: ask it
+	return f.Info().Impl
 }
 
 // Released reports whether the file is gone (its FCM released).
