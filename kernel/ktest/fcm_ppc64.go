@@ -48,7 +48,7 @@ func testFCMPrivate(t TB) {
 	}
 	defer m.Cache().Close()
 	fsys := fs.New(fs.Options{Pages: limit, Data: m.DataFactory()})
-	res, err := fcmstress.Run(fcmstress.Of(fsys), m, stressConfig("/"))
+	res, err := fcmstress.Run(fcmstress.Of(fsys, m.Domain()), m, stressConfig("/"))
 	if err != nil {
 		t.Fatalf("%v (after %+v)", err, res)
 	}

@@ -106,6 +106,10 @@ func NewManager(opt Options) (*Manager, error) {
 // Cache returns the page cache.
 func (m *Manager) Cache() *pagecache.Cache { return m.cache }
 
+// Domain returns the generation domain whose requests the files' data
+// calls must be made in (the table's).
+func (m *Manager) Domain() *generation.Domain { return m.dom }
+
 // Factory returns the factory's entry.
 func (m *Manager) Factory() *reconfig.Entry[Factory] { return m.facE }
 
@@ -171,10 +175,15 @@ func (m *Manager) Files() []*File {
 }
 
 // File is one regular file's data as the file system sees it (its
-// fs.Data): every call goes, as a request of the table's domain, through
-// the translation-table entry of the file's FCM, so the file system does
-// not know which FCM a file has, and the FCM can be interposed on and
-// swapped while the file is in use.
+// fs.Data): every call goes through the translation-table entry of the
+// file's FCM, so the file system does not know which FCM a file has, and
+// the FCM can be interposed on and swapped while the file is in use.
+//
+// The data calls (ReadAt, WriteAt, Truncate, Sync, SeekPage) must be made
+// inside a request of the table's domain, as every call through an entry
+// must: the file system's callers are its servers, each of whose calls is
+// one (fs/serve), so a File does not start a request of its own on that
+// path. Release and the operator's calls (Info, Pin) start their own.
 type File struct {
 	m        *Manager
 	ino      uint64
@@ -193,37 +202,27 @@ var _ interface {
 } = (*File)(nil)
 
 // ReadAt implements fs.Data.
-func (f *File) ReadAt(p []byte, off int64) (n int, err error) {
-	r := f.m.dom.Enter()
-	defer r.End()
+func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	return f.ref.Get().ReadAt(context.Background(), p, off)
 }
 
 // WriteAt implements fs.Data.
-func (f *File) WriteAt(p []byte, off int64) (n int, err error) {
-	r := f.m.dom.Enter()
-	defer r.End()
+func (f *File) WriteAt(p []byte, off int64) (int, error) {
 	return f.ref.Get().WriteAt(context.Background(), p, off)
 }
 
 // Truncate implements fs.Data.
 func (f *File) Truncate(size int64) error {
-	r := f.m.dom.Enter()
-	defer r.End()
 	return f.ref.Get().Truncate(context.Background(), size)
 }
 
 // Sync implements fs.Data.
 func (f *File) Sync() error {
-	r := f.m.dom.Enter()
-	defer r.End()
 	return f.ref.Get().Sync(context.Background())
 }
 
 // SeekPage implements fs.PageSeeker.
 func (f *File) SeekPage(page, end int64, data bool) int64 {
-	r := f.m.dom.Enter()
-	defer r.End()
 	return f.ref.Get().SeekPage(context.Background(), page, end, data)
 }
 

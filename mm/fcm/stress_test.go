@@ -30,7 +30,7 @@ func TestIntegrityUnderSwapsAndUpgrades(t *testing.T) {
 	require.NoError(t, err)
 	defer m.Cache().Close()
 	fsys := fs.New(fs.Options{Pages: limit, Data: m.DataFactory()})
-	res, err := fcmstress.Run(fcmstress.Of(fsys), m, fcmstress.Config{Dir: "/", Clients: 6, Files: 6, MaxSize: 40000,
+	res, err := fcmstress.Run(fcmstress.Of(fsys, m.Domain()), m, fcmstress.Config{Dir: "/", Clients: 6, Files: 6, MaxSize: 40000,
 		Duration: dur, SwapEvery: 2 * time.Millisecond, UpgradeEvery: 40, Seed: 1})
 	require.NoError(t, err)
 	t.Logf("%+v", res)

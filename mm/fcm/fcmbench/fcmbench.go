@@ -48,11 +48,10 @@ type rig struct {
 	fsys *fs.FS
 }
 
-// clock is the rigs' file-system clock (Config.Clock), set by Run.
-var clock func() time.Time
-
-func newRig(plat platform.Platform, impl string, budget int64) (*rig, error) {
-	d, err := generation.New(plat, 2)
+// newRig makes a rig on cfg's platform and clock whose factory makes impl,
+// with a cache of budget bytes.
+func newRig(cfg Config, impl string, budget int64) (*rig, error) {
+	d, err := generation.New(cfg.Platform, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -61,10 +60,44 @@ func newRig(plat platform.Platform, impl string, budget int64) (*rig, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &rig{tab: tab, dom: d, m: m, fsys: fs.New(fs.Options{Clock: clock, Pages: limit, Data: m.DataFactory()})}, nil
+	return &rig{tab: tab, dom: d, m: m, fsys: fs.New(fs.Options{Clock: cfg.Clock, Pages: limit, Data: m.DataFactory()})}, nil
 }
 
 func (r *rig) close() { r.m.Cache().Close() }
+
+// load runs cpus goroutines, each calling op(g, i) for i = 0, 1, ... as a
+// request of the rig's domain (as each system call served is one), until
+// the returned stop is called; stop waits for them and returns the calls
+// made and how many failed.
+func (r *rig) load(cpus int, op func(g, i int) error) (stop func() (calls, errs int64)) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var n, bad atomic.Int64
+	for g := range cpus {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				var err error
+				r.dom.Do(func() { err = op(g, i) })
+				if err != nil {
+					bad.Add(1)
+				}
+				n.Add(1)
+			}
+		}()
+	}
+	return func() (int64, int64) {
+		close(done)
+		wg.Wait()
+		return n.Load(), bad.Load()
+	}
+}
 
 func (r *rig) create(path string, size int) (*fcm.File, error) {
 	f, err := r.fsys.OpenAt(nil, path, syscall.O_CREAT|syscall.O_TRUNC|syscall.O_RDWR, 0o644)
@@ -81,7 +114,6 @@ func (r *rig) create(path string, size int) (*fcm.File, error) {
 
 // Run runs the suite.
 func Run(cfg Config, emit Emit) error {
-	clock = cfg.Clock
 	for _, b := range []func(Config, Emit) error{lookupHit, sharedRead, createDelete, memory, nullSwaps, upgrade} {
 		if err := b(cfg, emit); err != nil {
 			return err
@@ -98,7 +130,7 @@ func lookupHit(cfg Config, emit Emit) error {
 		n = 20000
 	}
 	for _, impl := range []string{fcm.ImplSingle, fcm.ImplReplicated} {
-		r, err := newRig(cfg.Platform, impl, 16<<20)
+		r, err := newRig(cfg, impl, 16<<20)
 		if err != nil {
 			return err
 		}
@@ -140,7 +172,7 @@ func sharedReadVia(cfg Config, emit Emit, viaFS bool) error {
 	for range rounds {
 		var mbs [2]float64
 		for i, impl := range []string{fcm.ImplSingle, fcm.ImplReplicated} {
-			r, err := newRig(cfg.Platform, impl, 16<<20)
+			r, err := newRig(cfg, impl, 16<<20)
 			if err != nil {
 				return err
 			}
@@ -215,7 +247,7 @@ func createDelete(cfg Config, emit Emit) error {
 	for range rounds {
 		var ns [2]float64
 		for i, impl := range []string{fcm.ImplSingle, fcm.ImplReplicated} {
-			r, err := newRig(cfg.Platform, impl, 16<<20)
+			r, err := newRig(cfg, impl, 16<<20)
 			if err != nil {
 				return err
 			}
@@ -260,6 +292,8 @@ func (p *pinnedCPU) CPU() int { return int(p.cpu.Load()) }
 func memory(cfg Config, emit Emit) error {
 	const files = 500
 	plat := &pinnedCPU{Platform: cfg.Platform}
+	mcfg := cfg
+	mcfg.Platform = plat
 	for _, c := range []struct {
 		impl     string
 		replicas int
@@ -267,7 +301,7 @@ func memory(cfg Config, emit Emit) error {
 		if c.replicas > plat.NumCPU() {
 			continue
 		}
-		r, err := newRig(plat, c.impl, 64<<20)
+		r, err := newRig(mcfg, c.impl, 64<<20)
 		if err != nil {
 			return err
 		}
@@ -345,7 +379,7 @@ func nullSwaps(cfg Config, emit Emit) error {
 	if cfg.Short {
 		n = 50
 	}
-	r, err := newRig(cfg.Platform, fcm.ImplSingle, 16<<20)
+	r, err := newRig(cfg, fcm.ImplSingle, 16<<20)
 	if err != nil {
 		return err
 	}
@@ -370,38 +404,23 @@ func nullSwaps(cfg Config, emit Emit) error {
 		return err
 	}
 	swapStats(emit, "fcm_null_swap_idle", idle)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var calls atomic.Int64
-	for g := range cfg.CPUs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]byte, 512)
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				off := int64((i*7+g)%512) * 512
-				if i%4 == 0 {
-					f.WriteAt(buf, off)
-				} else {
-					f.ReadAt(buf, off)
-				}
-				calls.Add(1)
-			}
-		}()
-	}
+	stop := r.load(cfg.CPUs, func(g, i int) error {
+		buf := make([]byte, 512)
+		off := int64((i*7+g)%512) * 512
+		if i%4 == 0 {
+			_, err := f.WriteAt(buf, off)
+			return err
+		}
+		_, err := f.ReadAt(buf, off)
+		return err
+	})
 	loaded, err := run()
-	close(stop)
-	wg.Wait()
+	calls, _ := stop()
 	if err != nil {
 		return err
 	}
 	swapStats(emit, "fcm_null_swap_loaded", loaded)
-	emit("fcm_null_swap_loaded", "calls_during", n, float64(calls.Load()), "calls")
+	emit("fcm_null_swap_loaded", "calls_during", n, float64(calls), "calls")
 	return nil
 }
 
@@ -413,7 +432,7 @@ func upgrade(cfg Config, emit Emit) error {
 	if cfg.Short {
 		files = 100
 	}
-	r, err := newRig(cfg.Platform, fcm.ImplSingle, 64<<20)
+	r, err := newRig(cfg, fcm.ImplSingle, 64<<20)
 	if err != nil {
 		return err
 	}
@@ -440,61 +459,43 @@ func upgrade(cfg Config, emit Emit) error {
 	if err != nil {
 		return err
 	}
-	emit("fcm_factory_upgrade_idle", "took", files, float64(rep.Took.Microseconds()), "us")
-	emit("fcm_factory_upgrade_idle", "failed", files, float64(len(rep.Failed)), "FCMs")
-	emit("fcm_factory_upgrade_idle", "over_idle_null_swap", files, float64(rep.Took)/float64(idleMedian), "x")
-	emit("fcm_factory_upgrade_idle", "forward", files, float64(rep.Forward.Microseconds()), "us")
-	emit("fcm_factory_upgrade_idle", "block_sum", files, float64(rep.Block.Microseconds()), "us")
-	emit("fcm_factory_upgrade_idle", "transfer_sum", files, float64(rep.Transfer.Microseconds()), "us")
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var calls, errs atomic.Int64
-	for g := range cfg.CPUs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]byte, 512)
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				f := all[(i*131+g*17)%files]
-				var err error
-				if i%3 == 0 {
-					_, err = f.WriteAt(buf, 100)
-				} else {
-					_, err = f.ReadAt(buf, 100)
-				}
-				if err != nil {
-					errs.Add(1)
-				}
-				calls.Add(1)
-			}
-		}()
-	}
+	emitUpgrade(emit, "fcm_factory_upgrade_idle", files, rep, idleMedian)
+	stop := r.load(cfg.CPUs, func(g, i int) error {
+		buf := make([]byte, 512)
+		f := all[(i*131+g*17)%files]
+		if i%3 == 0 {
+			_, err := f.WriteAt(buf, 100)
+			return err
+		}
+		_, err := f.ReadAt(buf, 100)
+		return err
+	})
 	rep, err = r.m.Upgrade(fcm.ImplReplicated)
-	close(stop)
-	wg.Wait()
+	calls, errs := stop()
 	if err != nil {
 		return err
 	}
-	emit("fcm_factory_upgrade", "took", files, float64(rep.Took.Microseconds()), "us")
+	emitUpgrade(emit, "fcm_factory_upgrade", files, rep, idleMedian)
 	emit("fcm_factory_upgrade", "swapped", files, float64(rep.Swapped), "FCMs")
-	emit("fcm_factory_upgrade", "failed", files, float64(len(rep.Failed)), "FCMs")
-	emit("fcm_factory_upgrade", "calls_during", files, float64(calls.Load()), "calls")
-	emit("fcm_factory_upgrade", "call_errors", files, float64(errs.Load()), "calls")
-	emit("fcm_factory_upgrade", "over_idle_null_swap", files, float64(rep.Took)/float64(idleMedian), "x")
-	emit("fcm_factory_upgrade", "forward", files, float64(rep.Forward.Microseconds()), "us")
-	emit("fcm_factory_upgrade", "block_sum", files, float64(rep.Block.Microseconds()), "us")
-	emit("fcm_factory_upgrade", "transfer_sum", files, float64(rep.Transfer.Microseconds()), "us")
+	emit("fcm_factory_upgrade", "calls_during", files, float64(calls), "calls")
+	emit("fcm_factory_upgrade", "call_errors", files, float64(errs), "calls")
 	for _, f := range all {
 		if f.Info().Impl != fcm.ImplReplicated {
 			return fmt.Errorf("fcmbench: after the upgrade %s is %s", f.Name(), f.Info().Impl)
 		}
 	}
 	return nil
+}
+
+// emitUpgrade emits an upgrade's time, failures and phases, and its time
+// over an idle null swap's.
+func emitUpgrade(emit Emit, workload string, files int, rep fcm.UpgradeReport, idleMedian time.Duration) {
+	emit(workload, "took", files, float64(rep.Took.Microseconds()), "us")
+	emit(workload, "failed", files, float64(len(rep.Failed)), "FCMs")
+	emit(workload, "over_idle_null_swap", files, float64(rep.Took)/float64(idleMedian), "x")
+	emit(workload, "forward", files, float64(rep.Forward.Microseconds()), "us")
+	emit(workload, "block_sum", files, float64(rep.Block.Microseconds()), "us")
+	emit(workload, "transfer_sum", files, float64(rep.Transfer.Microseconds()), "us")
 }
 
 func median(xs []float64) float64 {

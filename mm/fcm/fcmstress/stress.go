@@ -26,6 +26,7 @@ import (
 	"k42/fs"
 	"k42/mm/fcm"
 	"k42/reconfig"
+	"k42/reconfig/generation"
 )
 
 // FS is the file operations the workload makes.
@@ -253,8 +254,36 @@ func (OS) Append(name string, data []byte) error {
 	return errors.Join(err, f.Close())
 }
 
-// Of is FS over a k42/fs file system, from its root.
-func Of(fsys *fs.FS) FS { return fsOps{fsys} }
+// Of is FS over a k42/fs file system, from its root, each operation a
+// request of d (as a system call served is one).
+func Of(fsys *fs.FS, d *generation.Domain) FS { return served{fsOps{fsys}, d} }
+
+// served runs each operation of an FS as a request.
+type served struct {
+	fs FS
+	d  *generation.Domain
+}
+
+func (s served) WriteFile(name string, data []byte) (err error) {
+	s.d.Do(func() { err = s.fs.WriteFile(name, data) })
+	return err
+}
+func (s served) Append(name string, data []byte) (err error) {
+	s.d.Do(func() { err = s.fs.Append(name, data) })
+	return err
+}
+func (s served) ReadFile(name string) (b []byte, err error) {
+	s.d.Do(func() { b, err = s.fs.ReadFile(name) })
+	return b, err
+}
+func (s served) Truncate(name string, size int64) (err error) {
+	s.d.Do(func() { err = s.fs.Truncate(name, size) })
+	return err
+}
+func (s served) Remove(name string) (err error) {
+	s.d.Do(func() { err = s.fs.Remove(name) })
+	return err
+}
 
 type fsOps struct{ fsys *fs.FS }
 
