@@ -72,11 +72,9 @@ type Env struct {
 	Pages atomic.Int64
 }
 
-// count adds d to counter k on cpu's row, for the file and in total.
-func (e *Env) count(cpu int, k pagecache.Counter, d int64) {
-	e.Stats.Add(cpu, k, d)
-	e.Cache.Count(cpu, k, d)
-}
+// count adds d to the file's counter k on cpu's row (the cache's totals
+// sum the files').
+func (e *Env) count(cpu int, k pagecache.Counter, d int64) { e.Stats.Add(cpu, k, d) }
 
 // Info describes an FCM.
 type Info struct {

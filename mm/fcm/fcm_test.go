@@ -174,6 +174,8 @@ func TestEvictionUnderBudget(t *testing.T) {
 			}
 			assert.Equal(t, c, sum, "the files' counters add up to the cache's")
 			assert.EqualValues(t, resident, r.cache.Used(), "every page in use belongs to a file")
+			require.NoError(t, r.fsys.UnlinkAt(nil, "/f0", 0))
+			assert.Equal(t, c, r.cache.Stats().Counts, "a deleted file's counts stay in the totals")
 		})
 	}
 }

@@ -144,7 +144,7 @@ func (m *Manager) newFile(ino uint64, path string) *File {
 		}
 	}
 	f.ref = f.entry.Ref()
-	f.reg = m.cache.Register(reclaimer{f})
+	f.reg = m.cache.Register(reclaimer{f}, env.Stats)
 	m.mu.Lock()
 	m.files[f] = struct{}{}
 	m.mu.Unlock()

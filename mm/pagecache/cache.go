@@ -85,6 +85,12 @@ func (c Counter) String() string { return counterNames[c] }
 // Counts is a snapshot of the counters.
 type Counts [NumCounters]int64
 
+func (c *Counts) add(d Counts) {
+	for i := range c {
+		c[i] += d[i]
+	}
+}
+
 // Counters is a set of per-CPU counters.
 type Counters struct {
 	rows *percpu.Counters
@@ -136,7 +142,6 @@ type Cache struct {
 	budget int64 // pages
 	plat   platform.Platform
 	ncpu   int
-	stats  *Counters
 
 	used atomic.Int64 // pages handed out and not freed
 
@@ -152,6 +157,7 @@ type Cache struct {
 	waiters atomic.Int32 // allocators waiting (written under mu)
 	failed  uint64       // rounds that freed nothing (allocators waiting then give up)
 	rounds  uint64       // pager rounds run
+	retired Counts       // the counts of owners gone (the totals keep them)
 	closed  bool
 	stopped chan struct{}
 }
@@ -167,7 +173,6 @@ func New(opt Options) (*Cache, error) {
 		plat = platform.Current()
 	}
 	c := &Cache{budget: pages, plat: plat, ncpu: plat.NumCPU(), stopped: make(chan struct{})}
-	c.stats = NewCounters(c.ncpu)
 	c.wake = sync.NewCond(&c.mu)
 	c.room = sync.NewCond(&c.mu)
 	go c.pager()
@@ -195,9 +200,6 @@ func (c *Cache) CPU() int { return c.plat.CPU() }
 
 // NumCPU is the number of CPUs counters have rows for.
 func (c *Cache) NumCPU() int { return c.ncpu }
-
-// Count adds d to the cache's total of counter k on cpu's row.
-func (c *Cache) Count(cpu int, k Counter, d int64) { c.stats.Add(cpu, k, d) }
 
 // Level is the pressure level now.
 func (c *Cache) Level() Level { return c.levelAt(c.used.Load()) }
@@ -316,16 +318,19 @@ func (c *Cache) waitRoom() error {
 
 // Registration is an owner's place in the pager's rounds.
 type Registration struct {
-	c    *Cache
-	r    Reclaimer
+	c      *Cache
+	r      Reclaimer
+	counts *Counters // the owner's, summed into the cache's totals
 	mu   sync.Mutex // held across a GiveBack, so Unregister waits for it
 	dead bool
 	at   int // index in c.owners (c.mu), -1 once removed
 }
 
-// Register adds r to the pager's rounds.
-func (c *Cache) Register(r Reclaimer) *Registration {
-	reg := &Registration{c: c, r: r}
+// Register adds r to the pager's rounds, and counts (if not nil), the
+// owner's counters, to the cache's totals: the totals are the owners'
+// counters summed, so an owner counts once, on its own CPU's row.
+func (c *Cache) Register(r Reclaimer, counts *Counters) *Registration {
+	reg := &Registration{c: c, r: r, counts: counts}
 	c.mu.Lock()
 	reg.at = len(c.owners)
 	c.owners = append(c.owners, reg)
@@ -348,6 +353,9 @@ func (reg *Registration) Unregister() {
 		c.owners[last] = nil
 		c.owners = c.owners[:last]
 		reg.at = -1
+		if reg.counts != nil {
+			c.retired.add(reg.counts.Snapshot())
+		}
 	}
 	c.mu.Unlock()
 }
@@ -438,17 +446,22 @@ type Stats struct {
 	Counts                                Counts
 }
 
-// Stats reports the cache's state and its total counters.
+// Stats reports the cache's state and its total counters (every owner's,
+// present and gone).
 func (c *Cache) Stats() Stats {
 	c.freeMu.Lock()
 	fl := int64(len(c.free))
 	c.freeMu.Unlock()
 	c.mu.Lock()
 	s := Stats{BudgetPages: c.budget, UsedPages: c.used.Load(), FreeListPages: fl, Owners: len(c.owners),
-		PagerRounds: c.rounds, FailedRounds: c.failed}
+		PagerRounds: c.rounds, FailedRounds: c.failed, Counts: c.retired}
+	for _, o := range c.owners {
+		if o.counts != nil {
+			s.Counts.add(o.counts.Snapshot())
+		}
+	}
 	c.mu.Unlock()
 	s.Level = c.levelAt(s.UsedPages)
-	s.Counts = c.stats.Snapshot()
 	return s
 }
 

@@ -57,7 +57,7 @@ func newCache(t *testing.T, pages int64) *Cache {
 func TestLevelsFollowFreeMemory(t *testing.T) {
 	c := newCache(t, 64)
 	h := &hoard{c: c, pinned: true}
-	c.Register(h)
+	c.Register(h, nil)
 	for _, step := range []struct {
 		used int
 		want Level
@@ -73,8 +73,8 @@ func TestLevelsFollowFreeMemory(t *testing.T) {
 func TestAllocWaitsForThePager(t *testing.T) {
 	c := newCache(t, 32)
 	a, b := &hoard{c: c}, &hoard{c: c}
-	c.Register(a)
-	c.Register(b)
+	c.Register(a, nil)
+	c.Register(b, nil)
 	a.alloc(t, 16)
 	b.alloc(t, 16)
 	asked := func(h *hoard) int {
@@ -105,7 +105,7 @@ func TestAllocWaitsForThePager(t *testing.T) {
 func TestAllocFailsWhenNothingCanBeFreed(t *testing.T) {
 	c := newCache(t, 16)
 	h := &hoard{c: c, pinned: true}
-	c.Register(h)
+	c.Register(h, nil)
 	h.alloc(t, 16)
 	_, err := c.Alloc()
 	require.ErrorIs(t, err, ErrNoMemory)
@@ -122,7 +122,7 @@ func TestAllocFailsWhenNothingCanBeFreed(t *testing.T) {
 func TestUnregisterWaitsForGiveBack(t *testing.T) {
 	c := newCache(t, 16)
 	h := &hoard{c: c}
-	reg := c.Register(h)
+	reg := c.Register(h, nil)
 	h.alloc(t, 15)
 	reg.Unregister()
 	h.mu.Lock()
@@ -183,4 +183,23 @@ func mustMemory(t *testing.T, bs int) blockdev.Device {
 	m, err := blockdev.NewMemory(bs, 4)
 	require.NoError(t, err)
 	return m
+}
+
+// TestTotalsSumTheOwners: the cache's totals are its owners' counters,
+// those of owners gone included.
+func TestTotalsSumTheOwners(t *testing.T) {
+	c := newCache(t, 16)
+	a, b := NewCounters(4), NewCounters(4)
+	ra := c.Register(&hoard{c: c}, a)
+	c.Register(&hoard{c: c}, b)
+	a.Add(1, Hits, 3)
+	b.Add(2, Hits, 4)
+	b.Add(0, Misses, 1)
+	assert.EqualValues(t, 7, c.Stats().Counts[Hits])
+	ra.Unregister()
+	a.Add(1, Hits, 100) // after it left: not the cache's any more
+	st := c.Stats()
+	assert.EqualValues(t, 7, st.Counts[Hits], "a gone owner's counts stay in the totals")
+	assert.EqualValues(t, 1, st.Counts[Misses])
+	assert.Equal(t, 1, st.Owners)
 }

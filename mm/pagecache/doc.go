@@ -18,7 +18,9 @@
 //
 // Counters (hits, misses, evictions, write-backs, bytes moved) are
 // per-CPU rows (reconfig/percpu): a count writes only its own CPU's cache
-// line, so a hit counted on a CPU's replica writes nothing shared.
+// line, so a hit counted on a CPU's replica writes nothing shared. Each
+// owner keeps its own; the cache's totals are their sum (owners gone
+// included), made when asked, not counted twice on every access.
 //
 // Execution context: ordinary Go, in server goroutines, the pager's own
 // goroutine and tests; safe for concurrent use. Nothing here runs in the
