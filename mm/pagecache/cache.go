@@ -320,10 +320,10 @@ func (c *Cache) waitRoom() error {
 type Registration struct {
 	c      *Cache
 	r      Reclaimer
-	counts *Counters // the owner's, summed into the cache's totals
-	mu   sync.Mutex // held across a GiveBack, so Unregister waits for it
-	dead bool
-	at   int // index in c.owners (c.mu), -1 once removed
+	counts *Counters  // the owner's, summed into the cache's totals
+	mu     sync.Mutex // held across a GiveBack, so Unregister waits for it
+	dead   bool
+	at     int // index in c.owners (c.mu), -1 once removed
 }
 
 // Register adds r to the pager's rounds, and counts (if not nil), the
