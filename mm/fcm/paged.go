@@ -114,52 +114,17 @@ func (p *paged) fault(cpu int, idx int64, write, whole bool, truncs uint64) (*de
 // readAt is ReadAt over the table; filled, if set, is called (mu held)
 // for each page found or faulted in, before it is copied.
 func (p *paged) readAt(buf []byte, off int64, cpu int, filled func(idx int64, d *desc)) (int, error) {
-	if off < 0 {
-		return 0, syscall.EINVAL
-	}
-	n := 0
-	hits, misses := int64(0), int64(0)
-	defer func() {
-		p.env.count(cpu, pagecache.Hits, hits)
-		p.env.count(cpu, pagecache.Misses, misses)
-		p.env.count(cpu, pagecache.BytesRead, int64(n))
-	}()
-	for n < len(buf) {
-		idx, in := (off+int64(n))/pageSize, int((off+int64(n))%pageSize)
-		chunk := min(len(buf)-n, pageSize-in)
-		p.mu.Lock()
-		d := p.t.pages[idx]
-		if d != nil {
-			hits++
-		} else {
-			truncs := p.t.truncs
-			p.mu.Unlock()
-			misses++
-			var err error
-			if d, err = p.fault(cpu, idx, false, false, truncs); err == errRetry {
-				p.mu.Unlock()
-				continue
-			} else if err != nil {
-				return n, err
-			}
-		}
-		if d == nil {
-			clear(buf[n : n+chunk]) // a hole
-		} else {
-			if filled != nil {
-				filled(idx, d)
-			}
-			copy(buf[n:n+chunk], d.page[in:])
-			p.touch(d)
-		}
-		p.mu.Unlock()
-		n += chunk
-	}
-	return n, nil
+	return p.access(buf, off, cpu, false, filled)
 }
 
 // writeAt is WriteAt over the table.
 func (p *paged) writeAt(buf []byte, off int64, cpu int) (int, error) {
+	return p.access(buf, off, cpu, true, nil)
+}
+
+// access reads buf from the pages at off, or writes it to them, page by
+// page (each under mu), counting hits, misses and the bytes moved.
+func (p *paged) access(buf []byte, off int64, cpu int, write bool, filled func(idx int64, d *desc)) (int, error) {
 	if off < 0 {
 		return 0, syscall.EINVAL
 	}
@@ -168,38 +133,72 @@ func (p *paged) writeAt(buf []byte, off int64, cpu int) (int, error) {
 	defer func() {
 		p.env.count(cpu, pagecache.Hits, hits)
 		p.env.count(cpu, pagecache.Misses, misses)
-		p.env.count(cpu, pagecache.BytesWritten, int64(n))
+		if write {
+			p.env.count(cpu, pagecache.BytesWritten, int64(n))
+		} else {
+			p.env.count(cpu, pagecache.BytesRead, int64(n))
+		}
 	}()
 	for n < len(buf) {
 		idx, in := (off+int64(n))/pageSize, int((off+int64(n))%pageSize)
-		chunk := min(len(buf)-n, pageSize-in)
-		p.mu.Lock()
-		d := p.t.pages[idx]
-		if d != nil {
+		b := buf[n:min(len(buf), n+pageSize-in)]
+		d, hit, err := p.page(cpu, idx, write, write && len(b) == pageSize)
+		if err != nil {
+			return n, err
+		}
+		if hit {
 			hits++
 		} else {
-			truncs := p.t.truncs
-			p.mu.Unlock()
 			misses++
-			var err error
-			// (Writes and truncations are never concurrent: no retry.)
-			if d, err = p.fault(cpu, idx, true, chunk == pageSize, truncs); err != nil {
-				return n, err
+		}
+		switch {
+		case write:
+			p.excluding(d, true)
+			copy(d.page[in:], b)
+			p.excluding(d, false)
+			p.dirty(d)
+			p.touch(d)
+		case d == nil:
+			clear(b) // a hole
+		default:
+			if filled != nil {
+				filled(idx, d)
 			}
+			copy(b, d.page[in:])
+			p.touch(d)
 		}
-		if p.exclude != nil {
-			p.exclude(d, true)
-		}
-		copy(d.page[in:], buf[n:n+chunk])
-		if p.exclude != nil {
-			p.exclude(d, false)
-		}
-		p.dirty(d)
-		p.touch(d)
 		p.mu.Unlock()
-		n += chunk
+		n += len(b)
 	}
 	return n, nil
+}
+
+// page returns page idx with mu held: found in the table (hit), or
+// faulted in (see fault: write makes a missing page, whole says it will be
+// overwritten whole); nil, with mu held, for a hole on a read. A read that
+// a truncation overtook looks again. On error mu is not held.
+func (p *paged) page(cpu int, idx int64, write, whole bool) (*desc, bool, error) {
+	for {
+		p.mu.Lock()
+		if d := p.t.pages[idx]; d != nil {
+			return d, true, nil
+		}
+		truncs := p.t.truncs
+		p.mu.Unlock()
+		d, err := p.fault(cpu, idx, write, whole, truncs)
+		if err == errRetry {
+			p.mu.Unlock() // (writes never meet a truncation: the file system orders them)
+			continue
+		}
+		return d, false, err
+	}
+}
+
+// excluding brackets a change of page d's bytes (see exclude). mu held.
+func (p *paged) excluding(d *desc, lock bool) {
+	if p.exclude != nil {
+		p.exclude(d, lock)
+	}
 }
 
 // dirty marks d dirty. mu held.
@@ -243,34 +242,18 @@ func (p *paged) truncate(size int64, cpu int) error {
 	}
 	// Zero the tail of the last page, so that an extension reads zeros.
 	idx := size / pageSize
-	for {
-		p.mu.Lock()
-		d := p.t.pages[idx]
-		if d == nil {
-			truncs := p.t.truncs
-			p.mu.Unlock()
-			var err error
-			// With mu held again, and d nil if the page is a hole.
-			if d, err = p.fault(cpu, idx, false, false, truncs); err == errRetry {
-				p.mu.Unlock()
-				continue
-			} else if err != nil {
-				return err
-			}
-		}
-		if d != nil {
-			if p.exclude != nil {
-				p.exclude(d, true)
-			}
-			clear(d.page[in:])
-			if p.exclude != nil {
-				p.exclude(d, false)
-			}
-			p.dirty(d)
-		}
-		p.mu.Unlock()
-		return nil
+	d, _, err := p.page(cpu, idx, false, false)
+	if err != nil {
+		return err
 	}
+	if d != nil {
+		p.excluding(d, true)
+		clear(d.page[in:])
+		p.excluding(d, false)
+		p.dirty(d)
+	}
+	p.mu.Unlock()
+	return nil
 }
 
 // drop removes page idx from the table and frees it, written back or not.
