@@ -111,7 +111,7 @@ func start() (*fs.FS, *serve.Server, error) {
 	var fsys *fs.FS
 	control := shell.NewControl(func(s *shell.Shell) {
 		s.AddObjects(objects.Table())
-		s.AddPageCache(shell.PageCache{FCMs: m, Lookup: func(p string) (*fs.Node, error) { return fsys.Lookup(nil, p, 0) }})
+		s.AddPageCache(shell.PageCache{FCMs: m, FS: fsys})
 	})
 	fsys = fs.New(fs.Options{
 		// Time stamps from the timebase: time.Now would be a system call.

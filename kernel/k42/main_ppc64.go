@@ -16,7 +16,6 @@ import (
 	"os"
 	"time"
 
-	"k42/fs"
 	"k42/fs/rootfs"
 	"k42/kernel/objects/demo"
 	"k42/kernel/sys"
@@ -38,8 +37,7 @@ func dispatch(args []string) int {
 		sh.AddObjects(objects.Table())
 		if root := rootfs.FS(); root != nil {
 			sh.AddFiles(shell.Files{Root: os.DirFS("/"), Usage: root.Usage})
-			sh.AddPageCache(shell.PageCache{FCMs: rootfs.FCMs(),
-				Lookup: func(p string) (*fs.Node, error) { return root.Lookup(nil, p, 0) }})
+			sh.AddPageCache(shell.PageCache{FCMs: rootfs.FCMs(), FS: root})
 		}
 		startDemo()
 		sh.Run(os.Stdin)

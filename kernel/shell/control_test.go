@@ -10,27 +10,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"k42/fs"
-	"k42/mm/fcm"
-	"k42/reconfig"
-	"k42/reconfig/generation"
-	"k42/reconfig/platform"
 )
 
 // TestControlFiles: a program opens the control file, writes commands and
 // reads their answers; failures are errnos with a message; the views are
 // snapshots read to their end.
 func TestControlFiles(t *testing.T) {
-	d, err := generation.New(platform.Host(), 2)
-	require.NoError(t, err)
-	tab := reconfig.NewTable(d)
-	m, limit, err := fcm.NewInMemory(tab, 1<<20, 8<<20, fcm.ImplSingle)
-	require.NoError(t, err)
-	t.Cleanup(m.Cache().Close)
+	tab, m, limit := newFCMs(t)
 	ctl, objs, pc := fs.Mkdev(242, 0), fs.Mkdev(242, 1), fs.Mkdev(242, 2)
 	var fsys *fs.FS
 	control := NewControl(func(s *Shell) {
 		s.AddObjects(tab)
-		s.AddPageCache(PageCache{FCMs: m, Lookup: func(p string) (*fs.Node, error) { return fsys.Lookup(nil, p, 0) }})
+		s.AddPageCache(PageCache{FCMs: m, FS: fsys})
 	})
 	fsys = fs.New(fs.Options{Pages: limit, Data: m.DataFactory(),
 		Devices: map[uint64]fs.Device{ctl: control, objs: ObjectsView(tab), pc: PageCacheView(m)}})

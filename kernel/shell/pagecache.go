@@ -17,9 +17,9 @@ import (
 // PageCache is what the page-cache commands work on.
 type PageCache struct {
 	FCMs *fcm.Manager
-	// Lookup resolves a console path to its node, following symbolic
-	// links.
-	Lookup func(path string) (*fs.Node, error)
+	// FS is the file system whose paths fcm resolves (following
+	// symbolic links, from its root).
+	FS *fs.FS
 }
 
 // AddPageCache adds pagecache, fcm, fcms and upgrade over p, and an FCM's
@@ -63,7 +63,7 @@ func (s *Shell) AddPageCache(p PageCache) {
 }
 
 func fileOf(p PageCache, path string) (*fcm.File, error) {
-	n, err := p.Lookup(path)
+	n, err := p.FS.Lookup(nil, path, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -15,15 +15,23 @@ import (
 	"k42/reconfig/platform"
 )
 
-// TestPageCacheCommands: a console session shows a file's FCM, swaps it
-// by hand, pins one, upgrades the factory and shows the cache.
-func TestPageCacheCommands(t *testing.T) {
+// newFCMs returns a table and an FCM manager in it over a 1 MiB cache,
+// and the page limit of a file system over them.
+func newFCMs(t *testing.T) (*reconfig.Table, *fcm.Manager, *fs.PageLimit) {
+	t.Helper()
 	d, err := generation.New(platform.Host(), 2)
 	require.NoError(t, err)
 	tab := reconfig.NewTable(d)
 	m, limit, err := fcm.NewInMemory(tab, 1<<20, 8<<20, fcm.ImplSingle)
 	require.NoError(t, err)
 	t.Cleanup(m.Cache().Close)
+	return tab, m, limit
+}
+
+// TestPageCacheCommands: a console session shows a file's FCM, swaps it
+// by hand, pins one, upgrades the factory and shows the cache.
+func TestPageCacheCommands(t *testing.T) {
+	tab, m, limit := newFCMs(t)
 	fsys := fs.New(fs.Options{Pages: limit, Data: m.DataFactory()})
 	for _, name := range []string{"/x", "/y"} {
 		f, err := fsys.OpenAt(nil, name, syscall.O_CREAT|syscall.O_WRONLY, 0o644)
@@ -37,7 +45,7 @@ func TestPageCacheCommands(t *testing.T) {
 	var out bytes.Buffer
 	s := New(&fake{halted: -1}, &out)
 	s.AddObjects(tab)
-	s.AddPageCache(PageCache{FCMs: m, Lookup: func(p string) (*fs.Node, error) { return fsys.Lookup(nil, p, 0) }})
+	s.AddPageCache(PageCache{FCMs: m, FS: fsys})
 	run := func(line string) string {
 		out.Reset()
 		s.Exec(line)
