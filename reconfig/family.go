@@ -43,17 +43,22 @@ func (f *Interface[I]) Provide(name string, make func() I) {
 }
 
 // memberOf names the family member whose instances have v's dynamic
-// type, or "".
+// type, or "" if none has it or several do (members told apart by their
+// state, not their type).
 func (f *Interface[I]) memberOf(v I) string {
 	t := reflect.TypeOf(v)
 	f.famMu.Lock()
 	defer f.famMu.Unlock()
+	name := ""
 	for _, m := range f.members {
 		if m.typ == t {
-			return m.name
+			if name != "" {
+				return ""
+			}
+			name = m.name
 		}
 	}
-	return ""
+	return name
 }
 
 // Implementations returns the names of the family's members, sorted.
@@ -89,7 +94,7 @@ func (f *Interface[I]) New(name string) (I, error) {
 }
 
 // Member names the family member the object's component is an instance
-// of, or "" if its type is none of the named members'.
+// of, or "" if its type is none of the named members' (or several's).
 func (e *Entry[I]) Member() string {
 	e.mu.Lock()
 	impl := e.impl

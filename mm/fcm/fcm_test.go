@@ -355,6 +355,7 @@ func TestUpgradeAndPins(t *testing.T) {
 	_, err = r.m.Upgrade("lru")
 	require.ErrorIs(t, err, reconfig.ErrNoImplementation)
 	assert.Equal(t, ImplReplicated, r.m.FactoryImpl(), "a bad upgrade changes nothing")
+	assert.Empty(t, r.m.Factory().Member(), "the factories share a type: Member cannot tell them apart")
 }
 
 // TestNamesFollowRenames: an FCM's name in the table follows its file.
