@@ -238,15 +238,6 @@ func (c *Cache) Alloc() (*Page, error) {
 	}
 }
 
-// AllocZeroed returns a zeroed page.
-func (c *Cache) AllocZeroed() (*Page, error) {
-	p, err := c.Alloc()
-	if err == nil {
-		clear(p[:])
-	}
-	return p, err
-}
-
 func (c *Cache) take() *Page {
 	c.freeMu.Lock()
 	if n := len(c.free); n > 0 {

@@ -71,9 +71,6 @@ func (s *Store) InUse() int64 {
 	return s.inUse
 }
 
-// Device is the store's device.
-func (s *Store) Device() blockdev.Device { return s.dev }
-
 func (s *Store) alloc() (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
