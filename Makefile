@@ -6,6 +6,7 @@
 #   make bench-linux  k42 against Linux on the same QEMU (benchmarks/results, RESULTS.md)
 #   make runner  build the runner, bin/k42 (it keeps every exit status)
 #   make kernel  build .build/k42.img only
+#   make debug   boot the console under QEMU's gdb server (see README, Debugging with gdb)
 
 SMP     ?= 4
 MEM     ?= 512M
@@ -41,6 +42,15 @@ kernel: runner
 run: qemu runner
 	$(RUNNER) -smp $(SMP) -m $(MEM)
 
+# The console with QEMU stopped at the first instruction, its gdb server
+# on GDB_PORT: the runner prints the gdb-multiarch command that attaches
+# with the kernel's symbols (apt-get install gdb-multiarch). ARGS are the
+# boot arguments (make debug ARGS=info).
+GDB_PORT ?= 1234
+.PHONY: debug
+debug: qemu runner
+	$(RUNNER) -gdb -gdb-port $(GDB_PORT) -smp $(SMP) -m $(MEM) $(if $(ARGS),-- $(ARGS))
+
 test: qemu vet test-host test-kernel
 
 # go vet for the kernel's architecture and the host's. Its unsafeptr check
@@ -70,8 +80,9 @@ test-host:
 # line.
 test-kernel: runner
 	@mkdir -p .build
-	@echo "in-kernel suite on $(SMP) CPUs (console log: .build/test-console.log)"
-	@$(RUNNER) -v -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -- test 2>.build/test-console.log \
+	@echo "in-kernel suite on $(SMP) CPUs with a fresh 256 MiB disk (console log: .build/test-console.log)"
+	@rm -f .build/test-disk.img
+	@$(RUNNER) -v -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -disk .build/test-disk.img -disk-size 256M -- test 2>.build/test-console.log \
 	  || { echo "--- console:"; cat .build/test-console.log; exit 1; }
 
 # The in-kernel benchmarks and the boot time, as results records under

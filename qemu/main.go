@@ -4,7 +4,8 @@
 // builds it as bin/k42, which keeps every status; `go run ./qemu` works
 // too, but go run turns every non-zero status into 1.
 //
-//	bin/k42 [-smp N] [-m SIZE] [-timeout D] [-app PATH | -test PKG] [-fs HOST[:GUEST]] [-env KEY=VALUE] [-v | -log FILE] [-build] -- BOOTARGS...
+//	bin/k42 [-smp N] [-m SIZE] [-timeout D] [-app PATH | -test PKG] [-fs HOST[:GUEST]] [-env KEY=VALUE] [-v | -log FILE] [-build]
+//	    [-disk FILE [-disk-size SIZE] [-disk-iops N] [-disk-bps BYTES] [-disk-cache MODE]] [-gdb [-gdb-port N]] -- BOOTARGS...
 //
 // Without -app it boots the default kernel (./kernel/k42: the console,
 // the in-kernel tests and benchmarks). With -app it builds the Go main
@@ -19,6 +20,12 @@
 // input) and QEMU's messages go to a log file (-log; by default
 // k42-console.log in the temporary directory), or to standard error with
 // -v or when the boot is the default kernel's interactive console.
+//
+// -disk FILE (repeatable) attaches a raw image as a virtio block device
+// (runner.DiskFlags, runner.DiskArgs); a missing FILE is created sparse.
+// -gdb starts QEMU stopped with its gdb server on -gdb-port (default
+// 1234), prints the gdb-multiarch command that attaches with the
+// kernel's symbols, and ignores -timeout.
 package main
 
 import (
@@ -75,6 +82,10 @@ func main() {
 	fs.BoolVar(&icount, "icount", false, "count guest time in instructions (QEMU -icount shift=0: one instruction, one nanosecond), so that benchmarks report deterministic path lengths instead of emulated time")
 	var trees treeFlags
 	fs.Var(&trees, "fs", "copy the host tree HOST into the guest's file system at GUEST (default: the same path) (repeatable)")
+	var diskFlags runner.DiskFlags
+	diskFlags.Register(fs)
+	gdb := fs.Bool("gdb", false, "start QEMU stopped, waiting for gdb on -gdb-port; print the gdb-multiarch command that attaches with the kernel's symbols; no -timeout")
+	gdbPort := fs.Int("gdb-port", runner.DefaultGDBPort, "with -gdb: the TCP port `N` of QEMU's gdb server")
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: k42 [flags] -- BOOTARGS...\n\nboot arguments of the default kernel: info, test [REGEXP], bench, crash=fault, crash=panic, crash=nil; none: the console\n\nexit status: the program's own; 2 Go panic; 3 kernel fault; 4 boot failed; 128+N killed by signal N (137: out of memory); 64 refused by the runner; 124 timeout; 125 QEMU ended without a status\n\nflags:\n")
 		fs.PrintDefaults()
@@ -105,11 +116,50 @@ func main() {
 		fmt.Fprintln(os.Stderr, "k42 runner: -v and -log are exclusive")
 		os.Exit(runner.StatusUsage)
 	}
+	// The disks are checked (and missing images created) before the
+	// build, so that a bad -disk fails at once; -build boots nothing.
+	disks, err := diskFlags.Disks()
+	if err == nil && !*buildOnly {
+		disks, err = runner.PrepareDisks(disks, os.Stderr)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "k42 runner:", err)
+		os.Exit(runner.StatusUsage)
+	}
+	port := 0
+	if *gdb {
+		if err := runner.CheckGDBPort(*gdbPort); err != nil {
+			fmt.Fprintln(os.Stderr, "k42 runner:", err)
+			os.Exit(runner.StatusUsage)
+		}
+		port = *gdbPort
+		if *timeout != 0 {
+			fmt.Fprintf(os.Stderr, "k42 runner: -gdb: ignoring -timeout %v (a debugging session takes its time)\n", *timeout)
+			*timeout = 0
+		}
+	} else if isFlagSet(fs, "gdb-port") {
+		fmt.Fprintln(os.Stderr, "k42 runner: -gdb-port needs -gdb")
+		os.Exit(runner.StatusUsage)
+	}
 	console := consoleOutput{verbose: *verbose, path: *logFile}
 	if !*verbose && *logFile == "" && *app == "" && *testPkg == "" && !hasProgramWords(fs.Args()) {
 		console.verbose = true // the interactive console
 	}
-	os.Exit(run(*smp, *mem, *timeout, *app, *testPkg, trees, *buildOnly, console, append(words, fs.Args()...)))
+	os.Exit(run(*smp, *mem, *timeout, *app, *testPkg, trees, *buildOnly, console, machineExtras{disks, port}, append(words, fs.Args()...)))
+}
+
+// isFlagSet reports whether the command line set the flag name.
+func isFlagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// machineExtras are the machine's devices beyond the console: disks, and
+// the gdb server (port 0: none).
+type machineExtras struct {
+	disks   []runner.Disk
+	gdbPort int
 }
 
 // icount is the -icount flag.
@@ -153,7 +203,7 @@ func hasProgramWords(words []string) bool {
 	return false
 }
 
-func run(smp int, mem string, timeout time.Duration, app, testPkg string, trees []runner.Tree, buildOnly bool, console consoleOutput, bootargs []string) int {
+func run(smp int, mem string, timeout time.Duration, app, testPkg string, trees []runner.Tree, buildOnly bool, console consoleOutput, extras machineExtras, bootargs []string) int {
 	fail := func(err error) int {
 		fmt.Fprintln(os.Stderr, "k42 runner:", err)
 		return runner.StatusUsage
@@ -165,13 +215,13 @@ func run(smp int, mem string, timeout time.Duration, app, testPkg string, trees 
 	if err := runner.CheckBootargs(bootargs); err != nil {
 		return fail(err)
 	}
-	var img string
+	var img, elf string
 	if testPkg != "" {
 		b, err := runner.BuildTest(root, testPkg, os.Stderr)
 		if err != nil {
 			return fail(err)
 		}
-		img = b.Image
+		img, elf = b.Image, b.ELF
 		// The tests run in their package's directory, which comes along
 		// with its testdata and the files around it, as go test runs them.
 		trees = append(trees, b.Trees...)
@@ -182,12 +232,12 @@ func run(smp int, mem string, timeout time.Duration, app, testPkg string, trees 
 			return fail(fmt.Errorf("-app %s", err))
 		}
 		bootargs = append([]string{"k42.argv0=" + a.Name}, bootargs...)
-		if img, _, err = a.Build(root, os.Stderr); err != nil {
+		if img, elf, err = a.Build(root, os.Stderr); err != nil {
 			return fail(err)
 		}
 	} else {
 		pkg, name := runner.KernelImageFor(bootargs)
-		if img, _, err = runner.BuildKernel(root, pkg, name, os.Stderr); err != nil {
+		if img, elf, err = runner.BuildKernel(root, pkg, name, os.Stderr); err != nil {
 			return fail(err)
 		}
 	}
@@ -200,8 +250,13 @@ func run(smp int, mem string, timeout time.Duration, app, testPkg string, trees 
 		return fail(err)
 	}
 	defer closeLog()
+	if extras.gdbPort != 0 {
+		fmt.Fprintf(os.Stderr, "k42 runner: QEMU waits for a debugger on port %d; attach with:\n", extras.gdbPort)
+		fmt.Fprintln(os.Stderr, runner.GDBCommand(elf, extras.gdbPort))
+	}
 	res, err := runner.Run(&runner.Machine{
 		Image: img, CPUs: smp, Memory: mem, Timeout: timeout, Bootargs: bootargs, Files: trees, ICount: icount,
+		Disks: extras.disks, GDBPort: extras.gdbPort,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Console: con,
 	})
 	if logPath != "" && (err != nil || res.Status == runner.StatusTimeout || res.Status == runner.StatusNoReport) {

@@ -28,6 +28,7 @@ type linuxMachine struct {
 	Params  []string      // more kernel parameters, such as mitigations=off
 	Console io.Writer     // the console (kernel, init and the program), as it arrives
 	ICount  bool          // count guest time in instructions (runner.ICountArgs)
+	Disks   []runner.Disk // attached as bin/k42 attaches them (runner.DiskArgs); prepared (runner.PrepareDisks)
 }
 
 // linuxResult is how a boot ended.
@@ -85,7 +86,7 @@ func linuxArgs(m *linuxMachine) ([]string, error) {
 	if m.ICount {
 		args = append(args, runner.ICountArgs...)
 	}
-	return args, nil
+	return append(args, runner.DiskArgs(m.Disks)...), nil
 }
 
 // errNoStatus is the error of a boot that ended without init's marker.

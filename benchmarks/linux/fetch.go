@@ -18,6 +18,7 @@ const (
 	cacheDir    = ".build/linux"
 	vmlinuxName = "vmlinux"     // the kernel, an ELF QEMU loads with -kernel
 	kernelNote  = "vmlinux.txt" // which package it came from
+	modulesName = "modules"     // the modules the disks need (see keepModules)
 	foreignArch = "ppc64el"
 	metaPackage = "linux-image-powerpc64le:" + foreignArch
 )
@@ -96,9 +97,10 @@ func (f *fetcher) root(name string, args ...string) error {
 // fetchKernel returns the cached vmlinux, downloading it first if it is
 // not there: it adds the ppc64el architecture to dpkg, updates apt's
 // lists, finds the versioned kernel package the metapackage depends on,
-// downloads it (installing nothing), unpacks it, keeps boot/vmlinux-*,
-// and then removes the architecture again (if it was not there before) so
-// that the host is left as it was.
+// downloads it (installing nothing), unpacks it, keeps boot/vmlinux-*
+// and the modules the disks need (keepModules), and then removes the
+// architecture again (if it was not there before) so that the host is
+// left as it was.
 func fetchKernel(root string, log io.Writer) (string, error) {
 	if p, ok := cachedKernel(root); ok {
 		return p, nil
@@ -163,6 +165,11 @@ func (f *fetcher) fetch(root string) (path string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
+	mods, err := keepModules(x, filepath.Join(dir, modulesName))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", filepath.Base(debs[0]), err)
+	}
+	fmt.Fprintf(f.log, "linux: kept the modules %s\n", strings.Join(mods, " "))
 	path = filepath.Join(dir, vmlinuxName)
 	if err := copyFile(found[0], path+".tmp"); err != nil {
 		return "", err

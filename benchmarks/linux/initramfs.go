@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -30,9 +31,10 @@ func buildLinux(root, pkg, out string, log io.Writer) error {
 }
 
 // buildInitramfs builds pid1 and the program at app (a directory or .go
-// file) for the Linux guest and packs them as an initramfs at out.
-// The program's sources are copied into the module's build area first.
-func buildInitramfs(root, app, out string, log io.Writer) error {
+// file) for the Linux guest and packs them as an initramfs at out, with
+// the disks' set-up when disks is not nil. The program's sources are
+// copied into the module's build area first.
+func buildInitramfs(root, app, out string, disks *diskInit, log io.Writer) error {
 	// A folder of its own inside the module: the sources must be in the
 	// module to build with it, and runs may overlap.
 	if err := os.MkdirAll(filepath.Join(root, cacheDir), 0o755); err != nil {
@@ -63,7 +65,7 @@ func buildInitramfs(root, app, out string, log io.Writer) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := packInitramfs(&buf, initData, benchData); err != nil {
+	if err := packInitramfs(&buf, initData, benchData, disks); err != nil {
 		return err
 	}
 	return os.WriteFile(out, buf.Bytes(), 0o644)
@@ -110,10 +112,16 @@ func stageApp(path, dir string) error {
 
 // packInitramfs writes the initramfs: /init, /bench, the directories init
 // mounts on, and /dev/console, which the kernel opens as init's standard
-// input, output and error before devtmpfs is mounted over /dev.
-func packInitramfs(w io.Writer, initProgram, bench []byte) error {
+// input, output and error before devtmpfs is mounted over /dev; with
+// disks, also /mnt, the kernel modules (in /lib/modules) and init's
+// disk configuration (diskConfigName).
+func packInitramfs(w io.Writer, initProgram, bench []byte, disks *diskInit) error {
 	a := cpio.NewWriter(w)
-	for _, d := range []string{"dev", "proc", "sys", "tmp", "root"} {
+	dirs := []string{"dev", "proc", "sys", "tmp", "root"}
+	if disks != nil {
+		dirs = append(dirs, "mnt", "lib", "lib/modules")
+	}
+	for _, d := range dirs {
 		perm := uint32(0o755)
 		if d == "tmp" {
 			perm = 0o1777
@@ -130,6 +138,20 @@ func packInitramfs(w io.Writer, initProgram, bench []byte) error {
 	}
 	if err := a.AddFile("bench", 0o755, bench); err != nil {
 		return err
+	}
+	if disks != nil {
+		for i, m := range disks.moduleData {
+			if err := a.AddFile(strings.TrimPrefix(disks.Modules[i], "/"), 0o644, m); err != nil {
+				return err
+			}
+		}
+		b, err := json.Marshal(disks)
+		if err != nil {
+			return err
+		}
+		if err := a.AddFile(strings.TrimPrefix(diskConfigName, "/"), 0o644, b); err != nil {
+			return err
+		}
 	}
 	return a.Close()
 }

@@ -135,6 +135,7 @@ func TestFetchUndoesTheArchitecture(t *testing.T) {
 			case "dpkg-deb":
 				x := args[len(args)-1]
 				os.MkdirAll(filepath.Join(x, "boot"), 0o755)
+				fakeModules(t, x)
 				return os.WriteFile(filepath.Join(x, "boot", "vmlinux-6.1.0-57-powerpc64le"), []byte("ELF"), 0o644)
 			}
 			return nil
@@ -148,6 +149,9 @@ func TestFetchUndoesTheArchitecture(t *testing.T) {
 		}
 		if _, ok := cachedKernel(root); !ok {
 			t.Error("cachedKernel does not see it")
+		}
+		if mods, ok := cachedModules(root); !ok || len(mods) != len(fakeModuleDeps) {
+			t.Errorf("cached modules %q", mods)
 		}
 		got := strings.Join(calls, "\n")
 		added := strings.Contains(got, "dpkg --add-architecture ppc64el")
@@ -166,7 +170,7 @@ func TestFetchUndoesTheArchitecture(t *testing.T) {
 
 func TestPackInitramfs(t *testing.T) {
 	var buf bytes.Buffer
-	if err := packInitramfs(&buf, []byte("INIT"), []byte("BENCH")); err != nil {
+	if err := packInitramfs(&buf, []byte("INIT"), []byte("BENCH"), nil); err != nil {
 		t.Fatal(err)
 	}
 	b := buf.String()
@@ -209,7 +213,7 @@ func TestBootLinux(t *testing.T) {
 	dir := t.TempDir()
 	initrd := filepath.Join(dir, "initrd.cpio")
 	var log bytes.Buffer
-	if err := buildInitramfs(root, filepath.Join(root, defaultApp), initrd, &log); err != nil {
+	if err := buildInitramfs(root, filepath.Join(root, defaultApp), initrd, nil, &log); err != nil {
 		t.Fatal(err, log.String())
 	}
 	res, err := bootLinux(&linuxMachine{Kernel: kernel, Initrd: initrd, CPUs: 1, Memory: "512M", Timeout: 2 * time.Minute,

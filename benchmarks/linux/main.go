@@ -6,7 +6,8 @@
 // (package k42/benchmarks/results). It runs on the host.
 //
 //	go run ./benchmarks/linux [-smp N] [-m SIZE] [-rounds N] [-timeout D] [-app PATH] [-only k42|linux]
-//	    [-fetch] [-kernel VMLINUX] [-linux-params WORDS] [-no-write] [-- PROGRAM-ARGS...]
+//	    [-fetch] [-kernel VMLINUX] [-linux-params WORDS] [-no-write]
+//	    [-disk FILE [-disk-size SIZE] [-disk-iops N] [-disk-bps BYTES] [-disk-cache MODE] [-disk-fs ext4]] [-- PROGRAM-ARGS...]
 //	go run ./benchmarks/linux -test PKG [-smp N] [-m SIZE] [-timeout D] [-env KEY=VALUE] [-fs HOST[:GUEST]] [-- TESTFLAGS...]
 //
 // The Linux kernel is fetched once with apt (see fetchKernel; it needs
@@ -36,6 +37,11 @@
 // the kernel does not know, which become init's environment and so the
 // program's (GOMAXPROCS=2, GODEBUG=...). k42 takes an environment
 // variable as a boot argument k42.env.KEY=VALUE after the "--".
+//
+// -disk FILE and the other -disk flags are bin/k42's (runner.DiskFlags):
+// both kernels get the same images with the same QEMU flags
+// (runner.DiskArgs); see disks.go for what Linux's init does with them
+// and -disk-fs ext4.
 package main
 
 import (
@@ -46,6 +52,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,6 +78,8 @@ type config struct {
 	test    string        // -test: the package whose tests run on Linux
 	env     []string      // -test: the test binary's environment
 	trees   []runner.Tree // -test: more host trees in the guest (-fs)
+	disks   []runner.Disk // -disk: attached to both kernels
+	diskFS  string        // -disk-fs: "" or "ext4", made on the host before every boot
 }
 
 const defaultApp = "./benchmarks/syscall"
@@ -106,6 +115,9 @@ func parseFlags(argv []string, stderr io.Writer) (*config, error) {
 		c.env = append(c.env, v)
 		return nil
 	})
+	var diskFlags runner.DiskFlags
+	diskFlags.Register(fs)
+	fs.StringVar(&c.diskFS, "disk-fs", "", "make this file system (ext4) on every -disk with mkfs.ext4 on the host before every boot, erasing it; Linux mounts the disks on /mnt, /mnt1, ...; default: raw devices")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: go run ./benchmarks/linux [flags] [-- PROGRAM-ARGS...]\n       go run ./benchmarks/linux -test PKG [flags] [-- TESTFLAGS...]\n\nboots k42 and Linux with the same benchmark program, records both, regenerates benchmarks/RESULTS.md;\nwith -test, runs PKG's tests on Linux (output on standard output, the test binary's exit status)\n\nflags:\n")
 		fs.PrintDefaults()
@@ -133,6 +145,16 @@ func parseFlags(argv []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("-env needs -test (a benchmark takes KEY=VALUE words in -linux-params)")
 	case len(c.trees) > 0 && c.test == "":
 		return nil, errors.New("-fs needs -test")
+	case !slices.Contains(diskFileSystems, c.diskFS):
+		return nil, fmt.Errorf("-disk-fs %q: want ext4 (or none, for raw devices)", c.diskFS)
+	case c.diskFS != "" && len(diskFlags.Paths) == 0:
+		return nil, errors.New("-disk-fs needs -disk")
+	case len(diskFlags.Paths) > 0 && c.test != "":
+		return nil, errors.New("-disk is for the benchmarks; -test runs without disks")
+	}
+	var err error
+	if c.disks, err = diskFlags.Disks(); err != nil {
+		return nil, err
 	}
 	if c.only != "k42" && !c.fetch && c.test == "" {
 		if _, err := kernelCommandLine(c.params, c.args); err != nil {
@@ -198,9 +220,25 @@ func run(c *config) error {
 	if c.fetch {
 		p, err := fetchKernel(root, os.Stderr)
 		if err == nil {
+			_, err = fetchModules(root, os.Stderr)
+		}
+		if err == nil {
 			fmt.Println(p)
 		}
 		return err
+	}
+	if len(c.disks) > 0 {
+		if c.disks, err = runner.PrepareDisks(c.disks, os.Stderr); err != nil {
+			return err
+		}
+		if c.diskFS != "" {
+			if err := checkFormattable(c.disks); err != nil {
+				return err
+			}
+			if _, err := mkfsCommand(); err != nil {
+				return err
+			}
+		}
 	}
 	prepared := map[string]side{}
 	for _, name := range sides(c.only, 1) {
@@ -265,8 +303,16 @@ func sides(only string, round int) []string {
 }
 
 // stamp gives one side's records their configuration and the run's
-// context; the run is named after the experiment of the first record.
+// context; the run is named after the experiment of the first record. A
+// program that gives its figures a configuration of its own (the disk
+// benchmark's raw or file) keeps it as a qualifier of the workload
+// (disk_seq_read/raw), since the record's configuration is the kernel.
 func stamp(recs []results.Record, cfg string, c *config, ctx results.Context) []results.Record {
+	for i := range recs {
+		if recs[i].Config != "" {
+			recs[i].Workload += "/" + recs[i].Config
+		}
+	}
 	results.Stamp(recs, cfg, results.RunID(recs[0].Experiment, ctx.Date), c.command, ctx)
 	return recs
 }
@@ -299,8 +345,24 @@ func prepareLinux(root string, c *config, log io.Writer) (*linuxSide, error) {
 			return nil, err
 		}
 	}
+	var disks *diskInit
+	if len(c.disks) > 0 {
+		// The modules of the fetched kernel; a kernel of one's own
+		// (-kernel) is expected to have the drivers built in.
+		var modules []string
+		if c.kernel == "" {
+			var err error
+			if modules, err = fetchModules(root, log); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		if disks, err = newDiskInit(len(c.disks), c.diskFS, modules); err != nil {
+			return nil, err
+		}
+	}
 	t0 := time.Now()
-	if err := buildInitramfs(root, c.app, s.initrd, log); err != nil {
+	if err := buildInitramfs(root, c.app, s.initrd, disks, log); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(log, "linux: initramfs built in %.1f s\n", time.Since(t0).Seconds())
@@ -309,9 +371,12 @@ func prepareLinux(root string, c *config, log io.Writer) (*linuxSide, error) {
 
 // boot boots Linux with the program and returns its records.
 func (s *linuxSide) boot() ([]results.Record, error) {
+	if err := formatDisks(s.c.disks, s.c.diskFS, s.log); err != nil {
+		return nil, err
+	}
 	t0 := time.Now()
 	res, err := bootLinux(&linuxMachine{Kernel: s.kernel, Initrd: s.initrd, CPUs: s.c.smp, Memory: s.c.mem, ICount: s.c.icount,
-		Timeout: s.c.timeout, Args: s.c.args, Params: s.c.params, Console: s.log})
+		Timeout: s.c.timeout, Args: s.c.args, Params: s.c.params, Disks: s.c.disks, Console: s.log})
 	fmt.Fprintf(s.log, "linux: Linux booted, ran the program and powered off in %.1f s (init started %s s after boot)\n",
 		time.Since(t0).Seconds(), res.InitAt)
 	if err != nil {
@@ -347,9 +412,12 @@ func prepareK42(root string, c *config, log io.Writer) (*k42Side, error) {
 
 // boot boots k42 with the program and returns its records.
 func (s *k42Side) boot() ([]results.Record, error) {
+	if err := formatDisks(s.c.disks, s.c.diskFS, s.log); err != nil {
+		return nil, err
+	}
 	t0 := time.Now()
 	var out bytes.Buffer
-	res, err := runner.Run(&runner.Machine{Image: s.img, CPUs: s.c.smp, Memory: s.c.mem, Timeout: s.c.timeout, ICount: s.c.icount,
+	res, err := runner.Run(&runner.Machine{Image: s.img, CPUs: s.c.smp, Memory: s.c.mem, Timeout: s.c.timeout, ICount: s.c.icount, Disks: s.c.disks,
 		Bootargs: append([]string{"k42.argv0=" + s.name}, s.c.args...), Stdout: &out, Stderr: s.log})
 	fmt.Fprintf(s.log, "linux: k42 booted, ran the program and powered off in %.1f s\n", time.Since(t0).Seconds())
 	if err != nil {

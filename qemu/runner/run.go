@@ -45,6 +45,14 @@ type Machine struct {
 	// every CPU on one host thread). For comparing code paths, not for
 	// speeds.
 	ICount bool
+	// Disks are attached as virtio block devices (DiskArgs); Run
+	// prepares them first (PrepareDisks: a missing image is created).
+	Disks []Disk
+	// GDBPort, when not 0, starts QEMU stopped (-S) with its gdb server
+	// on this TCP port (-gdb tcp::PORT), waiting for a debugger to attach
+	// and continue; Timeout is then ignored (GDBCommand is the command
+	// that attaches).
+	GDBPort int
 
 	Stdin  io.Reader // console input; nil: none
 	Stdout io.Writer // the program's standard output (fd 1)
@@ -193,6 +201,10 @@ func qemuArgs(m *Machine, initrd string) []string {
 	}
 	if m.ICount {
 		args = append(args, ICountArgs...)
+	}
+	args = append(args, DiskArgs(m.Disks)...)
+	if m.GDBPort != 0 {
+		args = append(args, GDBArgs(m.GDBPort)...)
 	}
 	return args
 }
@@ -399,6 +411,20 @@ func Run(m *Machine) (Result, error) {
 	if err := CheckBootargs(m.Bootargs); err != nil {
 		return Result{}, &UsageError{err}
 	}
+	if m.GDBPort != 0 {
+		if err := CheckGDBPort(m.GDBPort); err != nil {
+			return Result{}, &UsageError{err}
+		}
+	}
+	if len(m.Disks) > 0 {
+		disks, err := PrepareDisks(m.Disks, m.Stderr)
+		if err != nil {
+			return Result{}, &UsageError{err}
+		}
+		mm := *m
+		mm.Disks = disks
+		m = &mm
+	}
 	rd := ""
 	if len(m.Bootargs) > 0 || m.CommandLine == "" {
 		var err error
@@ -408,7 +434,7 @@ func Run(m *Machine) (Result, error) {
 		defer os.Remove(rd)
 	}
 	ctx := context.Background()
-	if m.Timeout > 0 {
+	if m.Timeout > 0 && m.GDBPort == 0 { // a debugging session takes its time
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, m.Timeout)
 		defer cancel()

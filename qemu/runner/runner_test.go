@@ -135,7 +135,20 @@ func TestBootInfo(t *testing.T) {
 	res, out, con := boot(t, kernelImage(t), "", "info")
 	require.True(t, res.Reported, con)
 	require.Equal(t, 0, res.Status, con)
-	require.Regexp(t, `^\{"cpus":1,"mem_bytes":536870912,"timebase_hz":512000000,"boot_ms":\d+,"frames_total":8192,"frames_used":\d+,"frames_peak":\d+\}\n$`, out)
+	require.Regexp(t, `^\{"cpus":1,"mem_bytes":536870912,"timebase_hz":512000000,"boot_ms":\d+,"frames_total":8192,"frames_used":\d+,"frames_peak":\d+,"disks":\[\]\}\n$`, out)
+}
+
+// TestBootInfoListsTheDisk: a disk attached with Disks is found on the
+// PCI bus, driven and listed by info with its size, model and interrupts.
+func TestBootInfoListsTheDisk(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "d.img")
+	var out, con bytes.Buffer
+	m := &Machine{Image: kernelImage(t), CPUs: 2, Memory: "512M", Timeout: 2 * time.Minute, Bootargs: []string{"info"},
+		Stdout: &out, Stderr: &con, Disks: []Disk{{Path: img, Size: 32 << 20, Cache: DefaultDiskCache}}}
+	res, err := Run(m)
+	require.NoError(t, err)
+	require.Equal(t, 0, res.Status, con.String())
+	require.Regexp(t, `"disks":\[\{"name":"vda","model":"virtio-blk[^"]*","bytes":33554432,"block_size":512,"pci":"[0-9a-f]+:[0-9a-f]{2}\.\d","interrupts":"msi-x irq 0x[0-9a-f]+","role":"page-cache store"\}\]`, out.String())
 }
 
 func TestCrashPanicReportsAndFails(t *testing.T) {

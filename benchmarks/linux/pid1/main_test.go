@@ -1,8 +1,12 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 // configJSON is what benchmarks/linux writes (its TestTestConfigJSON
@@ -32,5 +36,46 @@ func TestReadTestConfig(t *testing.T) {
 		if _, err := readTestConfig([]byte(bad)); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
+	}
+}
+
+// diskJSON is what benchmarks/linux writes (its TestDiskInitramfs checks
+// the same text).
+const diskJSON = `{"modules":["/lib/modules/virtio_ring.ko","/lib/modules/virtio_blk.ko"],"devices":["/dev/vda","/dev/vdb"],` +
+	`"mounts":[{"dev":"/dev/vda","dir":"/mnt","fstype":"ext4"},{"dev":"/dev/vdb","dir":"/mnt1","fstype":"ext4"}]}`
+
+func TestReadDiskConfig(t *testing.T) {
+	c, err := readDiskConfig([]byte(diskJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Modules, []string{"/lib/modules/virtio_ring.ko", "/lib/modules/virtio_blk.ko"}) || !slices.Equal(c.Devices, []string{"/dev/vda", "/dev/vdb"}) ||
+		len(c.Mounts) != 2 || c.Mounts[1] != (mount{"/dev/vdb", "/mnt1", "ext4"}) {
+		t.Errorf("%+v", c)
+	}
+	for _, bad := range []string{
+		`{`,
+		`{"modules":["virtio.ko"]}`,
+		`{"devices":["vda"]}`,
+		`{"mounts":[{"dev":"/dev/vda","dir":"mnt","fstype":"ext4"}]}`,
+		`{"mounts":[{"dev":"/dev/vda","dir":"/mnt"}]}`,
+	} {
+		if _, err := readDiskConfig([]byte(bad)); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
+
+func TestWaitFor(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "vda")
+	go func() {
+		time.Sleep(30 * time.Millisecond)
+		os.WriteFile(p, nil, 0o644)
+	}()
+	if err := waitFor(p, 5*time.Second); err != nil {
+		t.Error(err)
+	}
+	if err := waitFor(p+"x", 20*time.Millisecond); err == nil || !strings.Contains(err.Error(), "did not appear within 20ms") {
+		t.Errorf("%v", err)
 	}
 }
