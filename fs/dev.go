@@ -15,6 +15,17 @@ type Device interface {
 	Write(p []byte) (int, error)
 }
 
+// Positioned is a Device with positions and a size: a disk. Its open files
+// keep an offset as a regular file's do; read, write, pread and pwrite
+// go to ReadAt and WriteAt, and lseek is relative to Size at SEEK_END
+// (Read and Write are not called).
+type Positioned interface {
+	Device
+	ReadAt(p []byte, off int64) (int, error)
+	WriteAt(p []byte, off int64) (int, error)
+	Size() int64
+}
+
 // Opener is a Device each open of which gets a session of its own: Open
 // returns the Device that serves that open file (a control file's
 // command and its answer, say). If the session is an io.Closer, the last

@@ -96,6 +96,13 @@ func (f *File) Read(p []byte) (int, error) {
 	case S_IFDIR:
 		return 0, f.err(op, syscall.EISDIR)
 	case S_IFCHR:
+		if d, ok := f.dev.(Positioned); ok {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			n, err := f.devReadAt(op, d, p, f.off)
+			f.off += int64(n)
+			return n, err
+		}
 		return f.devRead(op, p)
 	case S_IFIFO:
 		return 0, f.err(op, syscall.EINVAL) // the kernel's pipe carries the data
@@ -121,6 +128,9 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	case S_IFDIR:
 		return 0, f.err(op, syscall.EISDIR)
 	case S_IFCHR:
+		if d, ok := f.dev.(Positioned); ok {
+			return f.devReadAt(op, d, p, off)
+		}
 		return f.devRead(op, p)
 	case S_IFIFO:
 		return 0, f.err(op, syscall.ESPIPE)
@@ -130,6 +140,19 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 		err = io.EOF
 	}
 	return n, err
+}
+
+func (f *File) devReadAt(op string, d Positioned, p []byte, off int64) (int, error) {
+	n, err := d.ReadAt(p, off)
+	if err != nil && err != io.EOF {
+		err = wrap(op, f.name, err)
+	}
+	return n, err
+}
+
+func (f *File) devWriteAt(op string, d Positioned, p []byte, off int64) (int, error) {
+	n, err := d.WriteAt(p, off)
+	return n, wrap(op, f.name, err)
 }
 
 func (f *File) devRead(op string, p []byte) (int, error) {
@@ -188,6 +211,13 @@ func (f *File) Write(p []byte) (int, error) {
 	}
 	switch f.node.kind {
 	case S_IFCHR:
+		if d, ok := f.dev.(Positioned); ok {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			n, err := f.devWriteAt(op, d, p, f.off)
+			f.off += int64(n)
+			return n, err
+		}
 		return f.devWrite(op, p)
 	case S_IFIFO:
 		return 0, f.err(op, syscall.EINVAL) // the kernel's pipe carries the data
@@ -213,6 +243,9 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 	}
 	switch f.node.kind {
 	case S_IFCHR:
+		if d, ok := f.dev.(Positioned); ok {
+			return f.devWriteAt(op, d, p, off)
+		}
 		return f.devWrite(op, p)
 	case S_IFIFO:
 		return 0, f.err(op, syscall.ESPIPE)
@@ -284,7 +317,26 @@ func (f *File) Seek(off int64, whence int) (int64, error) {
 	nd := f.node
 	switch nd.kind {
 	case S_IFCHR:
-		return 0, nil
+		d, ok := f.dev.(Positioned)
+		if !ok {
+			return 0, nil
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		switch whence {
+		case io.SeekCurrent:
+			off += f.off
+		case io.SeekEnd:
+			off += d.Size()
+		case io.SeekStart:
+		default:
+			return 0, f.err(op, syscall.EINVAL)
+		}
+		if off < 0 {
+			return 0, f.err(op, syscall.EINVAL)
+		}
+		f.off = off
+		return off, nil
 	case S_IFIFO:
 		return 0, f.err(op, syscall.ESPIPE)
 	case S_IFDIR:

@@ -85,6 +85,7 @@ func Boot(p *ppc64.Platform, entryTB uint64) {
 	c.sliceAt = t.lastRun
 	c.Online = true
 	online.Add(1)
+	acceptInterrupts()
 	ppc64.SetDEC(uint32(sliceTicks))
 	ppc64.ResumeContext()
 }

@@ -26,4 +26,5 @@ const (
 	eNOSPC    = int64(linux.ENOSPC)
 	eNOSYS    = int64(linux.ENOSYS)
 	eTIMEDOUT = int64(linux.ETIMEDOUT)
+	eIO       = int64(linux.EIO)
 )

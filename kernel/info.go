@@ -14,6 +14,8 @@ type Info struct {
 	FramesTotal int `json:"frames_total"`
 	FramesUsed  int `json:"frames_used"`
 	FramesPeak  int `json:"frames_peak"`
+
+	Disks []DiskInfo `json:"disks"` // every disk found, in device-file order
 }
 
 // ThreadStat describes one live kernel thread.
@@ -45,4 +47,22 @@ type VMStats struct {
 	MappedBytes  uint64 // their total size
 	DemandFaults uint64 // pages backed on first touch since boot
 	PagesFreed   uint64 // pages unmapped and their frames freed
+}
+
+// DiskInfo describes one disk: its device file's name, what it is, its
+// size, where it sits on the PCI bus, how its completions arrive, what
+// the kernel uses it for, and what it has done.
+type DiskInfo struct {
+	Name       string `json:"name"`  // vda, vdb, ...
+	Model      string `json:"model"` // virtio-blk
+	ID         string `json:"id,omitempty"`
+	Bytes      int64  `json:"bytes"`
+	BlockSize  int    `json:"block_size"`
+	PCI        string `json:"pci"`        // bridge BUID:device.function
+	Interrupts string `json:"interrupts"` // "msi-x" or "polled"
+	Role       string `json:"role"`       // "page-cache store" or "raw"
+	ReadOnly   bool   `json:"read_only,omitempty"`
+
+	Reads, Writes, Flushes  int64 `json:"-"`
+	BytesRead, BytesWritten int64 `json:"-"`
 }

@@ -61,6 +61,7 @@ func secondaryStart(a *ppc64.TrapArea) {
 	ppc64.Lwsync() // the CPU area is complete before others see it online
 	c.Online = true
 	online.Add(1)
+	acceptInterrupts()
 	ppc64.SetDEC(uint32(sliceTicks))
 	ppc64.ResumeContext()
 }

@@ -36,7 +36,10 @@ func trap(a *ppc64.TrapArea) {
 		}
 	case ppc64.VecDecrementer:
 		c.Stats.Decrements++
-	case ppc64.VecDoorbell, ppc64.VecExternal:
+	case ppc64.VecExternal:
+		c.Stats.External++
+		deviceInterrupts(c)
+	case ppc64.VecDoorbell:
 		c.Stats.External++
 	case ppc64.VecDataStorage, ppc64.VecInstStorage:
 		switch demandFault(t) {

@@ -12,6 +12,49 @@ const MaxCPUs = 64
 // absent.
 type RTASTokens struct {
 	StartCPU, StopSelf, QueryCPUStopped, PowerOff, GetTimeOfDay, SystemReboot uint32
+	// PCI configuration space, MSI and interrupt routing (PAPR 7.3.4,
+	// 7.3.10, 7.3.13).
+	ReadPCIConfig, WritePCIConfig, ChangeMSI, QueryIntSource, SetXive, IntOn, IntOff uint32
+}
+
+// Bounds of the PCI description.
+const (
+	MaxPHBs       = 4  // host bridges
+	MaxPCIRanges  = 4  // windows of one bridge
+	MaxPCIDevices = 32 // functions of one bridge
+)
+
+// PCIRange is one window of a host bridge's "ranges": bus addresses
+// [Bus, Bus+Size) of Space appear at CPU physical address CPU.
+type PCIRange struct {
+	Space    uint32 // 1 = I/O, 2 = 32-bit memory, 3 = 64-bit memory
+	Prefetch bool
+	Bus, CPU uint64
+	Size     uint64
+}
+
+// PCIDevice is one function the firmware lists under a host bridge.
+type PCIDevice struct {
+	ConfigAddr     uint32 // bus<<16 | device<<11 | function<<8, as RTAS takes it
+	Vendor, Device uint32
+	Class          uint32
+	IntPin         uint32 // "interrupts": 1..4 = INTA..INTD, 0 none
+	ReqMSIX        uint32 // "ibm,req#msi-x": vectors the function asks for
+	Name           [24]byte
+}
+
+// PHB is a PCI host bridge (a logical PHB under PAPR): its bus unit ID,
+// which RTAS's configuration calls take, its MMIO windows, the DMA window
+// its devices' bus addresses go through (a TCE table named by LIOBN) and
+// its functions.
+type PHB struct {
+	BUID             uint64
+	LIOBN            uint32
+	DMABase, DMASize uint64
+	NumRanges        int
+	Ranges           [MaxPCIRanges]PCIRange
+	NumDevices       int
+	Devices          [MaxPCIDevices]PCIDevice
 }
 
 // Platform is what the kernel learned from the device tree.
@@ -23,6 +66,8 @@ type Platform struct {
 	RTAS       RTASTokens      //
 	NumVty     int             // virtual terminals under /vdevice
 	Vty        [4]uint32       // their terminal numbers, lowest first
+	NumPHBs    int             // PCI host bridges found
+	PHBs       [MaxPHBs]PHB    //
 	bootargs   [MaxBootargs]byte
 	nbootargs  int
 	// BootargsLen is the length of /chosen/bootargs as the firmware has

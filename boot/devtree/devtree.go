@@ -1,6 +1,7 @@
 // Package devtree reads the facts the kernel needs from the firmware's
 // device tree: memory, CPUs, the timebase frequency, RTAS tokens, the
-// virtual terminals, /chosen/bootargs and the initial RAM archive.
+// virtual terminals, /chosen/bootargs, the initial RAM archive and the
+// PCI host bridges with their windows, DMA window and functions.
 //
 // It runs before the Go runtime exists, so it allocates nothing and keeps
 // what it learns in a ppc64.Platform, made of fixed-size arrays. The tree
@@ -108,6 +109,10 @@ func Probe(fw Firmware, p *Platform) {
 			}
 		case eq(buf[:], n, "vdevice"):
 			probeVdevice(fw, node, p)
+		case hasPrefix(buf[:], n, "pci"):
+			if n := fw.GetProp(node, "device_type", buf[:]); eq(buf[:], n, "pci") {
+				probePHB(fw, node, addrCells, p)
+			}
 		}
 	}
 }
@@ -157,6 +162,13 @@ func probeRTAS(fw Firmware, node uint32, p *Platform) {
 		PowerOff:        tok("power-off"),
 		GetTimeOfDay:    tok("get-time-of-day"),
 		SystemReboot:    tok("system-reboot"),
+		ReadPCIConfig:   tok("ibm,read-pci-config"),
+		WritePCIConfig:  tok("ibm,write-pci-config"),
+		ChangeMSI:       tok("ibm,change-msi"),
+		QueryIntSource:  tok("ibm,query-interrupt-source-number"),
+		SetXive:         tok("ibm,set-xive"),
+		IntOn:           tok("ibm,int-on"),
+		IntOff:          tok("ibm,int-off"),
 	}
 }
 
@@ -179,4 +191,70 @@ func probeVdevice(fw Firmware, vdev uint32, p *Platform) {
 		p.Vty[i] = v
 		p.NumVty++
 	}
+}
+
+// probePHB records a PCI host bridge: its BUID (the unit address in
+// "reg"), its windows ("ranges": a 3-cell PCI address, a parent address
+// of ac cells, a 2-cell size), its DMA window ("ibm,dma-window": LIOBN,
+// then bus address and size in the bridge's DMA cells) and the functions
+// listed as its children.
+func probePHB(fw Firmware, node uint32, ac int, p *Platform) {
+	if p.NumPHBs == len(p.PHBs) {
+		return
+	}
+	reg := &regBuf
+	if n := fw.GetProp(node, "reg", reg[:]); n < 4*ac {
+		return
+	}
+	h := &p.PHBs[p.NumPHBs]
+	*h = ppc64.PHB{BUID: cells(reg[:], ac)}
+	sc := 2
+	if n := fw.GetProp(node, "#size-cells", buf[:]); n == 4 {
+		sc = int(be32(buf[:]))
+	}
+	step := 4 * (3 + ac + sc)
+	n := fw.GetProp(node, "ranges", reg[:])
+	for off := 0; off+step <= n && off+step <= len(reg) && h.NumRanges < len(h.Ranges); off += step {
+		hi := be32(reg[off:])
+		h.Ranges[h.NumRanges] = ppc64.PCIRange{
+			Space:    hi >> 24 & 3,
+			Prefetch: hi&0x40000000 != 0,
+			Bus:      cells(reg[off+4:], 2),
+			CPU:      cells(reg[off+12:], ac),
+			Size:     cells(reg[off+12+4*ac:], sc),
+		}
+		h.NumRanges++
+	}
+	dac, dsc := 2, 2
+	if n := fw.GetProp(node, "ibm,#dma-address-cells", buf[:]); n == 4 {
+		dac = int(be32(buf[:]))
+	}
+	if n := fw.GetProp(node, "ibm,#dma-size-cells", buf[:]); n == 4 {
+		dsc = int(be32(buf[:]))
+	}
+	if n := fw.GetProp(node, "ibm,dma-window", reg[:]); n >= 4*(1+dac+dsc) && dac <= 2 && dsc <= 2 {
+		h.LIOBN = be32(reg[:])
+		h.DMABase = cells(reg[4:], dac)
+		h.DMASize = cells(reg[4+4*dac:], dsc)
+	}
+	for c := fw.Child(node); c != 0 && h.NumDevices < len(h.Devices); c = fw.Peer(c) {
+		if n := fw.GetProp(c, "reg", reg[:]); n < 4 {
+			continue
+		}
+		d := &h.Devices[h.NumDevices]
+		*d = ppc64.PCIDevice{ConfigAddr: be32(reg[:]) & 0x00ffff00}
+		prop := func(name string) uint32 {
+			if fw.GetProp(c, name, tokBuf[:]) == 4 {
+				return be32(tokBuf[:])
+			}
+			return 0
+		}
+		d.Vendor, d.Device, d.Class = prop("vendor-id"), prop("device-id"), prop("class-code")
+		d.IntPin, d.ReqMSIX = prop("interrupts"), prop("ibm,req#msi-x")
+		if n := fw.GetProp(c, "name", buf[:]); n > 0 {
+			copy(d.Name[:len(d.Name)-1], buf[:min(n, len(buf))])
+		}
+		h.NumDevices++
+	}
+	p.NumPHBs++
 }

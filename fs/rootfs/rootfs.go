@@ -23,10 +23,12 @@ import (
 	"k42/fs"
 	"k42/fs/serve"
 	"k42/kernel"
+	"k42/kernel/dev/pseries"
 	"k42/kernel/initrd"
 	"k42/kernel/objects"
 	"k42/kernel/shell"
 	"k42/kernel/sys"
+	"k42/mm/blockdev"
 	"k42/mm/fcm"
 )
 
@@ -48,6 +50,9 @@ func FS() *fs.FS { return root }
 // Server returns its server.
 func Server() *serve.Server { return server }
 
+// Disks is the console's view of the disks.
+func Disks() shell.Disks { return shell.Disks{List: diskInfo, Sync: syncAll} }
+
 // Err reports why the root file system could not start.
 func Err() error { return err }
 
@@ -55,6 +60,7 @@ func init() {
 	sys.DefineOption(sys.OptionInfo{Name: "cwd", Args: "DIR", Help: "the program's first working directory"})
 	sys.DefineOption(sys.OptionInfo{Name: "pagecache", Args: "SIZE", Help: "the page cache's budget (default 25% of memory; 64M, 1G, 10%...)"})
 	sys.DefineOption(sys.OptionInfo{Name: "memstore", Args: "SIZE", Help: "the memory block store behind the page cache, the file system's capacity (default 50% of memory, allocated as written)"})
+	sys.DefineOption(sys.OptionInfo{Name: "store", Args: "disk|memory", Help: "where the page cache's backing store is: the first disk (the default when one is attached: the runner's -disk) or memory"})
 	sys.DefineOption(sys.OptionInfo{Name: "fcm", Args: "single|replicated|sequential", Help: "the FCM implementation new files get (default single)"})
 	sys.DefineOption(sys.OptionInfo{Name: "serve.lend", Args: "on|off", Help: "lend a caller's P to the file-system server serving its call (default on; off shows the stall it removes)"})
 	root, server, err = start()
@@ -95,6 +101,23 @@ func pageCache() (*fcm.Manager, *fs.PageLimit, error) {
 		return nil, nil, err
 	}
 	impl, _ := sys.Option("fcm")
+	where, _ := sys.Option("store")
+	switch where {
+	case "", "disk", "memory":
+	default:
+		return nil, nil, fmt.Errorf("k42.store=%s: want disk or memory", where)
+	}
+	if where != "memory" && len(disks) > 0 {
+		storeDisk = disks[0]
+		m, limit, err := fcm.NewOn(objects.Table(), budget, storeDisk, impl)
+		if err != nil {
+			return nil, nil, fmt.Errorf("page cache on %s (k42.pagecache=%d, k42.fcm=%s): %w", storeDisk.Name, budget, impl, err)
+		}
+		return m, limit, nil
+	}
+	if where == "disk" {
+		return nil, nil, fmt.Errorf("k42.store=disk: no disk is attached (the runner's -disk FILE attaches one)")
+	}
 	m, limit, err := fcm.NewInMemory(objects.Table(), budget, capacity, impl)
 	if err != nil {
 		return nil, nil, fmt.Errorf("page cache (k42.pagecache=%d, k42.memstore=%d, k42.fcm=%s): %w", budget, capacity, impl, err)
@@ -102,7 +125,63 @@ func pageCache() (*fcm.Manager, *fs.PageLimit, error) {
 	return m, limit, nil
 }
 
+// The disks, opened before the page cache so that its store can be on
+// the first; storeDisk is that one, if it is.
+var (
+	disks     []*pseries.Disk
+	storeDisk *pseries.Disk
+)
+
+// openDisks opens every disk; one that fails is reported and left out.
+func openDisks() {
+	var errs []error
+	disks, errs = pseries.Disks()
+	for _, err := range errs {
+		sys.Warn("disk left out: " + err.Error())
+	}
+	sys.SetDisks(diskInfo)
+}
+
+// diskInfo describes the disks for sys.ReadInfo and the console.
+func diskInfo() []kernel.DiskInfo {
+	out := make([]kernel.DiskInfo, 0, len(disks))
+	for _, d := range disks {
+		role := "raw"
+		if d == storeDisk {
+			role = "page-cache store"
+		}
+		st := d.Stats()
+		out = append(out, kernel.DiskInfo{Name: d.Name, Model: d.Model(), ID: d.ID(), Bytes: d.Capacity(), BlockSize: d.BlockSize(),
+			PCI: d.PCI, Interrupts: d.Interrupts, Role: role, ReadOnly: d.ReadOnly(),
+			Reads: st.Reads, Writes: st.Writes, Flushes: st.Flushes, BytesRead: st.BytesRead, BytesWritten: st.BytesWritten})
+	}
+	return out
+}
+
+// syncAll is the console's sync: every file's dirty pages written back,
+// every disk flushed.
+func syncAll() (string, error) {
+	if fcms == nil {
+		return "", fmt.Errorf("no page cache")
+	}
+	n, err := fcms.SyncAll()
+	if err != nil {
+		return "", err
+	}
+	for _, d := range disks {
+		if err := d.Flush(); err != nil {
+			return "", fmt.Errorf("%s: %w", d.Name, err)
+		}
+	}
+	return fmt.Sprintf("synced %d files, flushed %d disks", n, len(disks)), nil
+}
+
+// devDisk is the device number of the i-th disk's file, as Linux numbers
+// virtio disks (major 254, 16 minors each).
+func devDisk(i int) uint64 { return fs.Mkdev(254, uint32(16*i)) }
+
 func start() (*fs.FS, *serve.Server, error) {
+	openDisks()
 	m, limit, err := pageCache()
 	if err != nil {
 		return nil, nil, err
@@ -112,24 +191,35 @@ func start() (*fs.FS, *serve.Server, error) {
 	control := shell.NewControl(func(s *shell.Shell) {
 		s.AddObjects(objects.Table())
 		s.AddPageCache(shell.PageCache{FCMs: m, FS: fsys})
+		s.AddDisks(Disks())
 	})
+	devs := map[uint64]fs.Device{
+		devK42Ctl:       control,
+		devK42Objects:   shell.ObjectsView(objects.Table()),
+		devK42PageCache: shell.PageCacheView(m),
+		fs.DevNull:      fs.Null{},
+		fs.DevZero:      fs.Zero{},
+		fs.DevFull:      fs.Full{},
+		fs.DevURandom:   fs.URandom{Fill: func(b []byte) { rand.Read(b) }},
+	}
+	for i, d := range disks {
+		devs[devDisk(i)] = blockdev.Bytes{Dev: d}
+	}
 	fsys = fs.New(fs.Options{
 		// Time stamps from the timebase: time.Now would be a system call.
-		Clock: func() time.Time { return time.Unix(0, kernel.WallNanos()) },
-		Pages: limit,
-		Data:  m.DataFactory(),
-		Devices: map[uint64]fs.Device{
-			devK42Ctl:       control,
-			devK42Objects:   shell.ObjectsView(objects.Table()),
-			devK42PageCache: shell.PageCacheView(m),
-			fs.DevNull:      fs.Null{},
-			fs.DevZero:      fs.Zero{},
-			fs.DevFull:      fs.Full{},
-			fs.DevURandom:   fs.URandom{Fill: func(b []byte) { rand.Read(b) }},
-		},
+		Clock:   func() time.Time { return time.Unix(0, kernel.WallNanos()) },
+		Pages:   limit,
+		Data:    m.DataFactory(),
+		Devices: devs,
 	})
+
 	if err := populate(fsys); err != nil {
 		return nil, nil, err
+	}
+	for i, d := range disks {
+		if err := fsys.MknodAt(nil, "/dev/"+d.Name, fs.S_IFCHR|0o660, devDisk(i)); err != nil {
+			return nil, nil, err
+		}
 	}
 	if a := kernel.InitrdBytes(); a != nil {
 		if err := unpack(fsys, a); err != nil {

@@ -38,6 +38,7 @@ func dispatch(args []string) int {
 		if root := rootfs.FS(); root != nil {
 			sh.AddFiles(shell.Files{Root: os.DirFS("/"), Usage: root.Usage})
 			sh.AddPageCache(shell.PageCache{FCMs: rootfs.FCMs(), FS: root})
+			sh.AddDisks(rootfs.Disks())
 		}
 		startDemo()
 		sh.Run(os.Stdin)

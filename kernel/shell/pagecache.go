@@ -36,9 +36,13 @@ func (s *Shell) AddPageCache(p PageCache) {
 		}
 		return "", false
 	})
-	s.Register(Command{Name: "pagecache", Help: "the page cache: budget, used, pressure level, pager rounds, hits, misses, evictions, write-backs, bytes",
+	s.Register(Command{Name: "pagecache", Args: "[drop]", Help: "the page cache: budget, used, pressure level, pager rounds, hits, misses, evictions, write-backs, bytes; drop writes every dirty page back and empties it (cold caches, as Linux's drop_caches)",
 		Run: func(s *Shell, args []string) error {
-			if len(args) != 0 {
+			switch {
+			case len(args) == 1 && args[0] == "drop":
+				fmt.Fprintf(s.Out, "dropped %d pages\n", p.FCMs.Cache().Drop())
+				return nil
+			case len(args) != 0:
 				return errUsage
 			}
 			fmt.Fprint(s.Out, p.FCMs.Cache().Stats())

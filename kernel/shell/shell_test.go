@@ -45,7 +45,7 @@ func session(t *testing.T, input string) (string, *fake) {
 
 func TestConsoleCommands(t *testing.T) {
 	out, f := session(t, "info\ncpus\nmem\nsyscalls futex\nhalt 3\ninfo\n")
-	require.Contains(t, out, `{"cpus":2,"mem_bytes":2147483648,"timebase_hz":512000000,"boot_ms":42,"frames_total":0,"frames_used":0,"frames_peak":0}`)
+	require.Contains(t, out, `{"cpus":2,"mem_bytes":2147483648,"timebase_hz":512000000,"boot_ms":42,"frames_total":0,"frames_used":0,"frames_peak":0,"disks":null}`)
 	require.Contains(t, out, "idle")
 	require.Contains(t, out, "10 used")
 	require.Contains(t, out, "mappings: 2, 3.0 MiB mapped; 9 pages demand-zeroed")

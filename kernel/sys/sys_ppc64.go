@@ -20,7 +20,22 @@ func ReadInfo() kernel.Info {
 		FramesTotal: m.FramesTotal,
 		FramesUsed:  m.FramesUsed,
 		FramesPeak:  m.FramesPeak,
+		Disks:       disks(),
 	}
+}
+
+// diskList is the drivers' report of the disks (SetDisks).
+var diskList func() []kernel.DiskInfo
+
+// SetDisks registers the function that lists the disks for ReadInfo
+// (the root file system does, when it has opened them).
+func SetDisks(f func() []kernel.DiskInfo) { diskList = f }
+
+func disks() []kernel.DiskInfo {
+	if diskList == nil {
+		return []kernel.DiskInfo{}
+	}
+	return diskList()
 }
 
 // SchedulerCPU returns the CPU the scheduler records the calling thread
@@ -63,6 +78,10 @@ func BootFailed(why string) {
 	writeRaw([]byte("k42: boot failed: " + why + "\n"))
 	Halt(kernel.BootFailStatus)
 }
+
+// Warn reports something the user should know on the error terminal (the
+// runner's standard error), whatever the program has made of fd 2.
+func Warn(what string) { writeRaw([]byte("k42: " + what + "\n")) }
 
 // MapDevice maps the physical range [pa, pa+size) cache-inhibited and
 // guarded (ppc64.AttrIO), privileged read/write, in the device window and

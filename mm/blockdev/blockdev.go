@@ -33,6 +33,12 @@ type Device interface {
 	Stats() Stats
 }
 
+// Vectored is a Device that reads consecutive blocks into several buffers
+// (each a whole number of blocks) in one request, sparing a copy.
+type Vectored interface {
+	ReadBlocksv(b int64, bufs [][]byte) error
+}
+
 // Stats counts a device's work.
 type Stats struct {
 	Reads, Writes, Flushes  int64 // requests

@@ -2,6 +2,8 @@ package blockdev
 
 import (
 	"bytes"
+	"io"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -45,4 +47,59 @@ func TestMemoryRefusesBadRequests(t *testing.T) {
 	assert.NoError(t, m.WriteBlocks(7, make([]byte, 4096)), "the last block")
 	_, err = NewMemory(1000, 1)
 	assert.ErrorContains(t, err, "1000 is not a power of two")
+}
+
+// TestBytesAtAnyOffset reads and writes a device through Bytes at aligned
+// and unaligned offsets, across blocks and its end, against a model.
+func TestBytesAtAnyOffset(t *testing.T) {
+	dev, err := NewMemory(512, 64)
+	require.NoError(t, err)
+	b := Bytes{Dev: dev}
+	require.Equal(t, int64(512*64), b.Size())
+	model := make([]byte, b.Size())
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 300 {
+		off := rng.Int64N(b.Size())
+		n := rng.IntN(3000)
+		p := make([]byte, n)
+		for i := range p {
+			p[i] = byte(rng.Uint32())
+		}
+		wn, werr := b.WriteAt(p, off)
+		want := min(int64(n), b.Size()-off)
+		require.Equal(t, int(want), wn)
+		if int64(n) > want {
+			require.ErrorIs(t, werr, ErrRange)
+		} else {
+			require.NoError(t, werr)
+		}
+		copy(model[off:], p[:wn])
+		q := make([]byte, n)
+		rn, rerr := b.ReadAt(q, off)
+		require.Equal(t, wn, rn)
+		if int64(n) > want {
+			require.ErrorIs(t, rerr, io.EOF)
+		}
+		require.Equal(t, model[off:off+int64(rn)], q[:rn])
+	}
+	all := make([]byte, b.Size())
+	_, err = b.ReadAt(all, 0)
+	require.NoError(t, err)
+	require.Equal(t, model, all)
+	_, err = b.ReadAt(make([]byte, 1), b.Size())
+	require.ErrorIs(t, err, io.EOF)
+	_, err = b.Read(make([]byte, 1))
+	require.ErrorIs(t, err, ErrNoOffset)
+}
+
+func TestPartStaysInside(t *testing.T) {
+	dev, err := NewMemory(512, 64)
+	require.NoError(t, err)
+	p := Part{Dev: dev, Start: 16, Count: 8}
+	require.NoError(t, p.WriteBlocks(7, bytes.Repeat([]byte{9}, 512)))
+	got := make([]byte, 512)
+	require.NoError(t, dev.ReadBlocks(23, got))
+	require.Equal(t, bytes.Repeat([]byte{9}, 512), got)
+	require.ErrorIs(t, p.WriteBlocks(8, got), ErrRange)
+	require.ErrorIs(t, p.ReadBlocks(7, make([]byte, 1024)), ErrRange)
 }

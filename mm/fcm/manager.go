@@ -216,6 +216,23 @@ func (f *File) Truncate(size int64) error {
 	return f.ref.Get().Truncate(context.Background(), size)
 }
 
+// SyncAll writes every file's dirty pages back and flushes the store (the
+// console's sync), each file in a request of its own. It returns how
+// many files it synced and the first error.
+func (m *Manager) SyncAll() (int, error) {
+	var first error
+	n := 0
+	for _, f := range m.Files() {
+		var err error
+		m.dom.Do(func() { err = f.Sync() })
+		if err != nil && first == nil && !f.released.Load() {
+			first = fmt.Errorf("%s: %w", f.Name(), err)
+		}
+		n++
+	}
+	return n, first
+}
+
 // Sync implements fs.Data.
 func (f *File) Sync() error {
 	return f.ref.Get().Sync(context.Background())
@@ -453,6 +470,17 @@ func (f *File) Describe() string {
 // the manager, whose factory starts with impl. Close the cache
 // (m.Cache().Close) to stop the pager.
 func NewInMemory(tab *reconfig.Table, budget, capacity int64, impl string) (*Manager, *fs.PageLimit, error) {
+	dev, err := blockdev.NewMemory(pagecache.PageSize, capacity/pagecache.PageSize)
+	if err != nil {
+		return nil, nil, err
+	}
+	return NewOn(tab, budget, dev, impl)
+}
+
+// NewOn makes the whole stack over the block device dev (a disk, or
+// memory): the page cache, the store on dev (its capacity is the file
+// system's page limit) and the manager.
+func NewOn(tab *reconfig.Table, budget int64, dev blockdev.Device, impl string) (*Manager, *fs.PageLimit, error) {
 	cache, err := pagecache.New(pagecache.Options{Budget: budget, Platform: tab.Platform()})
 	if err != nil {
 		return nil, nil, err
@@ -460,10 +488,6 @@ func NewInMemory(tab *reconfig.Table, budget, capacity int64, impl string) (*Man
 	fail := func(err error) (*Manager, *fs.PageLimit, error) {
 		cache.Close()
 		return nil, nil, err
-	}
-	dev, err := blockdev.NewMemory(pagecache.PageSize, capacity/pagecache.PageSize)
-	if err != nil {
-		return fail(err)
 	}
 	store, err := pagecache.NewStore(dev)
 	if err != nil {

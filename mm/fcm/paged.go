@@ -70,13 +70,14 @@ func (p *paged) fault(cpu int, idx int64, write, whole bool, truncs uint64) (*de
 		return nil, fmt.Errorf("%w (%v)", syscall.ENOMEM, err)
 	}
 	taken := false
+	var ahead []*pagecache.Page // pages idx+1, ... read with idx
 	switch {
 	case stored && !whole:
-		if _, err := env.Backing.ReadPage(idx, pg); err != nil {
+		if ahead, err = p.read(idx, pg, !write); err != nil {
 			env.Cache.Free(pg)
 			return nil, fmt.Errorf("%w (%v)", syscall.EIO, err)
 		}
-		env.count(cpu, pagecache.BytesIn, pageSize)
+		env.count(cpu, pagecache.BytesIn, pageSize*int64(1+len(ahead)))
 	case !stored:
 		if !env.Limit.Take() {
 			env.Cache.Free(pg)
@@ -90,10 +91,20 @@ func (p *paged) fault(cpu int, idx int64, write, whole bool, truncs uint64) (*de
 		// A truncation came while the page was read (only reads run
 		// beside truncations): what was read may be stale.
 		env.Cache.Free(pg)
+		for _, q := range ahead {
+			env.Cache.Free(q)
+		}
 		if taken {
 			env.Limit.Return(1)
 		}
 		return nil, errRetry
+	}
+	for i, q := range ahead {
+		if j := idx + 1 + int64(i); p.t.pages[j] == nil {
+			p.t.pages[j] = &desc{page: q}
+		} else {
+			env.Cache.Free(q) // faulted in meanwhile: its copy may be newer
+		}
 	}
 	if d := p.t.pages[idx]; d != nil {
 		// Another reader faulted it in meanwhile.
@@ -109,6 +120,56 @@ func (p *paged) fault(cpu int, idx int64, write, whole bool, truncs uint64) (*de
 	d := &desc{page: pg}
 	p.t.pages[idx] = d
 	return d, nil
+}
+
+// readAhead bounds the pages a read miss brings in beyond its own.
+const readAhead = 31
+
+// read fills pg with stored page idx. When ahead allows, the cache is
+// not under pressure (HIGH) and the backing store keeps the pages after
+// idx next to it, they come in the same request: a read-ahead that makes
+// a sequential read of a cold file cost one device request per
+// 1+readAhead pages instead of one per page. The pages read ahead are
+// returned, for the caller to enter where the table has none. mu is not
+// held.
+func (p *paged) read(idx int64, pg *pagecache.Page, ahead bool) ([]*pagecache.Page, error) {
+	env := p.env
+	c, ok := env.Backing.(pagecache.Clustered)
+	n := 1
+	if ok && ahead && env.Cache.Level() == pagecache.High {
+		// At most a quarter of the free pages: what is read ahead is
+		// not in the table until the read ends, so the pager cannot
+		// take it back meanwhile.
+		free := int(env.Cache.Budget() - env.Cache.Used())
+		n = c.Cluster(idx, min(1+readAhead, 1+free/4))
+		p.mu.Lock()
+		for k := 1; k < n; k++ {
+			if p.t.pages[idx+int64(k)] != nil {
+				n = k // the run ends at the first resident page
+			}
+		}
+		p.mu.Unlock()
+	}
+	if n <= 1 {
+		_, err := env.Backing.ReadPage(idx, pg)
+		return nil, err
+	}
+	pages := make([]*pagecache.Page, 1, n)
+	pages[0] = pg
+	for len(pages) < n && env.Cache.Level() == pagecache.High {
+		q, err := env.Cache.Alloc()
+		if err != nil {
+			break
+		}
+		pages = append(pages, q)
+	}
+	if err := c.ReadPages(idx, pages); err != nil {
+		for _, q := range pages[1:] {
+			env.Cache.Free(q)
+		}
+		return nil, err
+	}
+	return pages[1:], nil
 }
 
 // readAt is ReadAt over the table; filled, if set, is called (mu held)
@@ -299,8 +360,14 @@ func (p *paged) evict(cpu int, idx int64, d *desc) bool {
 func (p *paged) sync(cpu int) error {
 	p.mu.Lock()
 	var first error
+	dirty := make([]int64, 0, p.t.dirty)
 	for idx, d := range p.t.pages {
-		if err := p.writeBack(cpu, idx, d); err != nil && first == nil {
+		if d.dirty {
+			dirty = append(dirty, idx)
+		}
+	}
+	for _, idx := range inOrder(dirty) {
+		if err := p.writeBack(cpu, idx, p.t.pages[idx]); err != nil && first == nil {
 			first = err
 		}
 	}
@@ -334,19 +401,32 @@ func (p *paged) giveBackClock(cpu, want int) int {
 	defer p.mu.Unlock()
 	freed := 0
 	for pass := 0; pass < 2 && freed < want; pass++ {
+		var victims []int64
 		for idx, d := range p.t.pages {
-			if freed >= want {
+			if freed+len(victims) >= want {
 				break
 			}
 			if pass == 0 && p.used(idx, d) {
 				continue
 			}
-			if p.evict(cpu, idx, d) {
+			victims = append(victims, idx)
+		}
+		for _, idx := range inOrder(victims) {
+			if p.evict(cpu, idx, p.t.pages[idx]) {
 				freed++
 			}
 		}
 	}
 	return freed
+}
+
+// inOrder sorts page indexes, so that the pages chosen for write-back
+// reach the store in file order: a store that places a page after its
+// neighbour's (pagecache.FileStore) then keeps a file's pages side by
+// side, which read-ahead needs.
+func inOrder(idxs []int64) []int64 {
+	sort.Slice(idxs, func(i, j int) bool { return idxs[i] < idxs[j] })
+	return idxs
 }
 
 // giveBackMRU gives back the most recently used pages first: for a
@@ -363,12 +443,13 @@ func (p *paged) giveBackMRU(cpu, want int) int {
 		vs = append(vs, victim{idx, d.stamp})
 	}
 	sort.Slice(vs, func(i, j int) bool { return vs[i].stamp > vs[j].stamp })
+	victims := make([]int64, 0, min(want, len(vs)))
+	for _, v := range vs[:min(want, len(vs))] {
+		victims = append(victims, v.idx)
+	}
 	freed := 0
-	for _, v := range vs {
-		if freed >= want {
-			break
-		}
-		if p.evict(cpu, v.idx, p.t.pages[v.idx]) {
+	for _, idx := range inOrder(victims) {
+		if p.evict(cpu, idx, p.t.pages[idx]) {
 			freed++
 		}
 	}

@@ -359,6 +359,29 @@ func (c *Cache) Owners() int {
 	return len(c.owners)
 }
 
+// Drop asks every owner to give back all its pages (dirty ones are
+// written back first), as Linux's drop_caches does for clean pages: the
+// next read of any file is a miss. It returns the pages freed. Owners
+// busy being reconfigured keep theirs.
+func (c *Cache) Drop() int {
+	c.mu.Lock()
+	owners := append([]*Registration(nil), c.owners...)
+	c.mu.Unlock()
+	freed := 0
+	for _, reg := range owners {
+		reg.mu.Lock()
+		for !reg.dead {
+			n, _ := reg.r.GiveBack(1<<30, Critical)
+			freed += n
+			if n == 0 {
+				break
+			}
+		}
+		reg.mu.Unlock()
+	}
+	return freed
+}
+
 // pager is the cache's replacement thread: asleep while the level is
 // HIGH, otherwise visiting the owners round robin.
 func (c *Cache) pager() {

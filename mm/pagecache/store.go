@@ -33,6 +33,17 @@ type Backing interface {
 	Pages() int
 }
 
+// Clustered is a Backing that reads several consecutive pages of a file in
+// one device request when they are stored side by side (read-ahead).
+type Clustered interface {
+	// Cluster returns how many pages from idx on, at most max, are
+	// stored in consecutive places (0 if idx is not stored).
+	Cluster(idx int64, max int) int
+	// ReadPages fills pages with pages idx, idx+1, ...: a cluster that
+	// Cluster reported (if it is no longer one, page by page).
+	ReadPages(idx int64, pages []*Page) error
+}
+
 // ErrStoreFull is the error of a write-back to a store with no free slot.
 var ErrStoreFull = errors.New("pagecache: the backing store is full")
 
@@ -71,9 +82,17 @@ func (s *Store) InUse() int64 {
 	return s.inUse
 }
 
-func (s *Store) alloc() (int64, error) {
+// alloc takes a free slot: want if it is the next never-used one (so that
+// a file written back in order lies in order), else a freed one, else
+// the next never-used one.
+func (s *Store) alloc(want int64) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if want >= 0 && want == s.high && s.high < s.slots {
+		s.high++
+		s.inUse++
+		return want, nil
+	}
 	if n := len(s.freeList); n > 0 {
 		slot := s.freeList[n-1]
 		s.freeList = s.freeList[:n-1]
@@ -121,14 +140,81 @@ func (f *FileStore) ReadPage(idx int64, p *Page) (bool, error) {
 	return true, nil
 }
 
+var _ Clustered = (*FileStore)(nil)
+
+// Cluster implements Clustered.
+func (f *FileStore) Cluster(idx int64, max int) int {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.clusterLocked(idx, max)
+}
+
+func (f *FileStore) clusterLocked(idx int64, max int) int {
+	first, ok := f.slots[idx]
+	if !ok {
+		return 0
+	}
+	n := 1
+	for n < max {
+		s, ok := f.slots[idx+int64(n)]
+		if !ok || s != first+int64(n) {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// ReadPages implements Clustered: one request to the device (vectored
+// into the pages when the device can, else through one buffer).
+func (f *FileStore) ReadPages(idx int64, pages []*Page) error {
+	f.mu.RLock()
+	n := f.clusterLocked(idx, len(pages))
+	first := f.slots[idx]
+	f.mu.RUnlock()
+	if n < len(pages) {
+		for i, p := range pages {
+			if _, err := f.ReadPage(idx+int64(i), p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	b := first * int64(f.s.perPage)
+	var err error
+	if v, ok := f.s.dev.(blockdev.Vectored); ok {
+		bufs := make([][]byte, len(pages))
+		for i, p := range pages {
+			bufs[i] = p[:]
+		}
+		err = v.ReadBlocksv(b, bufs)
+	} else {
+		buf := make([]byte, len(pages)*PageSize)
+		if err = f.s.dev.ReadBlocks(b, buf); err == nil {
+			for i, p := range pages {
+				copy(p[:], buf[i*PageSize:])
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("pagecache: reading pages %d..%d: %w", idx, idx+int64(len(pages))-1, err)
+	}
+	return nil
+}
+
 // WritePage implements Backing.
 func (f *FileStore) WritePage(idx int64, p *Page) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	slot, ok := f.slots[idx]
 	if !ok {
+		// Next to the page before it, if that place is free at the top.
+		want := int64(-1)
+		if prev, ok := f.slots[idx-1]; ok {
+			want = prev + 1
+		}
 		var err error
-		if slot, err = f.s.alloc(); err != nil {
+		if slot, err = f.s.alloc(want); err != nil {
 			return err
 		}
 		if f.slots == nil {

@@ -1,0 +1,90 @@
+package pseries
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"k42/kernel/dev/pci"
+	"k42/kernel/dev/virtio"
+	"k42/kernel/dev/virtioblk"
+)
+
+// Disk is a virtio block device found on a bridge and opened.
+type Disk struct {
+	*virtioblk.Disk
+	Name       string // vda, vdb, ... in bus order
+	PCI        string // BUID:device.function
+	Interrupts string // "msi-x", or "polled" when no vector could be had
+}
+
+// PCI IDs of virtio block functions: transitional and modern.
+const (
+	vendorVirtio     = 0x1af4
+	deviceBlkLegacy  = 0x1001
+	deviceBlkModern  = 0x1042
+	requestTimeout   = 10 * time.Second
+	disksMSIXVectors = 1 // the request queue's; configuration changes are not signalled
+)
+
+var (
+	disksOnce sync.Once
+	disks     []*Disk
+	diskErrs  []error
+)
+
+// Disks finds and opens every virtio block function under every bridge,
+// once; later calls return the same disks. A function that cannot be
+// opened is left out and its error returned (the others are still
+// opened).
+func Disks() ([]*Disk, []error) {
+	disksOnce.Do(func() {
+		for _, b := range Bridges() {
+			alloc := pci.NewAllocator(b.Windows()...)
+			for _, d := range b.Devices() {
+				if d.Vendor != vendorVirtio || d.Device != deviceBlkLegacy && d.Device != deviceBlkModern {
+					continue
+				}
+				name := fmt.Sprintf("vd%c", 'a'+len(disks))
+				k, err := b.openDisk(alloc, d.ConfigAddr, name)
+				if err != nil {
+					diskErrs = append(diskErrs, fmt.Errorf("%s (pci %x:%02x.%d): %w", name, b.BUID(), d.ConfigAddr>>11&31, d.ConfigAddr>>8&7, err))
+					continue
+				}
+				disks = append(disks, k)
+			}
+		}
+	})
+	return disks, diskErrs
+}
+
+func (b *Bridge) openDisk(alloc *pci.Allocator, fn uint32, name string) (*Disk, error) {
+	f := b.Function(fn)
+	bars, err := f.AssignBARs(alloc)
+	if err != nil {
+		return nil, err
+	}
+	caps, err := virtio.FindCaps(f, bars, func(bar int, off, length uint64) (virtio.Regs, error) {
+		for _, x := range bars {
+			if x.Index == bar {
+				return Map(x, off, length)
+			}
+		}
+		return nil, fmt.Errorf("BAR %d is not assigned", bar)
+	})
+	if err != nil {
+		return nil, err
+	}
+	cfg := virtioblk.Config{Caps: caps, DMA: b.DirectDMA(), MSIXVector: 0xffff, Timeout: requestTimeout, Name: name}
+	mode := "polled"
+	if vs, err := b.EnableMSIX(fn, f, bars, disksMSIXVectors); err == nil {
+		cfg.MSIXVector, cfg.Wait, mode = 0, vs[0].Wait, fmt.Sprintf("msi-x irq %#x", vs[0].IRQ)
+	} else {
+		mode = "polled (" + err.Error() + ")"
+	}
+	d, err := virtioblk.Open(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Disk{Disk: d, Name: name, PCI: fmt.Sprintf("%x:%02x.%d", b.BUID(), fn>>11&31, fn>>8&7), Interrupts: mode}, nil
+}

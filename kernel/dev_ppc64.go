@@ -1,0 +1,244 @@
+package kernel
+
+import (
+	"sync/atomic"
+
+	"k42/arch/ppc64"
+	"k42/kernel/frames"
+)
+
+// Devices. Drivers are ordinary Go (kernel/dev/...); what they need from
+// the machine goes through the k42_dev call, served here in the trap
+// handler, so that RTAS's one argument block, the frame allocator and the
+// interrupt controller stay the kernel's:
+//
+//   - PCI configuration space through RTAS ibm,read-pci-config and
+//     ibm,write-pci-config, for host bridges the device tree listed;
+//   - MSI-X vectors through ibm,change-msi and
+//     ibm,query-interrupt-source-number, routed to CPU 0 by ibm,set-xive
+//     and enabled by ibm,int-on;
+//   - DMA memory: physically contiguous frames, zeroed, which the
+//     identity map makes addressable at their physical address and which
+//     are never freed (drivers allocate them once, at start);
+//   - TCE entries (H_PUT_TCE) that map such memory into a bridge's DMA
+//     window, the only bus addresses a device can reach on pseries;
+//   - a wait for a device interrupt, with a timeout.
+//
+// Interrupts (XICS, negotiated through CAS): each CPU sets its priority to
+// accept everything (H_CPPR 0xff) when it comes online; an external
+// interrupt is accepted with H_XIRR, counted in its slot, every thread
+// waiting on the slot is restarted, and it is ended with H_EOI at once.
+// MSI-X interrupts are edge-like messages, so ending them before the
+// driver has looked loses nothing: the count tells a waiter that one came.
+
+// Operations of the k42_dev call.
+const (
+	DevOpConfigRead  = iota // a1 BUID, a2 function's config address, a3 offset, a4 size: the value
+	DevOpConfigWrite        // a1 BUID, a2 config address, a3 offset, a4 size, a5 value
+	DevOpMSIX               // a1 BUID, a2 config address, a3 vectors wanted: vectors given
+	DevOpMSIXIRQ            // a1 BUID, a2 config address, a3 vector: its interrupt number
+	DevOpRouteIRQ           // a1 interrupt: route it to CPU 0, enable it; its slot
+	DevOpWaitIRQ            // a1 interrupt, a2 count seen, a3 timeout ns (0 none): the count now
+	DevOpDMAAlloc           // a1 bytes: the physical (and identity-mapped) address
+	DevOpMapTCE             // a1 LIOBN, a2 bus address, a3 physical address, a4 bytes (4 KiB pages)
+	DevOpIRQCount           // a1 interrupt: how many have come
+)
+
+// maxIRQs bounds the interrupts drivers may route.
+const maxIRQs = 32
+
+// irqSlot is one routed interrupt. sched guards irq and count's updates;
+// count is also read without it.
+type irqSlot struct {
+	irq   uint32
+	count uint64
+}
+
+var (
+	irqs  [maxIRQs]irqSlot
+	nirqs int
+)
+
+// irqKey is the wait key of slot i: above any address a futex can have.
+func irqKey(i int) uintptr { return uintptr(1)<<63 | uintptr(i)<<2 }
+
+// xicsPriority is the priority device interrupts are delivered at (0 is
+// the most favoured; 0xff masks).
+const xicsPriority = 5
+
+// acceptInterrupts opens this CPU's interrupt presentation controller to
+// every priority. Each CPU calls it once, as it comes online.
+func acceptInterrupts() {
+	r := ppc64.Regs{ppc64.H_CPPR, 0xff}
+	ppc64.Hcall(&r)
+}
+
+// deviceInterrupts serves an external interrupt on c: it accepts every
+// pending source, counts it and restarts its waiters, and ends it.
+func deviceInterrupts(c *CPU) {
+	for range 64 { // bounded: a stuck source cannot keep the CPU here
+		r := ppc64.Regs{ppc64.H_XIRR}
+		ppc64.Hcall(&r)
+		xirr := r[1]
+		src := uint32(xirr & 0xffffff)
+		if int64(r[0]) != ppc64.H_SUCCESS || src == 0 {
+			return
+		}
+		sched.lock()
+		for i := 0; i < nirqs; i++ {
+			if irqs[i].irq == src {
+				atomic.AddUint64(&irqs[i].count, 1)
+				wakeRestart(irqKey(i))
+			}
+		}
+		sched.unlock()
+		e := ppc64.Regs{ppc64.H_EOI, xirr}
+		ppc64.Hcall(&e)
+	}
+}
+
+// phbKnown reports whether buid names a host bridge from the device tree.
+func phbKnown(buid uint64) bool {
+	for i := 0; i < Platform.NumPHBs; i++ {
+		if Platform.PHBs[i].BUID == buid {
+			return true
+		}
+	}
+	return false
+}
+
+// rtasStatus turns an RTAS status into the call's result.
+func rtasStatus(st int32, v int64) int64 {
+	switch {
+	case st == 0:
+		return v
+	case st == -3: // parameter error: no such function or register
+		return -eINVAL
+	default:
+		return -eIO
+	}
+}
+
+func sysK42Dev(c *CPU, t *Thread) int64 {
+	op, a1, a2, a3, a4, a5 := arg(t, 0), arg(t, 1), arg(t, 2), arg(t, 3), arg(t, 4), arg(t, 5)
+	tok := &Platform.RTAS
+	switch op {
+	case DevOpConfigRead, DevOpConfigWrite:
+		if !phbKnown(a1) || a2&^0xffff00 != 0 || a3 >= 4096 || a4 != 1 && a4 != 2 && a4 != 4 || a3%a4 != 0 {
+			return -eINVAL
+		}
+		// The register: its low byte in bits 0-7, its extended part
+		// (bits 8-11) in bits 28-31 of the config address.
+		addr := uint32(a2) | uint32(a3&0xff) | uint32(a3&0xf00)<<20
+		if op == DevOpConfigRead {
+			rets, st := rtas(tok.ReadPCIConfig, 2, addr, uint32(a1>>32), uint32(a1), uint32(a4))
+			return rtasStatus(st, int64(rets[1]))
+		}
+		_, st := rtas(tok.WritePCIConfig, 1, addr, uint32(a1>>32), uint32(a1), uint32(a4), uint32(a5))
+		return rtasStatus(st, 0)
+	case DevOpMSIX:
+		if !phbKnown(a1) || a2&^0xffff00 != 0 || a3 == 0 || a3 > 64 {
+			return -eINVAL
+		}
+		const changeMSIX = 4 // ibm,change-msi function: MSI-X
+		seq := uint32(1)
+		for range 16 { // RTAS asks to be called again while it works
+			rets, st := rtas(tok.ChangeMSI, 4, uint32(a2), uint32(a1>>32), uint32(a1), changeMSIX, uint32(a3), seq)
+			if st != 1 && (st < 9900 || st > 9905) {
+				return rtasStatus(st, int64(rets[1]))
+			}
+			seq = rets[2]
+		}
+		return -eBUSY
+	case DevOpMSIXIRQ:
+		if !phbKnown(a1) || a2&^0xffff00 != 0 || a3 >= 64 {
+			return -eINVAL
+		}
+		rets, st := rtas(tok.QueryIntSource, 3, uint32(a2), uint32(a1>>32), uint32(a1), uint32(a3))
+		return rtasStatus(st, int64(rets[1]))
+	case DevOpRouteIRQ:
+		irq := uint32(a1)
+		if a1 == 0 || a1 > 0xffffff {
+			return -eINVAL
+		}
+		sched.lock()
+		slot := -1
+		for i := 0; i < nirqs; i++ {
+			if irqs[i].irq == irq {
+				slot = i
+			}
+		}
+		if slot < 0 && nirqs < maxIRQs {
+			slot = nirqs
+			irqs[slot] = irqSlot{irq: irq}
+			nirqs++
+		}
+		sched.unlock()
+		if slot < 0 {
+			return -eNOSPC
+		}
+		if _, st := rtas(tok.SetXive, 1, irq, Platform.CPUServer[0], xicsPriority); st != 0 {
+			return rtasStatus(st, 0)
+		}
+		_, st := rtas(tok.IntOn, 1, irq)
+		return rtasStatus(st, int64(slot))
+	case DevOpWaitIRQ, DevOpIRQCount:
+		slot := -1
+		for i := 0; i < nirqs; i++ {
+			if irqs[i].irq == uint32(a1) {
+				slot = i
+			}
+		}
+		if slot < 0 {
+			return -eINVAL
+		}
+		if op == DevOpIRQCount {
+			return int64(atomic.LoadUint64(&irqs[slot].count))
+		}
+		deadline := uint64(0)
+		if a3 != 0 {
+			hz := Platform.TimebaseHz
+			deadline = ppc64.Timebase() + max(a3/1000*hz/1000000, 1)
+		}
+		sched.lock()
+		if n := atomic.LoadUint64(&irqs[slot].count); n != a2 {
+			sched.unlock()
+			return int64(n)
+		}
+		t.futex = irqKey(slot)
+		block(c, t, waitQueue, deadline, -eTIMEDOUT)
+		futexLink(int32(c.current))
+		return blocked
+	case DevOpDMAAlloc:
+		if a1 == 0 || a1 > 64<<20 {
+			return -eINVAL
+		}
+		memLock.lock()
+		pa, ok := phys.Alloc(frames.Frames(a1), 0, zeroFrames)
+		memLock.unlock()
+		if !ok {
+			return -eNOMEM
+		}
+		return int64(pa)
+	case DevOpMapTCE:
+		const tcePage = 4096
+		win := -1
+		for i := 0; i < Platform.NumPHBs; i++ {
+			if h := &Platform.PHBs[i]; h.LIOBN == uint32(a1) && a1 != 0 && a2 >= h.DMABase && a4 <= h.DMASize && a2-h.DMABase <= h.DMASize-a4 {
+				win = i
+			}
+		}
+		if win < 0 || a2%tcePage != 0 || a3%tcePage != 0 || a4%tcePage != 0 || a4 == 0 || a4 > 64<<20 || a3+a4 > Platform.MemBytes || a3+a4 < a3 {
+			return -eINVAL
+		}
+		for off := uint64(0); off < a4; off += tcePage {
+			r := ppc64.Regs{ppc64.H_PUT_TCE, a1, a2 + off, (a3 + off) | 3} // read and write
+			ppc64.Hcall(&r)
+			if int64(r[0]) != ppc64.H_SUCCESS {
+				return -eIO
+			}
+		}
+		return 0
+	}
+	return -eINVAL
+}
