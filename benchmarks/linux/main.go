@@ -6,7 +6,7 @@
 // (package k42/benchmarks/results). It runs on the host.
 //
 //	go run ./benchmarks/linux [-smp N] [-m SIZE] [-rounds N] [-timeout D] [-app PATH] [-only k42|linux]
-//	    [-fetch] [-kernel VMLINUX] [-linux-params WORDS] [-no-write]
+//	    [-fetch] [-kernel VMLINUX] [-linux-params WORDS] [-k42-params WORDS] [-no-write]
 //	    [-disk FILE [-disk-size SIZE] [-disk-iops N] [-disk-bps BYTES] [-disk-cache MODE] [-disk-fs ext4]] [-- PROGRAM-ARGS...]
 //	go run ./benchmarks/linux -test PKG [-smp N] [-m SIZE] [-timeout D] [-env KEY=VALUE] [-fs HOST[:GUEST]] [-- TESTFLAGS...]
 //
@@ -71,6 +71,7 @@ type config struct {
 	fetch   bool
 	kernel  string
 	params  []string // more Linux kernel parameters
+	k42Opts []string // k42 kernel options (k42.NAME=VALUE), k42's side only
 	noWrite bool
 	icount  bool          // instruction counts: printed, never written (implies noWrite)
 	args    []string      // the program's (with -test: the test binary's flags)
@@ -97,6 +98,7 @@ func parseFlags(argv []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.fetch, "fetch", false, "fetch and cache the Linux kernel, then exit")
 	fs.StringVar(&c.kernel, "kernel", "", "boot this ppc64le vmlinux instead of the cached Debian kernel")
 	params := fs.String("linux-params", "", "more Linux kernel parameters, space-separated (for example mitigations=off)")
+	k42Opts := fs.String("k42-params", "", "k42 kernel options for k42's side, space-separated k42.NAME=VALUE words (for example k42.store=memory, so that a benchmark may use /dev/vda raw)")
 	fs.BoolVar(&c.icount, "icount", false, "count guest time in instructions on both kernels (QEMU -icount shift=0), so that the figures are deterministic path lengths; printed only, never written to results")
 	fs.BoolVar(&c.noWrite, "no-write", false, "print the records; write no results file and leave RESULTS.md alone")
 	fs.StringVar(&c.test, "test", "", "run the tests of this package (go test -c) on Linux in its source directory, as bin/k42 -test does on k42; the arguments after -- are the test binary's flags")
@@ -127,6 +129,12 @@ func parseFlags(argv []string, stderr io.Writer) (*config, error) {
 	}
 	c.args = fs.Args()
 	c.params = strings.Fields(*params)
+	c.k42Opts = strings.Fields(*k42Opts)
+	for _, w := range c.k42Opts {
+		if !strings.HasPrefix(w, "k42.") || !strings.Contains(w, "=") {
+			return nil, fmt.Errorf("-k42-params: %q is not a k42 option (k42.NAME=VALUE)", w)
+		}
+	}
 	if c.icount {
 		c.noWrite = true
 	}
@@ -418,7 +426,7 @@ func (s *k42Side) boot() ([]results.Record, error) {
 	t0 := time.Now()
 	var out bytes.Buffer
 	res, err := runner.Run(&runner.Machine{Image: s.img, CPUs: s.c.smp, Memory: s.c.mem, Timeout: s.c.timeout, ICount: s.c.icount, Disks: s.c.disks,
-		Bootargs: append([]string{"k42.argv0=" + s.name}, s.c.args...), Stdout: &out, Stderr: s.log})
+		Bootargs: append(append([]string{"k42.argv0=" + s.name}, s.c.k42Opts...), s.c.args...), Stdout: &out, Stderr: s.log})
 	fmt.Fprintf(s.log, "linux: k42 booted, ran the program and powered off in %.1f s\n", time.Since(t0).Seconds())
 	if err != nil {
 		return nil, err

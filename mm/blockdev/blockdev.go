@@ -37,6 +37,7 @@ type Device interface {
 // (each a whole number of blocks) in one request, sparing a copy.
 type Vectored interface {
 	ReadBlocksv(b int64, bufs [][]byte) error
+	WriteBlocksv(b int64, bufs [][]byte) error
 }
 
 // Stats counts a device's work.

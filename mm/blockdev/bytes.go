@@ -137,25 +137,62 @@ func (p Part) Flush() error { return p.Dev.Flush() }
 // Stats implements Device (the whole device's).
 func (p Part) Stats() Stats { return p.Dev.Stats() }
 
-// ReadBlocksv implements Vectored when the device does (else through one
-// buffer).
+// ReadBlocksv implements Vectored (through the device's, or one buffer).
 func (p Part) ReadBlocksv(b int64, bufs [][]byte) error {
+	if err := p.checkv(b, bufs); err != nil {
+		return err
+	}
+	return ReadBlocksv(p.Dev, p.Start+b, bufs)
+}
+
+// WriteBlocksv implements Vectored (through the device's, or one buffer).
+func (p Part) WriteBlocksv(b int64, bufs [][]byte) error {
+	if err := p.checkv(b, bufs); err != nil {
+		return err
+	}
+	return WriteBlocksv(p.Dev, p.Start+b, bufs)
+}
+
+func (p Part) checkv(b int64, bufs [][]byte) error {
+	n := int64(0)
+	for _, q := range bufs {
+		n += int64(len(q))
+	}
+	if bs := int64(p.BlockSize()); n%bs != 0 || b < 0 || b > p.Count || n/bs > p.Count-b {
+		return ErrRange
+	}
+	return nil
+}
+
+// ReadBlocksv reads consecutive blocks from b on into bufs: in one
+// vectored request if d is Vectored, else through one buffer.
+func ReadBlocksv(d Device, b int64, bufs [][]byte) error {
+	if v, ok := d.(Vectored); ok {
+		return v.ReadBlocksv(b, bufs)
+	}
 	n := 0
 	for _, q := range bufs {
 		n += len(q)
 	}
-	if bs := int64(p.BlockSize()); int64(n)%bs != 0 || b < 0 || b > p.Count || int64(n)/bs > p.Count-b {
-		return ErrRange
-	}
-	if v, ok := p.Dev.(Vectored); ok {
-		return v.ReadBlocksv(p.Start+b, bufs)
-	}
 	buf := make([]byte, n)
-	if err := p.Dev.ReadBlocks(p.Start+b, buf); err != nil {
+	if err := d.ReadBlocks(b, buf); err != nil {
 		return err
 	}
 	for _, q := range bufs {
 		buf = buf[copy(q, buf):]
 	}
 	return nil
+}
+
+// WriteBlocksv writes bufs to consecutive blocks from b on: in one
+// vectored request if d is Vectored, else through one buffer.
+func WriteBlocksv(d Device, b int64, bufs [][]byte) error {
+	if v, ok := d.(Vectored); ok {
+		return v.WriteBlocksv(b, bufs)
+	}
+	var buf []byte
+	for _, q := range bufs {
+		buf = append(buf, q...)
+	}
+	return d.WriteBlocks(b, buf)
 }

@@ -123,11 +123,13 @@ func (p *paged) fault(cpu int, idx int64, write, whole bool, truncs uint64) (*de
 }
 
 // readAhead bounds the pages a read miss brings in beyond its own.
-const readAhead = 31
+const readAhead = 63
 
-// read fills pg with stored page idx. When ahead allows, the cache is
-// not under pressure (HIGH) and the backing store keeps the pages after
-// idx next to it, they come in the same request: a read-ahead that makes
+// read fills pg with stored page idx. When ahead allows, the miss follows
+// the page before it (a stream: the first page, or one whose predecessor
+// is resident), the cache is not under pressure (HIGH) and the backing
+// store keeps the pages after idx next to it, they come in the same
+// request: a read-ahead that makes
 // a sequential read of a cold file cost one device request per
 // 1+readAhead pages instead of one per page. The pages read ahead are
 // returned, for the caller to enter where the table has none. mu is not
@@ -143,6 +145,9 @@ func (p *paged) read(idx int64, pg *pagecache.Page, ahead bool) ([]*pagecache.Pa
 		free := int(env.Cache.Budget() - env.Cache.Used())
 		n = c.Cluster(idx, min(1+readAhead, 1+free/4))
 		p.mu.Lock()
+		if idx > 0 && p.t.pages[idx-1] == nil {
+			n = 1 // not after the page before: a random access, not a stream
+		}
 		for k := 1; k < n; k++ {
 			if p.t.pages[idx+int64(k)] != nil {
 				n = k // the run ends at the first resident page
@@ -366,11 +371,7 @@ func (p *paged) sync(cpu int) error {
 			dirty = append(dirty, idx)
 		}
 	}
-	for _, idx := range inOrder(dirty) {
-		if err := p.writeBack(cpu, idx, p.t.pages[idx]); err != nil && first == nil {
-			first = err
-		}
-	}
+	first = p.writeBackAll(cpu, inOrder(dirty))
 	p.mu.Unlock()
 	if first != nil {
 		return fmt.Errorf("%w (%v)", syscall.EIO, first)
@@ -411,13 +412,65 @@ func (p *paged) giveBackClock(cpu, want int) int {
 			}
 			victims = append(victims, idx)
 		}
-		for _, idx := range inOrder(victims) {
+		p.writeBackAll(cpu, inOrder(victims)) // a page that fails stays, dirty
+		for _, idx := range victims {
 			if p.evict(cpu, idx, p.t.pages[idx]) {
 				freed++
 			}
 		}
 	}
 	return freed
+}
+
+// writeCluster bounds the pages written back in one request.
+const writeCluster = 64
+
+// writeBackAll writes back the dirty pages among idxs (sorted): each run
+// of consecutive dirty pages in one request when the backing store is
+// Clustered (up to writeCluster pages), else page by page. It returns
+// the first error; the pages it could not write stay dirty. mu held.
+func (p *paged) writeBackAll(cpu int, idxs []int64) error {
+	c, clustered := p.env.Backing.(pagecache.Clustered)
+	var first error
+	for i := 0; i < len(idxs); {
+		d := p.t.pages[idxs[i]]
+		if d == nil || !d.dirty {
+			i++
+			continue
+		}
+		j := i + 1
+		for clustered && j < len(idxs) && j-i < writeCluster && idxs[j] == idxs[j-1]+1 {
+			if e := p.t.pages[idxs[j]]; e == nil || !e.dirty {
+				break
+			}
+			j++
+		}
+		if j-i == 1 {
+			if err := p.writeBack(cpu, idxs[i], d); err != nil && first == nil {
+				first = err
+			}
+			i++
+			continue
+		}
+		pages := make([]*pagecache.Page, j-i)
+		for k := range pages {
+			pages[k] = p.t.pages[idxs[i+k]].page
+		}
+		if err := c.WritePages(idxs[i], pages); err != nil {
+			if first == nil {
+				first = err
+			}
+		} else {
+			for k := i; k < j; k++ {
+				p.t.pages[idxs[k]].dirty = false
+			}
+			p.t.dirty -= j - i
+			p.env.count(cpu, pagecache.WriteBacks, int64(j-i))
+			p.env.count(cpu, pagecache.BytesOut, pageSize*int64(j-i))
+		}
+		i = j
+	}
+	return first
 }
 
 // inOrder sorts page indexes, so that the pages chosen for write-back
@@ -447,8 +500,9 @@ func (p *paged) giveBackMRU(cpu, want int) int {
 	for _, v := range vs[:min(want, len(vs))] {
 		victims = append(victims, v.idx)
 	}
+	p.writeBackAll(cpu, inOrder(victims))
 	freed := 0
-	for _, idx := range inOrder(victims) {
+	for _, idx := range victims {
 		if p.evict(cpu, idx, p.t.pages[idx]) {
 			freed++
 		}

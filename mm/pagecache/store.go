@@ -42,6 +42,10 @@ type Clustered interface {
 	// ReadPages fills pages with pages idx, idx+1, ...: a cluster that
 	// Cluster reported (if it is no longer one, page by page).
 	ReadPages(idx int64, pages []*Page) error
+	// WritePages stores pages as pages idx, idx+1, ...: in one device
+	// request when their places are (or can be made) consecutive, else
+	// page by page.
+	WritePages(idx int64, pages []*Page) error
 }
 
 // ErrStoreFull is the error of a write-back to a store with no free slot.
@@ -80,6 +84,20 @@ func (s *Store) InUse() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.inUse
+}
+
+// allocRun takes n consecutive never-used slots from the top, if there
+// are n.
+func (s *Store) allocRun(n int64) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.slots-s.high < n {
+		return 0, fmt.Errorf("%w: no %d consecutive slots", ErrStoreFull, n)
+	}
+	base := s.high
+	s.high += n
+	s.inUse += n
+	return base, nil
 }
 
 // alloc takes a free slot: want if it is the next never-used one (so that
@@ -180,24 +198,65 @@ func (f *FileStore) ReadPages(idx int64, pages []*Page) error {
 		}
 		return nil
 	}
-	b := first * int64(f.s.perPage)
-	var err error
-	if v, ok := f.s.dev.(blockdev.Vectored); ok {
-		bufs := make([][]byte, len(pages))
-		for i, p := range pages {
-			bufs[i] = p[:]
+	err := blockdev.ReadBlocksv(f.s.dev, first*int64(f.s.perPage), pageBufs(pages))
+	if err != nil {
+		return fmt.Errorf("pagecache: reading pages %d..%d: %w", idx, idx+int64(len(pages))-1, err)
+	}
+	return nil
+}
+
+// pageBufs is pages as the buffers of one vectored request.
+func pageBufs(pages []*Page) [][]byte {
+	bufs := make([][]byte, len(pages))
+	for i, p := range pages {
+		bufs[i] = p[:]
+	}
+	return bufs
+}
+
+// WritePages implements Clustered. Pages without a place get consecutive
+// ones when the store has them free at its top (allocRun), so that a file
+// written back in order is stored in order.
+func (f *FileStore) WritePages(idx int64, pages []*Page) error {
+	n := int64(len(pages))
+	f.mu.Lock()
+	first, ok := f.slots[idx]
+	run := ok
+	for i := int64(1); run && i < n; i++ {
+		s, ok := f.slots[idx+i]
+		run = ok && s == first+i
+	}
+	if !run {
+		// None placed yet: a run of new places.
+		none := true
+		for i := int64(0); i < n && none; i++ {
+			_, had := f.slots[idx+i]
+			none = !had
 		}
-		err = v.ReadBlocksv(b, bufs)
-	} else {
-		buf := make([]byte, len(pages)*PageSize)
-		if err = f.s.dev.ReadBlocks(b, buf); err == nil {
-			for i, p := range pages {
-				copy(p[:], buf[i*PageSize:])
+		if none {
+			if base, err := f.s.allocRun(n); err == nil {
+				if f.slots == nil {
+					f.slots = make(map[int64]int64)
+				}
+				for i := int64(0); i < n; i++ {
+					f.slots[idx+i] = base + i
+				}
+				first, run = base, true
 			}
 		}
 	}
+	f.mu.Unlock()
+	if !run {
+		for i, p := range pages {
+			if err := f.WritePage(idx+int64(i), p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	err := blockdev.WriteBlocksv(f.s.dev, first*int64(f.s.perPage), pageBufs(pages))
 	if err != nil {
-		return fmt.Errorf("pagecache: reading pages %d..%d: %w", idx, idx+int64(len(pages))-1, err)
+		return fmt.Errorf("pagecache: writing pages %d..%d: %w", idx, idx+n-1, err)
 	}
 	return nil
 }

@@ -316,3 +316,27 @@ func TestClose(t *testing.T) {
 	assert.NoError(t, disk.Close(), "twice is fine")
 	assert.NoError(t, disk.Err())
 }
+
+// TestVectoredTransfers: ReadBlocksv and WriteBlocksv move blocks to and
+// from several buffers (of pages, say) as one transfer, across pieces.
+func TestVectoredTransfers(t *testing.T) {
+	modes(t, func(t *testing.T, async bool) {
+		fake, disk := open(t, virtiotest.BlkOptions{Async: async}, time.Second)
+		data := random(2, 40*4096)
+		var bufs [][]byte
+		for off := 0; off < len(data); off += 4096 {
+			bufs = append(bufs, data[off:off+4096])
+		}
+		require.NoError(t, disk.WriteBlocksv(16, bufs))
+		assert.True(t, bytes.Equal(data, fake.Image()[16*512:16*512+len(data)]), "on the device")
+		got := make([]byte, len(data))
+		var into [][]byte
+		for off := 0; off < len(got); off += 4096 {
+			into = append(into, got[off:off+4096])
+		}
+		require.NoError(t, disk.ReadBlocksv(16, into))
+		assert.Equal(t, data, got)
+		assert.ErrorIs(t, disk.ReadBlocksv(disk.Blocks()-1, into), blockdev.ErrRange)
+		assert.Equal(t, int64(1), disk.Stats().Writes, "one transfer")
+	})
+}
