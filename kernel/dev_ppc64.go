@@ -22,7 +22,12 @@ import (
 //     are never freed (drivers allocate them once, at start);
 //   - TCE entries (H_PUT_TCE) that map such memory into a bridge's DMA
 //     window, the only bus addresses a device can reach on pseries;
-//   - a wait for a device interrupt, with a timeout.
+//   - a wait for a device interrupt, with a timeout;
+//   - the physical ranges behind a buffer (its pages faulted in), so that
+//     a driver whose device takes physical addresses can move data
+//     straight to and from it. The frames stay the buffer's while it is
+//     mapped (the kernel does not move or page them out); the driver
+//     keeps the buffer alive until the device is done with it.
 //
 // Interrupts (XICS, negotiated through CAS): each CPU sets its priority to
 // accept everything (H_CPPR 0xff) when it comes online; an external
@@ -42,6 +47,7 @@ const (
 	DevOpDMAAlloc           // a1 bytes: the physical (and identity-mapped) address
 	DevOpMapTCE             // a1 LIOBN, a2 bus address, a3 physical address, a4 bytes (4 KiB pages)
 	DevOpIRQCount           // a1 interrupt: how many have come
+	DevOpPhys               // a1 address, a2 bytes, a3 out, a4 most ranges: the physical ranges behind [a1, a1+a2), as (address, length) pairs
 )
 
 // maxIRQs bounds the interrupts drivers may route.
@@ -220,6 +226,41 @@ func sysK42Dev(c *CPU, t *Thread) int64 {
 			return -eNOMEM
 		}
 		return int64(pa)
+	case DevOpPhys:
+		va, n, out, most := a1, a2, a3, a4
+		if n == 0 || n > 64<<20 || most == 0 || most > 1024 || !validUser(out, most*16) || !faultIn(va, n) && !validUser(va, n) {
+			return -eFAULT
+		}
+		pt := ppc64.KernelTable()
+		k := uint64(0)
+		memLock.lock()
+		for off := uint64(0); off < n; {
+			at := va + off
+			pa, run := at, n-off // the identity map: a kernel address is physical
+			if at < nilPageEnd || at >= Platform.MemBytes {
+				p, size, _, ok := pt.Translate(at)
+				if !ok {
+					memLock.unlock()
+					return -eFAULT
+				}
+				pa, run = p, min(n-off, size-at%size)
+			} else {
+				run = min(run, Platform.MemBytes-at)
+			}
+			if k > 0 && *userU64(out + 16*(k-1)) + *userU64(out + 16*(k-1) + 8) == pa {
+				*userU64(out + 16*(k-1) + 8) += run // contiguous with the last
+			} else {
+				if k == most {
+					memLock.unlock()
+					return -eNOSPC
+				}
+				*userU64(out + 16*k), *userU64(out + 16*k + 8) = pa, run
+				k++
+			}
+			off += run
+		}
+		memLock.unlock()
+		return int64(k)
 	case DevOpMapTCE:
 		const tcePage = 4096
 		win := -1

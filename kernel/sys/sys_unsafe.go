@@ -139,3 +139,18 @@ func ServeWait() error {
 	}
 	return nil
 }
+
+// PhysRanges fills out with the physical ranges behind p, as (address,
+// length) pairs, faulting its pages in, and returns how many; an error
+// if p is not mapped or needs more than len(out) ranges.
+func PhysRanges(p []byte, out [][2]uint64) (int, error) {
+	if len(p) == 0 || len(out) == 0 {
+		return 0, nil
+	}
+	r, _, e := syscall.RawSyscall6(kernel.SysK42Dev, kernel.DevOpPhys, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
+		uintptr(unsafe.Pointer(&out[0])), uintptr(len(out)), 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}

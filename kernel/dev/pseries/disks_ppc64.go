@@ -8,6 +8,7 @@ import (
 	"k42/kernel/dev/pci"
 	"k42/kernel/dev/virtio"
 	"k42/kernel/dev/virtioblk"
+	"k42/kernel/sys"
 )
 
 // Disk is a virtio block device found on a bridge and opened.
@@ -75,7 +76,7 @@ func (b *Bridge) openDisk(alloc *pci.Allocator, fn uint32, name string) (*Disk, 
 	if err != nil {
 		return nil, err
 	}
-	cfg := virtioblk.Config{Caps: caps, DMA: b.DirectDMA(), MSIXVector: 0xffff, Timeout: requestTimeout, Name: name}
+	cfg := virtioblk.Config{Caps: caps, DMA: b.DirectDMA(), MSIXVector: 0xffff, Timeout: requestTimeout, Name: name, Direct: Physical}
 	mode := "polled"
 	if vs, err := b.EnableMSIX(fn, f, bars, disksMSIXVectors); err == nil {
 		cfg.MSIXVector, cfg.Wait, mode = 0, vs[0].Wait, fmt.Sprintf("msi-x irq %#x", vs[0].IRQ)
@@ -87,4 +88,19 @@ func (b *Bridge) openDisk(alloc *pci.Allocator, fn uint32, name string) (*Disk, 
 		return nil, err
 	}
 	return &Disk{Disk: d, Name: name, PCI: fmt.Sprintf("%x:%02x.%d", b.BUID(), fn>>11&31, fn>>8&7), Interrupts: mode}, nil
+}
+
+// Physical gives the physical ranges behind p (virtioblk.Config.Direct):
+// the bus addresses of a virtio device that bypasses the bridge's IOMMU.
+func Physical(p []byte) ([]virtioblk.Range, bool) {
+	var out [8][2]uint64
+	n, err := sys.PhysRanges(p, out[:])
+	if err != nil {
+		return nil, false
+	}
+	rs := make([]virtioblk.Range, n)
+	for i, r := range out[:n] {
+		rs[i] = virtioblk.Range{Addr: r[0], Len: int(r[1])}
+	}
+	return rs, true
 }

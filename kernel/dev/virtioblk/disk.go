@@ -61,7 +61,24 @@ type Config struct {
 	MSIXVector uint16
 	Timeout    time.Duration // per request; 5s if 0
 	Name       string        // in errors; "virtio-blk" if empty
+	// Direct, if set, gives the bus addresses behind p, so that a
+	// request moves its data straight to and from the caller's memory
+	// instead of through a bounce slot; ok false (or nil) bounces. On
+	// pseries they are physical addresses (pseries.Physical). A request
+	// that times out keeps its buffer referenced for ever: the device may
+	// still write it.
+	Direct func(p []byte) (ranges []Range, ok bool)
 }
+
+// Range is bus addresses [Addr, Addr+Len).
+type Range struct {
+	Addr uint64
+	Len  int
+}
+
+// directMin is the smallest request whose data go direct: below it the
+// bounce copy costs less than finding the addresses.
+const directMin = 16 << 10
 
 // Sentinel errors, wrapped in an *Error.
 var (
@@ -116,8 +133,14 @@ type Disk struct {
 	maxReq   int // the most data bytes in one request
 	timeout  time.Duration
 	wait     func(time.Duration) error
-	intx     bool
-	model    string
+	direct   func([]byte) ([]Range, bool)
+	// directSegs bounds a direct request's data descriptors: with its
+	// header and status it stays within a slot's share of the queue.
+	directSegs int
+	keepMu     sync.Mutex
+	keep       [][]byte // buffers of direct requests that timed out
+	intx       bool
+	model      string
 
 	slots chan *slot    // the free ones
 	work  chan struct{} // a request is in flight: wakes the completion goroutine
@@ -156,7 +179,7 @@ type request struct {
 // Open initialises the device, reads its configuration, sets up its
 // queue and bounce buffers, and starts the completion goroutine.
 func Open(cfg Config) (*Disk, error) {
-	d := &Disk{name: cfg.Name, timeout: cfg.Timeout, wait: cfg.Wait,
+	d := &Disk{name: cfg.Name, timeout: cfg.Timeout, wait: cfg.Wait, direct: cfg.Direct,
 		intx: cfg.Wait != nil && cfg.MSIXVector == virtio.NoVector,
 		work: make(chan struct{}, 1), brokenCh: make(chan struct{}), stopped: make(chan struct{})}
 	if d.name == "" {
@@ -245,6 +268,8 @@ func (d *Disk) setup(cfg Config) error {
 			sizeMax, segMax, d.q.Size(), d.bs)
 	}
 	n := min(slotCount, d.q.Size()/(2+(d.maxReq+d.segLen-1)/d.segLen))
+	// A direct request may use its slot's whole share of the queue.
+	d.directSegs = max(1, d.q.Size()/max(n, 1)-2)
 	hdrs, err := cfg.DMA.Alloc(n*hdrStride, 16)
 	if err == nil && len(hdrs.Bytes) < n*hdrStride {
 		err = fmt.Errorf("%d bytes given for %d", len(hdrs.Bytes), n*hdrStride)
@@ -347,10 +372,14 @@ var opNames = map[uint32]string{typeIn: "read", typeOut: "write", typeFlush: "fl
 
 // do carries out one request of type typ at sector, whose data (at most
 // maxReq bytes) go out from p (OUT) or come back into p (IN, GET_ID).
-func (d *Disk) do(typ uint32, sector uint64, p []byte) error { return d.dov(typ, sector, [][]byte{p}) }
+func (d *Disk) do(typ uint32, sector uint64, p []byte) error {
+	return d.dov(typ, sector, [][]byte{p}, nil)
+}
 
-// dov is do with the data in several buffers, one after the other.
-func (d *Disk) dov(typ uint32, sector uint64, v [][]byte) error {
+// dov is do with the data in several buffers, one after the other; with
+// data set, the device moves them straight to and from those bus
+// addresses (the buffers' own: see Config.Direct) instead of a slot.
+func (d *Disk) dov(typ uint32, sector uint64, v [][]byte, data []virtio.Seg) error {
 	size := vecLen(v)
 	op := opNames[typ]
 	var s *slot
@@ -369,13 +398,20 @@ func (d *Disk) dov(typ uint32, sector uint64, v [][]byte) error {
 	le.PutUint64(s.hdr[8:], sector)
 	s.status[0] = statusNone
 	in := typ == typeIn || typ == typeGetID
-	if !in {
-		gather(s.data.Bytes, v)
-	}
 	segs := []virtio.Seg{{Addr: s.hdrAddr, Len: hdrLen}}
-	for off := 0; off < size; off += d.segLen {
-		n := min(d.segLen, size-off)
-		segs = append(segs, virtio.Seg{Addr: s.data.Addr + uint64(off), Len: uint32(n), DeviceWrites: in})
+	direct := data != nil
+	for _, g := range data {
+		g.DeviceWrites = in
+		segs = append(segs, g)
+	}
+	if !direct {
+		if !in {
+			gather(s.data.Bytes, v)
+		}
+		for off := 0; off < size; off += d.segLen {
+			n := min(d.segLen, size-off)
+			segs = append(segs, virtio.Seg{Addr: s.data.Addr + uint64(off), Len: uint32(n), DeviceWrites: in})
+		}
 	}
 	segs = append(segs, virtio.Seg{Addr: s.statusAddr, Len: 1, DeviceWrites: true})
 
@@ -416,6 +452,11 @@ func (d *Disk) dov(typ uint32, sector uint64, v [][]byte) error {
 		if !completed(req) {
 			err := &Error{Disk: d.name, Op: op, Sector: sector,
 				Err: fmt.Errorf("%w after %v", ErrTimeout, time.Since(start).Round(time.Millisecond))}
+			if direct {
+				d.keepMu.Lock()
+				d.keep = append(d.keep, v...)
+				d.keepMu.Unlock()
+			}
 			d.breakWith(err)
 			return err
 		}
@@ -425,7 +466,7 @@ func (d *Disk) dov(typ uint32, sector uint64, v [][]byte) error {
 		}
 	}
 	status := s.status[0]
-	if in && status == statusOK {
+	if in && status == statusOK && !direct {
 		scatter(v, s.data.Bytes)
 	}
 	d.slots <- s
@@ -460,33 +501,97 @@ func (d *Disk) transfer(typ uint32, b int64, p []byte) error {
 }
 
 // transferv is transfer with the data in several buffers (checked by the
-// caller). A transfer of more than maxReq bytes goes out in pieces, all
-// together, as many in flight as there are slots (dov waits for one): it
-// costs about one device latency, not one per piece.
+// caller). A single buffer whose bus addresses Config.Direct gives goes
+// direct, in pieces of up to directSegs descriptors; otherwise a
+// transfer of more than maxReq bytes goes through slots in pieces. The
+// pieces go out together (each).
 func (d *Disk) transferv(typ uint32, b int64, v [][]byte) error {
 	sector := uint64(b) * uint64(d.bs/sectorSize)
 	total := vecLen(v)
+	if d.direct != nil && len(v) == 1 && total >= directMin {
+		if pieces, ok := d.directPieces(v[0]); ok {
+			return d.each(pieces, func(p piece) error {
+				return d.dov(typ, sector+uint64(p.off/sectorSize), [][]byte{v[0][p.off : p.off+p.n]}, p.segs)
+			})
+		}
+	}
 	if total <= d.maxReq {
-		return d.dov(typ, sector, v)
+		return d.dov(typ, sector, v, nil)
+	}
+	var pieces []piece
+	for off := 0; off < total; off += d.maxReq {
+		pieces = append(pieces, piece{off: off, n: min(total-off, d.maxReq)})
+	}
+	return d.each(pieces, func(p piece) error { return d.dov(typ, sector+uint64(p.off/sectorSize), subVec(v, p.off, p.n), nil) })
+}
+
+// piece is bytes [off, off+n) of a transfer, as one request; segs are its
+// data's bus addresses when it goes direct.
+type piece struct {
+	off, n int
+	segs   []virtio.Seg
+}
+
+// directPieces cuts p into requests of at most directSegs data
+// descriptors over its own bus addresses, each a whole number of
+// sectors; ok false if p cannot go direct (no addresses, or not
+// sector-aligned at a piece boundary).
+func (d *Disk) directPieces(p []byte) ([]piece, bool) {
+	rs, ok := d.direct(p)
+	if !ok {
+		return nil, false
+	}
+	var (
+		out []piece
+		cur piece
+		off int
+	)
+	for _, r := range rs {
+		for k := 0; k < r.Len; {
+			n := min(d.segLen, r.Len-k)
+			if len(cur.segs) == d.directSegs {
+				if cur.n%sectorSize != 0 {
+					return nil, false
+				}
+				out = append(out, cur)
+				cur = piece{off: off}
+			}
+			cur.segs = append(cur.segs, virtio.Seg{Addr: r.Addr + uint64(k), Len: uint32(n)})
+			cur.n += n
+			off += n
+			k += n
+		}
+	}
+	if cur.n%sectorSize != 0 || off != len(p) {
+		return nil, false
+	}
+	return append(out, cur), true
+}
+
+// each runs the pieces of one transfer together, as many in flight as
+// there are slots (dov waits for one): a large transfer costs about one
+// device latency, not one per piece. It returns the first error.
+func (d *Disk) each(pieces []piece, do func(piece) error) error {
+	if len(pieces) == 1 {
+		return do(pieces[0])
 	}
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
 		first error
 	)
-	for off := 0; off < total; off += d.maxReq {
-		n := min(total-off, d.maxReq)
+	for _, p := range pieces {
 		wg.Add(1)
-		go func(sector uint64, piece [][]byte) {
+		go func() {
 			defer wg.Done()
-			if err := d.dov(typ, sector, piece); err != nil {
+			if err := do(p); err != nil {
 				mu.Lock()
 				if first == nil {
 					first = err
 				}
 				mu.Unlock()
 			}
-		}(sector+uint64(off/sectorSize), subVec(v, off, n))
+		}()
 	}
 	wg.Wait()
 	return first

@@ -340,3 +340,36 @@ func TestVectoredTransfers(t *testing.T) {
 		assert.Equal(t, int64(1), disk.Stats().Writes, "one transfer")
 	})
 }
+
+// TestDirectRequestsSkipTheBounce: with Config.Direct the device moves a
+// large request's data straight to and from the caller's memory (here
+// memory the fake device reaches), and small ones still bounce.
+func TestDirectRequestsSkipTheBounce(t *testing.T) {
+	fake := virtiotest.NewBlk(make([]byte, diskBytes), virtiotest.BlkOptions{Async: true})
+	t.Cleanup(fake.Close)
+	buf, err := fake.Mem.Alloc(64<<10, 4096)
+	require.NoError(t, err)
+	asked := 0
+	cfg := virtioblk.Config{Caps: fake.Caps(), DMA: fake.Mem, MSIXVector: virtio.NoVector, Timeout: time.Second, Name: "vda", Wait: fake.Wait,
+		Direct: func(p []byte) ([]virtioblk.Range, bool) {
+			asked++
+			if &p[0] != &buf.Bytes[0] {
+				return nil, false
+			}
+			return []virtioblk.Range{{Addr: buf.Addr, Len: 32 << 10}, {Addr: buf.Addr + 32<<10, Len: len(p) - 32<<10}}, true
+		}}
+	disk, err := virtioblk.Open(cfg)
+	require.NoError(t, err)
+	defer disk.Close()
+	data := random(3, 64<<10)
+	copy(buf.Bytes, data)
+	require.NoError(t, disk.WriteBlocks(8, buf.Bytes))
+	assert.True(t, bytes.Equal(data, fake.Image()[8*512:8*512+len(data)]), "written from the caller's memory")
+	clear(buf.Bytes)
+	require.NoError(t, disk.ReadBlocks(8, buf.Bytes))
+	assert.Equal(t, data, buf.Bytes, "read into the caller's memory")
+	small := make([]byte, 4096)
+	require.NoError(t, disk.ReadBlocks(8, small))
+	assert.Equal(t, data[:4096], small, "a small request bounces")
+	assert.Equal(t, 2, asked, "only the large requests asked for addresses")
+}
