@@ -123,7 +123,7 @@ func (p *paged) fault(cpu int, idx int64, write, whole bool, truncs uint64) (*de
 }
 
 // readAhead bounds the pages a read miss brings in beyond its own.
-const readAhead = 63
+const readAhead = 255
 
 // read fills pg with stored page idx. When ahead allows, the miss follows
 // the page before it (a stream: the first page, or one whose predecessor
