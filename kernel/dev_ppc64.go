@@ -74,20 +74,15 @@ const xicsPriority = 5
 
 // acceptInterrupts opens this CPU's interrupt presentation controller to
 // every priority. Each CPU calls it once, as it comes online.
-func acceptInterrupts() {
-	r := ppc64.Regs{ppc64.H_CPPR, 0xff}
-	ppc64.Hcall(&r)
-}
+func acceptInterrupts() { ppc64.SetCPPR(0xff) }
 
 // deviceInterrupts serves an external interrupt on c: it accepts every
 // pending source, counts it and restarts its waiters, and ends it.
 func deviceInterrupts(c *CPU) {
 	for range 64 { // bounded: a stuck source cannot keep the CPU here
-		r := ppc64.Regs{ppc64.H_XIRR}
-		ppc64.Hcall(&r)
-		xirr := r[1]
+		xirr := ppc64.AcceptXIRR()
 		src := uint32(xirr & 0xffffff)
-		if int64(r[0]) != ppc64.H_SUCCESS || src == 0 {
+		if src == 0 {
 			return
 		}
 		sched.lock()
@@ -98,8 +93,7 @@ func deviceInterrupts(c *CPU) {
 			}
 		}
 		sched.unlock()
-		e := ppc64.Regs{ppc64.H_EOI, xirr}
-		ppc64.Hcall(&e)
+		ppc64.EOI(xirr)
 	}
 }
 
@@ -133,9 +127,7 @@ func sysK42Dev(c *CPU, t *Thread) int64 {
 		if !phbKnown(a1) || a2&^0xffff00 != 0 || a3 >= 4096 || a4 != 1 && a4 != 2 && a4 != 4 || a3%a4 != 0 {
 			return -eINVAL
 		}
-		// The register: its low byte in bits 0-7, its extended part
-		// (bits 8-11) in bits 28-31 of the config address.
-		addr := uint32(a2) | uint32(a3&0xff) | uint32(a3&0xf00)<<20
+		addr := ppc64.PCIConfigAddr(uint32(a2), uint32(a3))
 		if op == DevOpConfigRead {
 			rets, st := rtas(tok.ReadPCIConfig, 2, addr, uint32(a1>>32), uint32(a1), uint32(a4))
 			return rtasStatus(st, int64(rets[1]))
@@ -146,11 +138,10 @@ func sysK42Dev(c *CPU, t *Thread) int64 {
 		if !phbKnown(a1) || a2&^0xffff00 != 0 || a3 == 0 || a3 > 64 {
 			return -eINVAL
 		}
-		const changeMSIX = 4 // ibm,change-msi function: MSI-X
 		seq := uint32(1)
 		for range 16 { // RTAS asks to be called again while it works
-			rets, st := rtas(tok.ChangeMSI, 4, uint32(a2), uint32(a1>>32), uint32(a1), changeMSIX, uint32(a3), seq)
-			if st != 1 && (st < 9900 || st > 9905) {
+			rets, st := rtas(tok.ChangeMSI, 4, uint32(a2), uint32(a1>>32), uint32(a1), ppc64.ChangeMSIX, uint32(a3), seq)
+			if !ppc64.RTASBusy(st) {
 				return rtasStatus(st, int64(rets[1]))
 			}
 			seq = rets[2]
@@ -273,9 +264,7 @@ func sysK42Dev(c *CPU, t *Thread) int64 {
 			return -eINVAL
 		}
 		for off := uint64(0); off < a4; off += tcePage {
-			r := ppc64.Regs{ppc64.H_PUT_TCE, a1, a2 + off, (a3 + off) | 3} // read and write
-			ppc64.Hcall(&r)
-			if int64(r[0]) != ppc64.H_SUCCESS {
+			if !ppc64.PutTCE(uint32(a1), a2+off, (a3+off)|ppc64.TCERead|ppc64.TCEWrite) {
 				return -eIO
 			}
 		}

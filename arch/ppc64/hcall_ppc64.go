@@ -50,3 +50,38 @@ func RTASCall(args unsafe.Pointer) int64 {
 	Hcall(&r)
 	return int64(r[0])
 }
+
+// The XICS presentation controller of the calling CPU (PAPR hcalls).
+
+// AcceptXIRR accepts the highest-priority pending interrupt: its XIRR
+// (the priority it arrived at in the top byte, its source number in the
+// low 24 bits); 0 when none is pending.
+func AcceptXIRR() uint64 {
+	r := Regs{H_XIRR}
+	Hcall(&r)
+	if int64(r[0]) != H_SUCCESS {
+		return 0
+	}
+	return r[1]
+}
+
+// EOI ends the interrupt AcceptXIRR returned.
+func EOI(xirr uint64) {
+	r := Regs{H_EOI, xirr}
+	Hcall(&r)
+}
+
+// SetCPPR sets the calling CPU's priority: interrupts at priorities below
+// (more favoured than) p are presented; 0xff accepts every one.
+func SetCPPR(p uint8) {
+	r := Regs{H_CPPR, uint64(p)}
+	Hcall(&r)
+}
+
+// PutTCE sets entry ioba of DMA window liobn to tce (a real page address
+// with its read and write permission bits) and reports success.
+func PutTCE(liobn uint32, ioba, tce uint64) bool {
+	r := Regs{H_PUT_TCE, uint64(liobn), ioba, tce}
+	Hcall(&r)
+	return int64(r[0]) == H_SUCCESS
+}
