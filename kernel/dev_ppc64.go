@@ -238,7 +238,7 @@ func sysK42Dev(c *CPU, t *Thread) int64 {
 			} else {
 				run = min(run, Platform.MemBytes-at)
 			}
-			if k > 0 && *userU64(out + 16*(k-1)) + *userU64(out + 16*(k-1) + 8) == pa {
+			if k > 0 && *userU64(out + 16*(k-1))+*userU64(out + 16*(k-1) + 8) == pa {
 				*userU64(out + 16*(k-1) + 8) += run // contiguous with the last
 			} else {
 				if k == most {
