@@ -38,8 +38,8 @@ const (
 
 const (
 	sectorSize     = 512
-	slotCount      = 32
-	slotSize       = 64 << 10
+	slotCount      = 16
+	slotSize       = 256 << 10
 	hdrLen         = 16
 	hdrStride      = 32 // a slot's header, then its status byte at +16
 	idLen          = 20

@@ -61,7 +61,7 @@ func TestOpenReadsConfig(t *testing.T) {
 	assert.Equal(t, 512, disk.BlockSize())
 	assert.EqualValues(t, diskBytes/512, disk.Blocks())
 	assert.EqualValues(t, diskBytes, disk.Capacity())
-	assert.Equal(t, "virtio-blk: 8192 sectors, 512-byte blocks, requests of up to 65536 bytes, 32 in flight, write cache (flush)", disk.Model())
+	assert.Equal(t, "virtio-blk: 8192 sectors, 512-byte blocks, requests of up to 262144 bytes, 16 in flight, write cache (flush)", disk.Model())
 	assert.Equal(t, "k42-serial-0001", disk.ID())
 	assert.Equal(t, "k42-serial-0001", disk.ID(), "asked once")
 	assert.Equal(t, 1, fake.Received(virtiotest.BlkGetID))
@@ -92,7 +92,7 @@ func TestOpenRefusesBadConfig(t *testing.T) {
 		want string
 	}{
 		{virtiotest.BlkOptions{Features: virtiotest.BlkFBlkSize, BlkSize: 1000},
-			"virtio-blk vda: the device's block size 1000 is not a power of two from 512 to 65536"},
+			"virtio-blk vda: the device's block size 1000 is not a power of two from 512 to 262144"},
 		{virtiotest.BlkOptions{Features: virtiotest.BlkFSizeMax | virtiotest.BlkFSegMax, SizeMax: 100, SegMax: 2},
 			"the device's limits (size_max 100, seg_max 2, queue of 128) leave no room for one 512-byte block"},
 	} {

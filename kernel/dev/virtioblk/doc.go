@@ -3,11 +3,15 @@
 // the page cache.
 //
 // One request queue carries every request: a 16-byte header, the data,
-// and a 1-byte status written by the device. Data pass through DMA
-// bounce buffers allocated at Open (up to 32 slots of 64 KiB); a request
-// larger than a slot, or than the device's size_max × seg_max, is split,
-// and a requester waits for a free slot. Requests from many goroutines
-// are in flight at once; one completion goroutine waits for the device's
+// and a 1-byte status written by the device. Each request holds a slot
+// (up to 16, allocated at Open) for its header and status and, unless it
+// goes direct, a 256 KiB DMA bounce buffer for its data; a transfer
+// larger than a slot, or than the device's size_max × seg_max, is split
+// into pieces that go out together, and a requester waits for a free
+// slot. With Config.Direct a transfer of 16 KiB or more moves its data
+// straight to and from the caller's memory, in pieces of up to a slot's
+// share of the queue's descriptors. Requests from many goroutines are in
+// flight at once; one completion goroutine waits for the device's
 // interrupt (Config.Wait) or polls, and hands each completion to its
 // requester.
 //
