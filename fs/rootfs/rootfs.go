@@ -109,7 +109,7 @@ func pageCache() (*fcm.Manager, *fs.PageLimit, error) {
 	}
 	if where != "memory" && len(disks) > 0 {
 		storeDisk = disks[0]
-		m, limit, err := fcm.NewOn(objects.Table(), budget, storeDisk, impl)
+		m, limit, err := fcm.NewOn(objects.Table(), budget, storeDisk, impl, pseries.PageFrames)
 		if err != nil {
 			return nil, nil, fmt.Errorf("page cache on %s (k42.pagecache=%d, k42.fcm=%s): %w", storeDisk.Name, budget, impl, err)
 		}

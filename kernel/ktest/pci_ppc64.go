@@ -92,7 +92,7 @@ func testDiskLargerThanCache(t TB) {
 		t.Fatalf("domain: %v", err)
 	}
 	const budget = 4 << 20
-	m, limit, err := fcm.NewOn(reconfig.NewTable(dom), budget, part, fcm.ImplSingle)
+	m, limit, err := fcm.NewOn(reconfig.NewTable(dom), budget, part, fcm.ImplSingle, pseries.PageFrames)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}

@@ -518,7 +518,7 @@ func TestReadAheadClustersAColdRead(t *testing.T) {
 			require.NoError(t, err)
 			dev, err := blockdev.NewMemory(pagecache.PageSize, 4096)
 			require.NoError(t, err)
-			m, limit, err := NewOn(reconfig.NewTable(d), 8192*pagecache.PageSize, dev, impl)
+			m, limit, err := NewOn(reconfig.NewTable(d), 8192*pagecache.PageSize, dev, impl, nil)
 			require.NoError(t, err)
 			t.Cleanup(m.Cache().Close)
 			r := &rig{fsys: fs.New(fs.Options{Pages: limit, Data: m.DataFactory()}), m: m, cache: m.Cache(), store: m.Store()}

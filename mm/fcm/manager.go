@@ -474,14 +474,15 @@ func NewInMemory(tab *reconfig.Table, budget, capacity int64, impl string) (*Man
 	if err != nil {
 		return nil, nil, err
 	}
-	return NewOn(tab, budget, dev, impl)
+	return NewOn(tab, budget, dev, impl, nil)
 }
 
 // NewOn makes the whole stack over the block device dev (a disk, or
-// memory): the page cache, the store on dev (its capacity is the file
+// memory): the page cache (its pages from frames, if given: see
+// pagecache.Options.Frames), the store on dev (its capacity is the file
 // system's page limit) and the manager.
-func NewOn(tab *reconfig.Table, budget int64, dev blockdev.Device, impl string) (*Manager, *fs.PageLimit, error) {
-	cache, err := pagecache.New(pagecache.Options{Budget: budget, Platform: tab.Platform()})
+func NewOn(tab *reconfig.Table, budget int64, dev blockdev.Device, impl string, frames func(int) []pagecache.Page) (*Manager, *fs.PageLimit, error) {
+	cache, err := pagecache.New(pagecache.Options{Budget: budget, Platform: tab.Platform(), Frames: frames})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -134,7 +134,17 @@ type Reclaimer interface {
 type Options struct {
 	Budget   int64             // bytes of pages; at least 16 pages
 	Platform platform.Platform // CPU numbers for the counters; platform.Current() if nil
+	// Frames, if set, is where new pages come from: up to n pages of
+	// memory the cache may keep for ever (the kernel gives memory that
+	// devices reach by physical address, so that a disk moves pages
+	// without a copy); fewer or none, and the rest come from the heap.
+	// The cache asks for pages in chunks and never holds more than its
+	// budget's worth.
+	Frames func(n int) []Page
 }
+
+// framesChunk is how many pages the cache asks Frames for at once.
+const framesChunk = 256
 
 // Cache is the pool of file pages under a budget, its pager and its
 // counters.
@@ -147,6 +157,7 @@ type Cache struct {
 
 	freeMu sync.Mutex
 	free   []*Page // freed pages kept for reuse, at most budget - used
+	frames func(n int) []Page
 
 	mu      sync.Mutex // guards what follows
 	owners  []*Registration
@@ -172,7 +183,7 @@ func New(opt Options) (*Cache, error) {
 	if plat == nil {
 		plat = platform.Current()
 	}
-	c := &Cache{budget: pages, plat: plat, ncpu: plat.NumCPU(), stopped: make(chan struct{})}
+	c := &Cache{budget: pages, plat: plat, ncpu: plat.NumCPU(), frames: opt.Frames, stopped: make(chan struct{})}
 	c.wake = sync.NewCond(&c.mu)
 	c.room = sync.NewCond(&c.mu)
 	go c.pager()
@@ -246,6 +257,18 @@ func (c *Cache) take() *Page {
 		c.free = c.free[:n-1]
 		c.freeMu.Unlock()
 		return p
+	}
+	if c.frames != nil {
+		// A chunk: this page and, on the free list, as many more as
+		// keep used + free within the budget.
+		n := min(framesChunk, int(c.budget-c.used.Load())-len(c.free)+1)
+		if ps := c.frames(max(n, 1)); len(ps) > 0 {
+			for i := 1; i < len(ps); i++ {
+				c.free = append(c.free, &ps[i])
+			}
+			c.freeMu.Unlock()
+			return &ps[0]
+		}
 	}
 	c.freeMu.Unlock()
 	return new(Page)

@@ -203,3 +203,44 @@ func TestTotalsSumTheOwners(t *testing.T) {
 	assert.EqualValues(t, 1, st.Counts[Misses])
 	assert.Equal(t, 1, st.Owners)
 }
+
+// TestPagesComeFromFrames: with Options.Frames every page comes from the
+// memory it gives, in chunks, and never more than the budget's worth.
+func TestPagesComeFromFrames(t *testing.T) {
+	var chunks [][]Page
+	asked := 0
+	c, err := New(Options{Budget: 600 * PageSize, Platform: platform.Host(), Frames: func(n int) []Page {
+		asked += n
+		ps := make([]Page, n)
+		chunks = append(chunks, ps)
+		return ps
+	}})
+	require.NoError(t, err)
+	defer c.Close()
+	mine := func(p *Page) bool {
+		for _, ch := range chunks {
+			for i := range ch {
+				if &ch[i] == p {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	var got []*Page
+	for range 600 {
+		p, err := c.Alloc()
+		require.NoError(t, err)
+		require.True(t, mine(p), "a page from the frames")
+		got = append(got, p)
+	}
+	assert.Equal(t, 600, asked, "the budget's worth, no more")
+	assert.Len(t, chunks, 3, "in chunks of 256")
+	for _, p := range got {
+		c.Free(p)
+	}
+	p, err := c.Alloc()
+	require.NoError(t, err)
+	assert.True(t, mine(p), "freed frames are reused")
+	assert.Equal(t, 600, asked)
+}

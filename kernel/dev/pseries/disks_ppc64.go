@@ -8,6 +8,7 @@ import (
 	"k42/kernel/dev/pci"
 	"k42/kernel/dev/virtio"
 	"k42/kernel/dev/virtioblk"
+	"k42/kernel"
 	"k42/kernel/sys"
 )
 
@@ -90,9 +91,18 @@ func (b *Bridge) openDisk(alloc *pci.Allocator, fn uint32, name string) (*Disk, 
 	return &Disk{Disk: d, Name: name, PCI: fmt.Sprintf("%x:%02x.%d", b.BUID(), fn>>11&31, fn>>8&7), Interrupts: mode}, nil
 }
 
+// identityLo is where the kernel's identity map of RAM starts (page zero
+// is unmapped).
+const identityLo = 64 << 10
+
+func memBytes() uint64 { return kernel.MemBytes() }
+
 // Physical gives the physical ranges behind p (virtioblk.Config.Direct):
 // the bus addresses of a virtio device that bypasses the bridge's IOMMU.
 func Physical(p []byte) ([]virtioblk.Range, bool) {
+	if a, ok := identity(p); ok {
+		return []virtioblk.Range{{Addr: a, Len: len(p)}}, true
+	}
 	var out [8][2]uint64
 	n, err := sys.PhysRanges(p, out[:])
 	if err != nil {

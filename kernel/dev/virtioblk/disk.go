@@ -501,17 +501,17 @@ func (d *Disk) transfer(typ uint32, b int64, p []byte) error {
 }
 
 // transferv is transfer with the data in several buffers (checked by the
-// caller). A single buffer whose bus addresses Config.Direct gives goes
-// direct, in pieces of up to directSegs descriptors; otherwise a
-// transfer of more than maxReq bytes goes through slots in pieces. The
-// pieces go out together (each).
+// caller). Buffers whose bus addresses Config.Direct gives go direct, in
+// pieces of up to directSegs descriptors; otherwise a transfer of more
+// than maxReq bytes goes through slots in pieces. The pieces go out
+// together (each).
 func (d *Disk) transferv(typ uint32, b int64, v [][]byte) error {
 	sector := uint64(b) * uint64(d.bs/sectorSize)
 	total := vecLen(v)
-	if d.direct != nil && len(v) == 1 && total >= directMin {
-		if pieces, ok := d.directPieces(v[0]); ok {
+	if d.direct != nil && total >= directMin {
+		if pieces, ok := d.directPieces(v); ok {
 			return d.each(pieces, func(p piece) error {
-				return d.dov(typ, sector+uint64(p.off/sectorSize), [][]byte{v[0][p.off : p.off+p.n]}, p.segs)
+				return d.dov(typ, sector+uint64(p.off/sectorSize), subVec(v, p.off, p.n), p.segs)
 			})
 		}
 	}
@@ -532,15 +532,27 @@ type piece struct {
 	segs   []virtio.Seg
 }
 
-// directPieces cuts p into requests of at most directSegs data
-// descriptors over its own bus addresses, each a whole number of
-// sectors; ok false if p cannot go direct (no addresses, or not
-// sector-aligned at a piece boundary).
-func (d *Disk) directPieces(p []byte) ([]piece, bool) {
-	rs, ok := d.direct(p)
-	if !ok {
-		return nil, false
+// directPieces cuts the buffers v, one after the other, into requests of
+// at most directSegs data descriptors over their own bus addresses
+// (neighbouring ranges merged), each a whole number of sectors; ok false
+// if v cannot go direct (a buffer without addresses, or a piece boundary
+// inside a sector).
+func (d *Disk) directPieces(v [][]byte) ([]piece, bool) {
+	var rs []Range
+	for _, b := range v {
+		br, ok := d.direct(b)
+		if !ok {
+			return nil, false
+		}
+		for _, r := range br {
+			if n := len(rs); n > 0 && rs[n-1].Addr+uint64(rs[n-1].Len) == r.Addr {
+				rs[n-1].Len += r.Len
+			} else {
+				rs = append(rs, r)
+			}
+		}
 	}
+	total := vecLen(v)
 	var (
 		out []piece
 		cur piece
@@ -562,7 +574,7 @@ func (d *Disk) directPieces(p []byte) ([]piece, bool) {
 			k += n
 		}
 	}
-	if cur.n%sectorSize != 0 || off != len(p) {
+	if cur.n%sectorSize != 0 || off != total {
 		return nil, false
 	}
 	return append(out, cur), true
