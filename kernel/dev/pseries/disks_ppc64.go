@@ -5,10 +5,10 @@ import (
 	"sync"
 	"time"
 
+	"k42/kernel"
 	"k42/kernel/dev/pci"
 	"k42/kernel/dev/virtio"
 	"k42/kernel/dev/virtioblk"
-	"k42/kernel"
 	"k42/kernel/sys"
 )
 
