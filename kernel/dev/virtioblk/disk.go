@@ -492,16 +492,8 @@ func completed(req *request) bool {
 	}
 }
 
-// transfer splits a read or write into requests of at most maxReq bytes.
-func (d *Disk) transfer(typ uint32, b int64, p []byte) error {
-	if err := blockdev.Check(d, b, p); err != nil {
-		return fmt.Errorf("virtio-blk %s: %w", d.name, err)
-	}
-	return d.transferv(typ, b, [][]byte{p})
-}
-
-// transferv is transfer with the data in several buffers (checked by the
-// caller). Buffers whose bus addresses Config.Direct gives go direct, in
+// transferv carries out a read or write of the buffers v, one after the
+// other, from block b on (checked by the caller). Buffers whose bus addresses Config.Direct gives go direct, in
 // pieces of up to directSegs descriptors; otherwise a transfer of more
 // than maxReq bytes goes through slots in pieces. The pieces go out
 // together (each).
@@ -643,8 +635,10 @@ func (d *Disk) WriteBlocksv(b int64, bufs [][]byte) error {
 
 func (d *Disk) checkv(b int64, bufs [][]byte) error {
 	n := int64(vecLen(bufs))
-	if bs := int64(d.bs); n%bs != 0 || b < 0 || b > d.blocks || n/bs > d.blocks-b {
-		return fmt.Errorf("virtio-blk %s: %w: %d bytes at block %d of %d", d.name, blockdev.ErrRange, n, b, d.blocks)
+	if bs := int64(d.bs); n%bs != 0 {
+		return fmt.Errorf("virtio-blk %s: %w: %d bytes is not a whole number of %d-byte blocks", d.name, blockdev.ErrRange, n, bs)
+	} else if b < 0 || b > d.blocks || n/bs > d.blocks-b {
+		return fmt.Errorf("virtio-blk %s: %w: blocks [%d, %d) of %d", d.name, blockdev.ErrRange, b, b+n/bs, d.blocks)
 	}
 	return nil
 }
@@ -707,29 +701,10 @@ func (d *Disk) ReadOnly() bool { return d.features&FeatureRO != 0 }
 func (d *Disk) Model() string { return d.model }
 
 // ReadBlocks implements blockdev.Device.
-func (d *Disk) ReadBlocks(b int64, p []byte) error {
-	if err := d.transfer(typeIn, b, p); err != nil {
-		return err
-	}
-	d.reads.Add(1)
-	d.bytesRead.Add(int64(len(p)))
-	return nil
-}
+func (d *Disk) ReadBlocks(b int64, p []byte) error { return d.ReadBlocksv(b, [][]byte{p}) }
 
 // WriteBlocks implements blockdev.Device; a read-only disk refuses.
-func (d *Disk) WriteBlocks(b int64, p []byte) error {
-	if d.ReadOnly() {
-		return &Error{Disk: d.name, Op: "write", Sector: uint64(b) * uint64(d.bs/sectorSize), Err: ErrReadOnly}
-	}
-	d.flushMu.RLock()
-	defer d.flushMu.RUnlock()
-	if err := d.transfer(typeOut, b, p); err != nil {
-		return err
-	}
-	d.writes.Add(1)
-	d.bytesWritten.Add(int64(len(p)))
-	return nil
-}
+func (d *Disk) WriteBlocks(b int64, p []byte) error { return d.WriteBlocksv(b, [][]byte{p}) }
 
 // Flush implements blockdev.Device. It covers every write that had
 // started (entered WriteBlocks) before Flush was called, not only those
