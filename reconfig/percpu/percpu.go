@@ -43,24 +43,35 @@ func (c *Counters) At(cpu, i int) *atomic.Int64 { return &c.cells[cpu*c.stride+i
 // Add adds d to counter i of CPU cpu and returns the row's new value.
 func (c *Counters) Add(cpu, i int, d int64) int64 { return c.cells[cpu*c.stride+i].Add(d) }
 
+// Sums read many counters as one snapshot with the ordering of
+// sync/atomic loads (each ordered after the caller's earlier stores, and
+// acquiring: later accesses are ordered after them), paid once per sum
+// rather than once per counter where the architecture allows it
+// (load_ppc64.go: a sync before, plain loads, a sync and isync after;
+// elsewhere sync/atomic loads).
+
 // Sum returns counter i summed over CPUs.
 func (c *Counters) Sum(i int) int64 {
 	var s int64
+	beginLoads()
 	for cpu := 0; cpu < c.cpus; cpu++ {
-		s += c.cells[cpu*c.stride+i].Load()
+		s += load(&c.cells[cpu*c.stride+i])
 	}
+	endLoads()
 	return s
 }
 
 // TotalOf returns the first n counters of every row, summed.
 func (c *Counters) TotalOf(n int) int64 {
 	var s int64
+	beginLoads()
 	for cpu := 0; cpu < c.cpus; cpu++ {
 		row := c.cells[cpu*c.stride : cpu*c.stride+n]
 		for i := range row {
-			s += row[i].Load()
+			s += load(&row[i])
 		}
 	}
+	endLoads()
 	return s
 }
 
