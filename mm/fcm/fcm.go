@@ -45,6 +45,11 @@ type FCM interface {
 	Info(ctx context.Context) Info
 	// Release drops every page and the stored copy: the file is gone.
 	Release(ctx context.Context)
+	// Prefetch brings page in from the store, with the pages read ahead
+	// with it, if it is stored and not resident: the asynchronous half
+	// of read-ahead, which the file calls in a request of its own when a
+	// stream passes the middle of the last cluster (Env.Ahead).
+	Prefetch(ctx context.Context, page int64)
 }
 
 // Factory makes the FCMs of new files: an object in the system table
@@ -70,6 +75,10 @@ type Env struct {
 	// or both), each taken from Limit. fs.Data.Resident reads it without
 	// a call (a stat is a hot path).
 	Pages atomic.Int64
+	// Ahead, if set, asks for page to be prefetched (FCM.Prefetch) in a
+	// request of its own, without waiting; it drops the request if one
+	// is in flight already. The manager sets it.
+	Ahead func(page int64)
 }
 
 // count adds d to the file's counter k on cpu's row (the cache's totals
@@ -124,6 +133,9 @@ type desc struct {
 	ref   bool   // used since the pager last looked (clock)
 	stamp uint64 // when last used (sequential's MRU order)
 	cpus  uint64 // replicated: the CPUs whose replicas hold the page
+	// next, if not 0, marks the middle page of a read-ahead cluster: a
+	// read that reaches it asks for the next cluster (Env.Ahead).
+	next int64
 }
 
 // table is a file's page table, the structure single, replicated (as its
@@ -138,6 +150,19 @@ type table struct {
 	// no truncation came in between: the page it read may be gone, its
 	// store slot another file's.
 	truncs uint64
+	// reading lists the runs of pages being read from the store for a
+	// read-ahead, so that a reader of one of them waits for that read
+	// instead of reading the same pages again (a stream catching up
+	// with its prefetch). Empty whenever no call is in the FCM, so a
+	// swap never sees one.
+	reading []pendingRun
+}
+
+// pendingRun is pages [lo, hi) on their way in; done is closed when they
+// are in the table (or the read failed).
+type pendingRun struct {
+	lo, hi int64
+	done   chan struct{}
 }
 
 func newTable() *table { return &table{pages: make(map[int64]*desc)} }

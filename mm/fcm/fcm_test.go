@@ -538,3 +538,45 @@ func TestReadAheadClustersAColdRead(t *testing.T) {
 		})
 	}
 }
+
+// TestReadAheadRunsAhead: a stream that passes the middle of a cluster
+// read ahead has the next cluster come in while it reads on, through the
+// FCM's Prefetch in a request of its own; a swap meanwhile is safe.
+func TestReadAheadRunsAhead(t *testing.T) {
+	for _, impl := range []string{ImplSingle, ImplSequential} {
+		t.Run(impl, func(t *testing.T) {
+			d, err := generation.New(platform.Host(), 2)
+			require.NoError(t, err)
+			dev, err := blockdev.NewMemory(pagecache.PageSize, 4096)
+			require.NoError(t, err)
+			tab := reconfig.NewTable(d)
+			m, limit, err := NewOn(tab, 8192*pagecache.PageSize, dev, impl, nil)
+			require.NoError(t, err)
+			t.Cleanup(m.Cache().Close)
+			r := &rig{fsys: fs.New(fs.Options{Pages: limit, Data: m.DataFactory()}), m: m, cache: m.Cache(), store: m.Store(), tab: tab}
+			const cluster = 1 + readAhead
+			data := pattern(5, 3*cluster*pagecache.PageSize)
+			r.create(t, "/s", data)
+			m.Cache().Drop()
+			f, err := r.fsys.OpenAt(nil, "/s", syscall.O_RDONLY, 0)
+			require.NoError(t, err)
+			defer f.Close()
+			buf := make([]byte, (cluster/2+2)*pagecache.PageSize)
+			_, err = f.ReadAt(buf, 0)
+			require.NoError(t, err)
+			assert.Equal(t, data[:len(buf)], buf)
+			file := r.file(t, "/s")
+			require.Eventually(t, func() bool {
+				return m.Cache().Used() >= 2*cluster
+			}, 5*time.Second, time.Millisecond, "the next cluster came in unasked")
+			_, err = file.Entry().NullSwap(reconfig.SwapOptions{})
+			require.NoError(t, err)
+			reads := dev.Stats().Reads
+			rest := make([]byte, cluster*pagecache.PageSize)
+			_, err = f.ReadAt(rest, int64(cluster*pagecache.PageSize))
+			require.NoError(t, err)
+			assert.Equal(t, data[cluster*pagecache.PageSize:2*cluster*pagecache.PageSize], rest)
+			assert.LessOrEqual(t, dev.Stats().Reads-reads, int64(1), "the second cluster was already there (at most the third's prefetch read)")
+		})
+	}
+}

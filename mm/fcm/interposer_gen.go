@@ -16,12 +16,13 @@ var FCMInterface = reconfig.NewInterface[FCM]("fcm.FCM", fCMMethods, func(ip *re
 var fCMMethods = []reconfig.Method{
 	{Index: 0, Name: "GiveBack", Params: []string{"context.Context", "int", "pagecache.Level"}, Results: []string{"int"}, Context: true},
 	{Index: 1, Name: "Info", Params: []string{"context.Context"}, Results: []string{"Info"}, Context: true},
-	{Index: 2, Name: "ReadAt", Params: []string{"context.Context", "[]byte", "int64"}, Results: []string{"int", "error"}, Context: true},
-	{Index: 3, Name: "Release", Params: []string{"context.Context"}, Results: nil, Context: true},
-	{Index: 4, Name: "SeekPage", Params: []string{"context.Context", "int64", "int64", "bool"}, Results: []string{"int64"}, Context: true},
-	{Index: 5, Name: "Sync", Params: []string{"context.Context"}, Results: []string{"error"}, Context: true},
-	{Index: 6, Name: "Truncate", Params: []string{"context.Context", "int64"}, Results: []string{"error"}, Context: true},
-	{Index: 7, Name: "WriteAt", Params: []string{"context.Context", "[]byte", "int64"}, Results: []string{"int", "error"}, Context: true},
+	{Index: 2, Name: "Prefetch", Params: []string{"context.Context", "int64"}, Results: nil, Context: true},
+	{Index: 3, Name: "ReadAt", Params: []string{"context.Context", "[]byte", "int64"}, Results: []string{"int", "error"}, Context: true},
+	{Index: 4, Name: "Release", Params: []string{"context.Context"}, Results: nil, Context: true},
+	{Index: 5, Name: "SeekPage", Params: []string{"context.Context", "int64", "int64", "bool"}, Results: []string{"int64"}, Context: true},
+	{Index: 6, Name: "Sync", Params: []string{"context.Context"}, Results: []string{"error"}, Context: true},
+	{Index: 7, Name: "Truncate", Params: []string{"context.Context", "int64"}, Results: []string{"error"}, Context: true},
+	{Index: 8, Name: "WriteAt", Params: []string{"context.Context", "[]byte", "int64"}, Results: []string{"int", "error"}, Context: true},
 }
 
 // fCMDispatch is FCM's dispatcher: every method hands its call to the
@@ -126,6 +127,51 @@ func (self fCMDispatch) guardedInfo(call *reconfig.Call, frame *fCMInfoFrame, ta
 	return target.Info(frame.a0)
 }
 
+type fCMPrefetchFrame struct {
+	a0 context.Context
+	a1 int64
+}
+
+func (f *fCMPrefetchFrame) Arg(i int) any {
+	switch i {
+	case 0:
+		return &f.a0
+	case 1:
+		return &f.a1
+	}
+	return nil
+}
+
+func (f *fCMPrefetchFrame) Result(i int) any {
+	return nil
+}
+
+func (self fCMDispatch) Prefetch(a0 context.Context, a1 int64) {
+	frame := fCMPrefetchFrame{a0: a0, a1: a1}
+	call := self.ip.NewCall(2, &frame)
+	target, plain := self.ip.Target()
+	if plain {
+		self.ip.Enter(&call)
+	} else {
+		target = self.ip.Route(&call)
+		if call.Guarded() {
+			self.guardedPrefetch(&call, &frame, target)
+			return
+		}
+	}
+	if !call.Exits() {
+		target.Prefetch(frame.a0, frame.a1)
+		return
+	}
+	target.Prefetch(frame.a0, frame.a1)
+	self.ip.Exit(&call)
+}
+
+func (self fCMDispatch) guardedPrefetch(call *reconfig.Call, frame *fCMPrefetchFrame, target FCM) {
+	defer self.ip.Release(call)
+	target.Prefetch(frame.a0, frame.a1)
+}
+
 type fCMReadAtFrame struct {
 	a0 context.Context
 	a1 []byte
@@ -158,7 +204,7 @@ func (f *fCMReadAtFrame) Result(i int) any {
 
 func (self fCMDispatch) ReadAt(a0 context.Context, a1 []byte, a2 int64) (r0 int, r1 error) {
 	frame := fCMReadAtFrame{a0: a0, a1: a1, a2: a2}
-	call := self.ip.NewCall(2, &frame)
+	call := self.ip.NewCall(3, &frame)
 	target, plain := self.ip.Target()
 	if plain {
 		self.ip.Enter(&call)
@@ -199,7 +245,7 @@ func (f *fCMReleaseFrame) Result(i int) any {
 
 func (self fCMDispatch) Release(a0 context.Context) {
 	frame := fCMReleaseFrame{a0: a0}
-	call := self.ip.NewCall(3, &frame)
+	call := self.ip.NewCall(4, &frame)
 	target, plain := self.ip.Target()
 	if plain {
 		self.ip.Enter(&call)
@@ -255,7 +301,7 @@ func (f *fCMSeekPageFrame) Result(i int) any {
 
 func (self fCMDispatch) SeekPage(a0 context.Context, a1 int64, a2 int64, a3 bool) (r0 int64) {
 	frame := fCMSeekPageFrame{a0: a0, a1: a1, a2: a2, a3: a3}
-	call := self.ip.NewCall(4, &frame)
+	call := self.ip.NewCall(5, &frame)
 	target, plain := self.ip.Target()
 	if plain {
 		self.ip.Enter(&call)
@@ -301,7 +347,7 @@ func (f *fCMSyncFrame) Result(i int) any {
 
 func (self fCMDispatch) Sync(a0 context.Context) (r0 error) {
 	frame := fCMSyncFrame{a0: a0}
-	call := self.ip.NewCall(5, &frame)
+	call := self.ip.NewCall(6, &frame)
 	target, plain := self.ip.Target()
 	if plain {
 		self.ip.Enter(&call)
@@ -350,7 +396,7 @@ func (f *fCMTruncateFrame) Result(i int) any {
 
 func (self fCMDispatch) Truncate(a0 context.Context, a1 int64) (r0 error) {
 	frame := fCMTruncateFrame{a0: a0, a1: a1}
-	call := self.ip.NewCall(6, &frame)
+	call := self.ip.NewCall(7, &frame)
 	target, plain := self.ip.Target()
 	if plain {
 		self.ip.Enter(&call)
@@ -405,7 +451,7 @@ func (f *fCMWriteAtFrame) Result(i int) any {
 
 func (self fCMDispatch) WriteAt(a0 context.Context, a1 []byte, a2 int64) (r0 int, r1 error) {
 	frame := fCMWriteAtFrame{a0: a0, a1: a1, a2: a2}
-	call := self.ip.NewCall(7, &frame)
+	call := self.ip.NewCall(8, &frame)
 	target, plain := self.ip.Target()
 	if plain {
 		self.ip.Enter(&call)

@@ -144,11 +144,25 @@ func (m *Manager) newFile(ino uint64, path string) *File {
 		}
 	}
 	f.ref = f.entry.Ref()
+	env.Ahead = f.prefetch
 	f.reg = m.cache.Register(reclaimer{f}, env.Stats)
 	m.mu.Lock()
 	m.files[f] = struct{}{}
 	m.mu.Unlock()
 	return f
+}
+
+// prefetch is the file's Env.Ahead: page prefetched by a goroutine of its
+// own, in a request of its own, through the file's table entry (so that
+// a swap of the FCM waits for it like any call); one at a time.
+func (f *File) prefetch(page int64) {
+	if f.released.Load() || !f.prefetching.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer f.prefetching.Store(false)
+		f.m.dom.Do(func() { f.ref.Get().Prefetch(context.Background(), page) })
+	}()
 }
 
 // live returns the live files' handles, in no order.
@@ -185,14 +199,15 @@ func (m *Manager) Files() []*File {
 // one (fs/serve), so a File does not start a request of its own on that
 // path. Release and the operator's calls (Info, Pin) start their own.
 type File struct {
-	m        *Manager
-	ino      uint64
-	env      *Env
-	entry    *reconfig.Entry[FCM]
-	ref      reconfig.Ref[FCM]
-	reg      *pagecache.Registration
-	pin      atomic.Pointer[string]
-	released atomic.Bool
+	m           *Manager
+	ino         uint64
+	env         *Env
+	entry       *reconfig.Entry[FCM]
+	ref         reconfig.Ref[FCM]
+	reg         *pagecache.Registration
+	pin         atomic.Pointer[string]
+	released    atomic.Bool
+	prefetching atomic.Bool // a prefetch is in flight (File.prefetch)
 }
 
 var _ interface {

@@ -87,6 +87,9 @@ func (p *paged) fault(cpu int, idx int64, write, whole bool, truncs uint64) (*de
 		clear(pg[:])
 	}
 	p.mu.Lock()
+	if ahead != nil {
+		p.arrived(idx) // entered below, or dropped: either way readers look again
+	}
 	if p.t.truncs != truncs {
 		// A truncation came while the page was read (only reads run
 		// beside truncations): what was read may be stale.
@@ -101,7 +104,11 @@ func (p *paged) fault(cpu int, idx int64, write, whole bool, truncs uint64) (*de
 	}
 	for i, q := range ahead {
 		if j := idx + 1 + int64(i); p.t.pages[j] == nil {
-			p.t.pages[j] = &desc{page: q}
+			d := &desc{page: q}
+			if i == len(ahead)/2 && len(ahead) >= minAsync {
+				d.next = idx + 1 + int64(len(ahead)) // the page after the cluster
+			}
+			p.t.pages[j] = d
 		} else {
 			env.Cache.Free(q) // faulted in meanwhile: its copy may be newer
 		}
@@ -124,6 +131,46 @@ func (p *paged) fault(cpu int, idx int64, write, whole bool, truncs uint64) (*de
 
 // readAhead bounds the pages a read miss brings in beyond its own.
 const readAhead = 255
+
+// minAsync is the smallest cluster whose middle page asks for the next
+// one: a stream reads on while the next cluster comes in (the
+// asynchronous half of read-ahead; a short cluster is the end of a file
+// or a cache under pressure).
+const minAsync = 16
+
+// pending returns the done channel of the run being read that holds idx,
+// or nil. mu held.
+func (p *paged) pending(idx int64) chan struct{} {
+	for _, r := range p.t.reading {
+		if idx >= r.lo && idx < r.hi {
+			return r.done
+		}
+	}
+	return nil
+}
+
+// arrived ends the run being read from lo: its readers look again. mu
+// held.
+func (p *paged) arrived(lo int64) {
+	for i, r := range p.t.reading {
+		if r.lo == lo {
+			close(r.done)
+			p.t.reading = append(p.t.reading[:i], p.t.reading[i+1:]...)
+			return
+		}
+	}
+}
+
+// prefetch is Prefetch over the table: page idx faulted in, if stored
+// and not resident, with what read brings in with it.
+func (p *paged) prefetch(cpu int, idx int64) {
+	if !p.env.Backing.Stored(idx) {
+		return
+	}
+	if _, _, err := p.page(cpu, idx, false, false); err == nil {
+		p.mu.Unlock()
+	}
+}
 
 // read fills pg with stored page idx. When ahead allows, the miss follows
 // the page before it (a stream: the first page, or one whose predecessor
@@ -149,9 +196,13 @@ func (p *paged) read(idx int64, pg *pagecache.Page, ahead bool) ([]*pagecache.Pa
 			n = 1 // not after the page before: a random access, not a stream
 		}
 		for k := 1; k < n; k++ {
-			if p.t.pages[idx+int64(k)] != nil {
-				n = k // the run ends at the first resident page
+			if p.t.pages[idx+int64(k)] != nil || p.pending(idx+int64(k)) != nil {
+				n = k // the run ends at the first page resident or on its way
+				break
 			}
+		}
+		if n > 1 {
+			p.t.reading = append(p.t.reading, pendingRun{lo: idx, hi: idx + int64(n), done: make(chan struct{})})
 		}
 		p.mu.Unlock()
 	}
@@ -172,6 +223,9 @@ func (p *paged) read(idx int64, pg *pagecache.Page, ahead bool) ([]*pagecache.Pa
 		for _, q := range pages[1:] {
 			env.Cache.Free(q)
 		}
+		p.mu.Lock()
+		p.arrived(idx)
+		p.mu.Unlock()
 		return nil, err
 	}
 	return pages[1:], nil
@@ -214,6 +268,12 @@ func (p *paged) access(buf []byte, off int64, cpu int, write bool, filled func(i
 		}
 		if hit {
 			hits++
+			if d != nil && d.next != 0 && !write {
+				if p.env.Ahead != nil {
+					p.env.Ahead(d.next)
+				}
+				d.next = 0
+			}
 		} else {
 			misses++
 		}
@@ -248,6 +308,11 @@ func (p *paged) page(cpu int, idx int64, write, whole bool) (*desc, bool, error)
 		p.mu.Lock()
 		if d := p.t.pages[idx]; d != nil {
 			return d, true, nil
+		}
+		if ch := p.pending(idx); ch != nil {
+			p.mu.Unlock()
+			<-ch // being read ahead: wait for it, then look again
+			continue
 		}
 		truncs := p.t.truncs
 		p.mu.Unlock()

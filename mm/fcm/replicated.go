@@ -227,3 +227,7 @@ func (r *Replicated) Import(p reconfig.Protocol, st any) error {
 	r.init(r.env, r.t)
 	return nil
 }
+
+// Prefetch implements FCM: into the master table (replicas copy from it
+// on their next miss).
+func (r *Replicated) Prefetch(_ context.Context, page int64) { r.prefetch(r.env.Cache.CPU(), page) }

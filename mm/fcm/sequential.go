@@ -112,3 +112,6 @@ func (s *Sequential) Export(p reconfig.Protocol) (any, error) { return s.exportS
 
 // Import implements reconfig.Transferer.
 func (s *Sequential) Import(p reconfig.Protocol, st any) error { return s.importState(p, st) }
+
+// Prefetch implements FCM.
+func (s *Sequential) Prefetch(_ context.Context, page int64) { s.prefetch(s.env.Cache.CPU(), page) }

@@ -69,3 +69,6 @@ func (s *Single) Export(p reconfig.Protocol) (any, error) { return s.exportState
 
 // Import implements reconfig.Transferer.
 func (s *Single) Import(p reconfig.Protocol, st any) error { return s.importState(p, st) }
+
+// Prefetch implements FCM.
+func (s *Single) Prefetch(_ context.Context, page int64) { s.prefetch(s.env.Cache.CPU(), page) }
