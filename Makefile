@@ -84,6 +84,13 @@ test-kernel: runner
 	@rm -f .build/test-disk.img
 	@$(RUNNER) -v -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT) -disk .build/test-disk.img -disk-size 256M -- test 2>.build/test-console.log \
 	  || { echo "--- console:"; cat .build/test-console.log; exit 1; }
+	@# The drivers' tests against misbehaving fake devices, run inside k42
+	@# as well as on the host: the same code on the kernel's CPUs.
+	@for p in ./kernel/dev/virtio ./kernel/dev/virtioblk; do \
+	  echo "$$p in the kernel"; \
+	  $(RUNNER) -smp 2 -m 1G -timeout $(TIMEOUT) -test $$p >.build/test-dev.log 2>&1 \
+	    && tail -1 .build/test-dev.log || { cat .build/test-dev.log; exit 1; }; \
+	done
 
 # The in-kernel benchmarks and the boot time, as results records under
 # benchmarks/results/; both regenerate benchmarks/RESULTS.md.

@@ -103,7 +103,7 @@ func Physical(p []byte) ([]virtioblk.Range, bool) {
 	if a, ok := identity(p); ok {
 		return []virtioblk.Range{{Addr: a, Len: len(p)}}, true
 	}
-	var out [8][2]uint64
+	var out [64][2]uint64 // a 1 MiB buffer of scattered 64 KiB frames needs 17
 	n, err := sys.PhysRanges(p, out[:])
 	if err != nil {
 		return nil, false
