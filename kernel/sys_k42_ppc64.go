@@ -82,6 +82,7 @@ const (
 	MemOpVM              // VMStats to a1, up to a3 largest Mappings to a2; returns how many
 	MemOpMapDev          // map physical [a1, a1+a2) as a device; returns the address
 	MemOpUnmapDev        // unmap the device mapping [a1, a1+a2)
+	MemOpSeal            // seal the program's mapping [a1, a1+a2): it may never be made writable
 )
 
 func sysK42Mem(c *CPU, t *Thread) int64 {
@@ -116,6 +117,18 @@ func sysK42Mem(c *CPU, t *Thread) int64 {
 		return mapDevice(a1, a2)
 	case MemOpUnmapDev:
 		return unmapDevice(a1, a2)
+	case MemOpSeal:
+		n := (a2 + pageSize - 1) &^ (pageSize - 1)
+		if a1%pageSize != 0 || n == 0 || a1+n < a1 || !userVM.Inside(a1, n) {
+			return -eINVAL
+		}
+		memLock.lock()
+		ok := userVM.Seal(a1, a1+n)
+		memLock.unlock()
+		if !ok {
+			return -eNOMEM
+		}
+		return 0
 	}
 	return -eINVAL
 }

@@ -112,6 +112,9 @@ func sysMprotect(c *CPU, t *Thread) int64 {
 	}
 	memLock.lock()
 	defer memLock.unlock()
+	if prot&protWrite != 0 && !userVM.CanWrite(addr, addr+n) {
+		return -int64(linux.EACCES) // a shared mapping of a file (fs/serve/mmap.go): its writes would not reach the file
+	}
 	if !userVM.Protect(addr, addr+n, prot) {
 		return -eNOMEM
 	}

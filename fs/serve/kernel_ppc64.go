@@ -19,3 +19,7 @@ func (SysKernel) Wait() error { return sys.ServeWait() }
 
 // Fifo implements Kernel.
 func (SysKernel) Fifo(ino uint64, flags int) (int32, error) { return sys.ServeFifo(ino, flags) }
+
+// sealShared forbids making [va, va+n) writable: a shared mapping of a
+// file, which this server fills at the call, would not carry writes back.
+func sealShared(va uintptr, n uint64) error { return sys.SealNoWrite(va, n) }

@@ -24,7 +24,8 @@ import (
 // So a mapping is a snapshot of the file at the call: MAP_PRIVATE is what
 // Linux gives (writes stay private) except that later writes to the file
 // are not seen; MAP_SHARED is refused with PROT_WRITE (ENODEV: its writes
-// would not reach the file) and is a read-only snapshot without it. Pages
+// would not reach the file) and is a read-only snapshot without it, sealed
+// so that mprotect cannot make it writable later (EACCES). Pages
 // wholly beyond the end of the file read as zeros (Linux raises SIGBUS).
 
 // Linux's mmap flags the server looks at.
@@ -71,6 +72,14 @@ func (s *Server) mmap(rq *request) int64 {
 		if _, _, e := syscall.Syscall(syscall.SYS_MPROTECT, va, uintptr(length), uintptr(prot)); e != 0 {
 			syscall.Syscall(syscall.SYS_MUNMAP, va, uintptr(length), 0)
 			return -int64(e)
+		}
+	}
+	if flags&mapType != mapPrivate {
+		// Shared and read-only: a later mprotect(PROT_WRITE) must fail
+		// (EACCES), or its writes would be lost.
+		if err := sealShared(va, length); err != nil {
+			syscall.Syscall(syscall.SYS_MUNMAP, va, uintptr(length), 0)
+			return fail(err)
 		}
 	}
 	return int64(va)

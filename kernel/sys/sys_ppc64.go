@@ -95,6 +95,15 @@ func MapDevice(pa, size uint64) (uintptr, error) {
 	return r, nil
 }
 
+// SealNoWrite marks the program's mapping [va, va+n) as never writable:
+// an mprotect that adds PROT_WRITE to it fails with EACCES.
+func SealNoWrite(va uintptr, n uint64) error {
+	if _, _, e := syscall.RawSyscall(kernel.SysK42Mem, kernel.MemOpSeal, va, uintptr(n)); e != 0 {
+		return e
+	}
+	return nil
+}
+
 // UnmapDevice removes a mapping MapDevice made, on every CPU.
 func UnmapDevice(va uintptr, size uint64) error {
 	if _, _, e := syscall.RawSyscall(kernel.SysK42Mem, kernel.MemOpUnmapDev, va, uintptr(size)); e != 0 {

@@ -28,6 +28,10 @@ const (
 type Area struct {
 	Start, End uint64
 	Prot       uint32
+	// Sealed areas may not be made writable (mprotect adding
+	// PROT_WRITE fails): a shared mapping of a file whose writes would
+	// not reach the file.
+	Sealed bool
 }
 
 // Len is the area's size in bytes.
@@ -134,7 +138,8 @@ func (s *Space) Remove(start, end uint64) bool {
 			return false
 		}
 		a := s.areas[i]
-		s.insertAt(i+1, Area{end, a.End, a.Prot})
+		a.Start = end
+		s.insertAt(i+1, a)
 		s.areas[i].End = start
 		return true
 	}
@@ -159,7 +164,7 @@ func (s *Space) Insert(start, end uint64, prot uint32) bool {
 		return false
 	}
 	i := s.search(start)
-	s.insertAt(i, Area{start, end, prot})
+	s.insertAt(i, Area{Start: start, End: end, Prot: prot})
 	s.merge(i)
 	return true
 }
@@ -168,6 +173,28 @@ func (s *Space) Insert(start, end uint64, prot uint32) bool {
 // reports false if part of the range is unmapped (as Linux's ENOMEM) or
 // the table is full; nothing changes then.
 func (s *Space) Protect(start, end uint64, prot uint32) bool {
+	return s.change(start, end, func(a *Area) { a.Prot = prot })
+}
+
+// Seal marks [start, end), all of it mapped, as never writable again
+// (see Area.Sealed); false as Protect.
+func (s *Space) Seal(start, end uint64) bool {
+	return s.change(start, end, func(a *Area) { a.Sealed = true })
+}
+
+// CanWrite reports whether no sealed area lies in [start, end).
+func (s *Space) CanWrite(start, end uint64) bool {
+	for i := s.search(start); i < s.n && s.areas[i].Start < end; i++ {
+		if s.areas[i].End > start && s.areas[i].Sealed {
+			return false
+		}
+	}
+	return true
+}
+
+// change applies set to the areas covering [start, end), splitting those
+// that straddle its ends, then merges around it.
+func (s *Space) change(start, end uint64, set func(*Area)) bool {
 	if !s.Room() {
 		return false
 	}
@@ -183,16 +210,18 @@ func (s *Space) Protect(start, end uint64, prot uint32) bool {
 	if s.areas[i].Start < start {
 		x := s.areas[i]
 		s.areas[i].End = start
-		s.insertAt(i+1, Area{start, x.End, x.Prot})
+		x.Start = start
+		s.insertAt(i+1, x)
 		i++
 	}
 	for ; i < s.n && s.areas[i].Start < end; i++ {
 		if s.areas[i].End > end {
 			x := s.areas[i]
 			s.areas[i].End = end
-			s.insertAt(i+1, Area{end, x.End, x.Prot})
+			x.Start = end
+			s.insertAt(i+1, x)
 		}
-		s.areas[i].Prot = prot
+		set(&s.areas[i])
 	}
 	// Merge around the changed range.
 	for k := max(s.search(start)-1, 0); k < s.n-1 && s.areas[k].Start <= end; {
@@ -219,7 +248,7 @@ func (s *Space) deleteRange(i, j int) {
 
 // mergeNext joins area k with k+1 when they touch and agree.
 func (s *Space) mergeNext(k int) bool {
-	if k+1 < s.n && s.areas[k].End == s.areas[k+1].Start && s.areas[k].Prot == s.areas[k+1].Prot {
+	if a, b := s.areas[k], s.areas[min(k+1, s.n-1)]; k+1 < s.n && a.End == b.Start && a.Prot == b.Prot && a.Sealed == b.Sealed {
 		s.areas[k].End = s.areas[k+1].End
 		s.deleteRange(k+1, k+2)
 		return true

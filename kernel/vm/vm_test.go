@@ -52,12 +52,12 @@ func TestInsertMergesAndReplaces(t *testing.T) {
 	base := uint64(1 << 40)
 	require.True(t, s.Insert(base, base+pg, ProtRead))
 	require.True(t, s.Insert(base+pg, base+3*pg, ProtRead))
-	require.Equal(t, []Area{{base, base + 3*pg, ProtRead}}, areas(s))
+	require.Equal(t, []Area{{base, base + 3*pg, ProtRead, false}}, areas(s))
 	// MAP_FIXED over the middle with another protection splits.
 	require.True(t, s.Insert(base+pg, base+2*pg, ProtNone))
-	require.Equal(t, []Area{{base, base + pg, ProtRead}, {base + pg, base + 2*pg, ProtNone}, {base + 2*pg, base + 3*pg, ProtRead}}, areas(s))
+	require.Equal(t, []Area{{base, base + pg, ProtRead, false}, {base + pg, base + 2*pg, ProtNone, false}, {base + 2*pg, base + 3*pg, ProtRead, false}}, areas(s))
 	require.True(t, s.Insert(base+pg, base+2*pg, ProtRead))
-	require.Equal(t, []Area{{base, base + 3*pg, ProtRead}}, areas(s))
+	require.Equal(t, []Area{{base, base + 3*pg, ProtRead, false}}, areas(s))
 	a, ok := s.Find(base + 2*pg + 5)
 	require.True(t, ok)
 	require.Equal(t, base, a.Start)
@@ -70,9 +70,9 @@ func TestRemoveSplits(t *testing.T) {
 	base := uint64(1 << 40)
 	require.True(t, s.Insert(base, base+10*pg, ProtRead|ProtWrite))
 	require.True(t, s.Remove(base+2*pg, base+4*pg))
-	require.Equal(t, []Area{{base, base + 2*pg, 3}, {base + 4*pg, base + 10*pg, 3}}, areas(s))
+	require.Equal(t, []Area{{base, base + 2*pg, 3, false}, {base + 4*pg, base + 10*pg, 3, false}}, areas(s))
 	require.True(t, s.Remove(base+pg, base+5*pg))
-	require.Equal(t, []Area{{base, base + pg, 3}, {base + 5*pg, base + 10*pg, 3}}, areas(s))
+	require.Equal(t, []Area{{base, base + pg, 3, false}, {base + 5*pg, base + 10*pg, 3, false}}, areas(s))
 	require.True(t, s.Remove(0, 1<<48))
 	require.Equal(t, 0, s.Len())
 	require.True(t, s.Remove(base, base+pg)) // nothing there: fine
@@ -83,11 +83,11 @@ func TestProtect(t *testing.T) {
 	base := uint64(1 << 40)
 	require.True(t, s.Insert(base, base+8*pg, ProtNone))
 	require.True(t, s.Protect(base+2*pg, base+4*pg, ProtRead|ProtWrite))
-	require.Equal(t, []Area{{base, base + 2*pg, 0}, {base + 2*pg, base + 4*pg, 3}, {base + 4*pg, base + 8*pg, 0}}, areas(s))
+	require.Equal(t, []Area{{base, base + 2*pg, 0, false}, {base + 2*pg, base + 4*pg, 3, false}, {base + 4*pg, base + 8*pg, 0, false}}, areas(s))
 	require.True(t, s.Protect(base, base+8*pg, ProtNone))
-	require.Equal(t, []Area{{base, base + 8*pg, 0}}, areas(s))
+	require.Equal(t, []Area{{base, base + 8*pg, 0, false}}, areas(s))
 	require.False(t, s.Protect(base+7*pg, base+9*pg, ProtRead), "partly unmapped")
-	require.Equal(t, []Area{{base, base + 8*pg, 0}}, areas(s))
+	require.Equal(t, []Area{{base, base + 8*pg, 0, false}}, areas(s))
 }
 
 func TestLargest(t *testing.T) {
@@ -158,4 +158,23 @@ func TestRandomAgainstModel(t *testing.T) {
 			require.False(t, p.End == q.Start && p.Prot == q.Prot, "unmerged at step %d", step)
 		}
 	}
+}
+
+// TestSeal: a sealed range keeps its mark through splits and merges
+// only with sealed neighbours; CanWrite sees it.
+func TestSeal(t *testing.T) {
+	s := newSpace()
+	base := uint64(1 << 40)
+	require.True(t, s.Insert(base, base+8*pg, ProtRead))
+	require.True(t, s.CanWrite(base, base+8*pg))
+	require.True(t, s.Seal(base+2*pg, base+4*pg))
+	require.Equal(t, []Area{{base, base + 2*pg, ProtRead, false}, {base + 2*pg, base + 4*pg, ProtRead, true}, {base + 4*pg, base + 8*pg, ProtRead, false}}, areas(s))
+	require.False(t, s.CanWrite(base+3*pg, base+5*pg))
+	require.True(t, s.CanWrite(base+4*pg, base+8*pg))
+	require.True(t, s.Protect(base, base+8*pg, ProtNone))
+	require.False(t, s.CanWrite(base, base+8*pg), "a protection change keeps the seal")
+	require.Len(t, areas(s), 3, "sealed and unsealed areas do not merge")
+	require.True(t, s.Insert(base+2*pg, base+4*pg, ProtRead))
+	require.True(t, s.CanWrite(base, base+8*pg), "a new mapping is not sealed")
+	require.False(t, s.Seal(base+7*pg, base+9*pg), "partly unmapped")
 }
