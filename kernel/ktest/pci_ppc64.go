@@ -283,3 +283,34 @@ func testDiskDeviceFile(t TB) {
 		t.Fatalf("fsync: %v", err)
 	}
 }
+
+func init() {
+	Add(Test{Name: "TestMmapSharedStaysReadOnly", Fn: testMmapSealed, KernelOnly: true})
+}
+
+// testMmapSealed: k42 maps a file MAP_SHARED as a read-only snapshot
+// (fs/serve/mmap.go), so making it writable must fail (EACCES) rather
+// than take writes that would never reach the file. (Linux, whose shared
+// mappings write through, allows it on a descriptor open for writing.)
+func testMmapSealed(t TB) {
+	f, err := os.CreateTemp("", "sealed")
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if _, err := f.Write(make([]byte, 8192)); err != nil {
+		t.Fatalf("%v", err)
+	}
+	r, err := syscall.Mmap(int(f.Fd()), 0, 8192, syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		t.Fatalf("mmap shared: %v", err)
+	}
+	defer syscall.Munmap(r)
+	if err := syscall.Mprotect(r, syscall.PROT_READ|syscall.PROT_WRITE); err != syscall.EACCES {
+		t.Fatalf("making a shared mapping of the file writable: %v, want EACCES (its writes would be lost)", err)
+	}
+	if err := syscall.Mprotect(r, syscall.PROT_NONE); err != nil {
+		t.Fatalf("taking access away is still allowed: %v", err)
+	}
+}
