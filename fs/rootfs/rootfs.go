@@ -107,7 +107,12 @@ func pageCache() (*fcm.Manager, *fs.PageLimit, error) {
 	default:
 		return nil, nil, fmt.Errorf("k42.store=%s: want disk or memory", where)
 	}
-	if where != "memory" && len(disks) > 0 {
+	if where != "memory" && len(disks) > 0 && disks[0].ReadOnly() {
+		if where == "disk" {
+			return nil, nil, fmt.Errorf("k42.store=disk: %s is read-only", disks[0].Name)
+		}
+		sys.Warn(disks[0].Name + " is read-only: the page cache's store stays in memory")
+	} else if where != "memory" && len(disks) > 0 {
 		storeDisk = disks[0]
 		m, limit, err := fcm.NewOn(objects.Table(), budget, storeDisk, impl, pseries.PageFrames)
 		if err != nil {

@@ -491,4 +491,16 @@ func main() {
 	r = runK42(t, "", "-app", app, "--", "k42.pagecache=lots")
 	require.Equal(t, StatusBootFail, r.status)
 	require.Contains(t, r.stderr, `k42.pagecache="lots": want a size such as 64M, 1G or 25%`)
+	// With a disk the store is on it: 4 MiB through a 1 MiB cache went
+	// to the disk and came back.
+	img := filepath.Join(t.TempDir(), "store.img")
+	r = runK42(t, "", "-disk", img, "-disk-size", "32M", "-app", app, "--", "k42.pagecache=1M")
+	require.Equal(t, 0, r.status, r.stderr)
+	require.Regexp(t, `^factory single\nbudget 256\nevictions [1-9][0-9]*\n$`, r.stdout)
+	r = runK42(t, "", "-app", app, "--", "k42.store=disk")
+	require.Equal(t, StatusBootFail, r.status)
+	require.Contains(t, r.stderr, "k42.store=disk: no disk is attached")
+	r = runK42(t, "", "-app", app, "--", "k42.store=tape")
+	require.Equal(t, StatusBootFail, r.status)
+	require.Contains(t, r.stderr, "k42.store=tape: want disk or memory")
 }
