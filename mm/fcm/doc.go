@@ -27,6 +27,19 @@
 // backing store; each FCM counts hits, misses, evictions, write-backs and
 // bytes moved in per-CPU rows, for itself and in the cache's totals.
 //
+// Disk traffic goes in clusters when the store keeps a file's pages side
+// by side (pagecache.Clustered): write-back (sync, eviction) writes runs
+// of up to 64 consecutive dirty pages in one request, in file order; a
+// read miss that follows the page before it (a stream) reads up to 256
+// more pages in the same request, while the cache is at HIGH and within
+// a quarter of its free pages, and marks the cluster's middle page: the
+// stream reaching it asks for the next cluster (Env.Ahead), which the
+// File prefetches through its table entry in a request of its own
+// (FCM.Prefetch), so that a hot swap waits for a prefetch like for any
+// call. A reader of a page on its way in waits for that read (the
+// table's pending runs) rather than reading it again. A random miss
+// reads one page.
+//
 // Execution context: ordinary Go, in the file system's server goroutines
 // (through fs/), the pager's goroutine and operators' commands; never in
 // the trap layer. A read or write may block in the page cache's Alloc,

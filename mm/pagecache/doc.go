@@ -22,6 +22,14 @@
 // owner keeps its own; the cache's totals are their sum (owners gone
 // included), made when asked, not counted twice on every access.
 //
+// Pages are kept once made: freed pages go to a free list, never more
+// than the budget's worth in all. With Options.Frames they come from
+// memory the kernel gives in chunks (contiguous physical frames on a
+// machine with a disk, which a device reads and writes directly); Drop
+// empties the cache (cold caches). The Store places a file's pages side
+// by side when they are written back in order and reads and writes such
+// runs in one request (Clustered, through a blockdev.Vectored device).
+//
 // Execution context: ordinary Go, in server goroutines, the pager's own
 // goroutine and tests; safe for concurrent use. Nothing here runs in the
 // trap layer. Alloc may block (waiting for the pager): its caller must not
