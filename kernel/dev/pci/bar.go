@@ -130,11 +130,8 @@ func (f *Function) SizeBARs() (bars []BAR, err error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd, err := f.read(RegCommand, 2)
+	cmd, err := f.decodeOff()
 	if err != nil {
-		return nil, err
-	}
-	if err := f.write(RegCommand, 2, cmd&^cmdDecodeAll); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -234,11 +231,8 @@ func (f *Function) AssignBARs(a *Allocator) ([]BAR, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd, err := f.read(RegCommand, 2)
+	cmd, err := f.decodeOff()
 	if err != nil {
-		return nil, err
-	}
-	if err := f.write(RegCommand, 2, cmd&^cmdDecodeAll); err != nil {
 		return nil, err
 	}
 	order := make([]int, 0, len(bars))
@@ -265,6 +259,17 @@ func (f *Function) AssignBARs(a *Allocator) ([]BAR, error) {
 		return nil, err
 	}
 	return bars, nil
+}
+
+// decodeOff turns the function's memory and I/O decoding off, so that a
+// BAR being sized or moved answers nowhere meanwhile, and returns the
+// command register as it was.
+func (f *Function) decodeOff() (uint32, error) {
+	cmd, err := f.read(RegCommand, 2)
+	if err != nil {
+		return 0, err
+	}
+	return cmd, f.write(RegCommand, 2, cmd&^cmdDecodeAll)
 }
 
 // placeBAR writes bus into b's register(s) and reads it back.
