@@ -147,19 +147,12 @@ func main() {
 // Figure is one output line: benchmarks/results' fields, and what the
 // figure was measured with.
 type Figure struct {
-	Experiment string  `json:"experiment"`
-	Config     string  `json:"config,omitempty"` // raw or file, -warm when the reads may hit a cache
-	Workload   string  `json:"workload"`
-	Metric     string  `json:"metric"`
-	Value      float64 `json:"value"`
-	Unit       string  `json:"unit"`
-	N          int     `json:"n"`
-	GOARCH     string  `json:"goarch"`
-	GOMAXPROCS int     `json:"gomaxprocs"`
-	Path       string  `json:"path,omitempty"`
-	Direct     *bool   `json:"direct,omitempty"` // opened with O_DIRECT
-	Cache      string  `json:"cache,omitempty"`  // cold: read from the disk; warm: may have come from a cache
-	BS         int     `json:"bs,omitempty"`     // bytes per call
+	measure.Figure
+	Config string `json:"config,omitempty"` // raw or file, -warm when the reads may hit a cache
+	Path   string `json:"path,omitempty"`
+	Direct *bool  `json:"direct,omitempty"` // opened with O_DIRECT
+	Cache  string `json:"cache,omitempty"`  // cold: read from the disk; warm: may have come from a cache
+	BS     int    `json:"bs,omitempty"`     // bytes per call
 }
 
 // emitter writes figures, one JSON line each.
@@ -227,13 +220,13 @@ func run(o options, stdout, stderr io.Writer) error {
 		cfg, cache = cfg+"-warm", "warm"
 	}
 	direct := r.direct
-	e.emit(Figure{Config: r.config, Workload: "disk_seq_write", Metric: "MiB/s", Value: r.write, Unit: "MiB/s", N: r.writeN, Path: r.path, Direct: &direct, BS: r.writeBS})
-	e.emit(Figure{Config: cfg, Workload: "disk_seq_read", Metric: "MiB/s", Value: r.read, Unit: "MiB/s", N: r.readN, Path: r.path, Direct: &direct, Cache: cache, BS: r.readBS})
+	e.emit(Figure{Figure: measure.Figure{Workload: "disk_seq_write", Metric: "MiB/s", Value: r.write, Unit: "MiB/s", N: r.writeN}, Config: r.config, Path: r.path, Direct: &direct, BS: r.writeBS})
+	e.emit(Figure{Figure: measure.Figure{Workload: "disk_seq_read", Metric: "MiB/s", Value: r.read, Unit: "MiB/s", N: r.readN}, Config: cfg, Path: r.path, Direct: &direct, Cache: cache, BS: r.readBS})
 	if r.randOps > 0 {
-		e.emit(Figure{Config: cfg, Workload: "disk_rand_read4k", Metric: "IOPS", Value: float64(r.randOps) / r.randSecs, Unit: "IOPS", N: r.randOps, Path: r.path, Direct: &direct, Cache: cache, BS: pageSize})
-		e.emit(Figure{Config: cfg, Workload: "disk_rand_read4k", Metric: "p50", Value: measure.Median(r.randLatencies), Unit: "us", N: r.randOps, Path: r.path, Direct: &direct, Cache: cache, BS: pageSize})
+		e.emit(Figure{Figure: measure.Figure{Workload: "disk_rand_read4k", Metric: "IOPS", Value: float64(r.randOps) / r.randSecs, Unit: "IOPS", N: r.randOps}, Config: cfg, Path: r.path, Direct: &direct, Cache: cache, BS: pageSize})
+		e.emit(Figure{Figure: measure.Figure{Workload: "disk_rand_read4k", Metric: "p50", Value: measure.Median(r.randLatencies), Unit: "us", N: r.randOps}, Config: cfg, Path: r.path, Direct: &direct, Cache: cache, BS: pageSize})
 	}
-	e.emit(Figure{Workload: "calibration", Metric: "median", Value: measure.Calibration(2_000_000, 5), Unit: "ms", N: 5})
+	e.emit(Figure{Figure: measure.Figure{Workload: "calibration", Metric: "median", Value: measure.Calibration(2_000_000, 5), Unit: "ms", N: 5}})
 	return nil
 }
 
