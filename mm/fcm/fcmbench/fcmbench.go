@@ -496,6 +496,8 @@ func emitUpgrade(emit Emit, workload string, files int, rep fcm.UpgradeReport, i
 	emit(workload, "forward", files, float64(rep.Forward.Microseconds()), "us")
 	emit(workload, "block_sum", files, float64(rep.Block.Microseconds()), "us")
 	emit(workload, "transfer_sum", files, float64(rep.Transfer.Microseconds()), "us")
+	emit(workload, "swapall", files, float64(rep.Swaps.Microseconds()), "us")
+	emit(workload, "make_sum", files, float64(rep.Make.Microseconds()), "us")
 }
 
 func median(xs []float64) float64 {
