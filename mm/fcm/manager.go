@@ -79,6 +79,7 @@ type Manager struct {
 
 	mu    sync.Mutex
 	files map[*File]struct{}
+	born  atomic.Uint64 // files made so far: each File's birth number
 }
 
 // NewManager registers the factory in the table and returns the manager.
@@ -133,7 +134,7 @@ func (m *Manager) newFile(ino uint64, path string) *File {
 	if err != nil || c == nil {
 		c = NewSingle(env) // the factory failed: the file still gets an FCM
 	}
-	f := &File{m: m, ino: ino, env: env}
+	f := &File{m: m, ino: ino, env: env, born: m.born.Add(1)}
 	name := NamePrefix + path
 	if f.entry, err = reconfig.Create[FCM](m.tab, name, FCMInterface, c); err != nil {
 		// The name is taken (a file created, renamed, and its old name
@@ -208,6 +209,7 @@ type File struct {
 	pin         atomic.Pointer[string]
 	released    atomic.Bool
 	prefetching atomic.Bool // a prefetch is in flight (File.prefetch)
+	born        uint64      // its birth number (Manager.born), which Upgrade walks by
 }
 
 var _ interface {
@@ -409,16 +411,17 @@ func (m *Manager) Upgrade(impl string) (UpgradeReport, error) {
 		return rep, fmt.Errorf("fcm: swapping the factory: %w", err)
 	}
 	rep.Factory = time.Since(start)
-	seen := make(map[*File]bool)
-	for {
-		// The files not yet looked at (files made during the upgrade
-		// come round again: the old factory may have made them).
+	for looked := uint64(0); ; {
+		// The files not yet looked at, by their birth numbers: files
+		// made during the upgrade come round again (the old factory may
+		// have made them).
 		var todo []*File
+		next := looked
 		for _, f := range m.live() {
-			if seen[f] {
+			if f.born <= looked {
 				continue
 			}
-			seen[f] = true
+			next = max(next, f.born)
 			switch p := f.Pinned(); {
 			case p != "" && p != impl:
 				rep.Pinned++
@@ -430,6 +433,7 @@ func (m *Manager) Upgrade(impl string) (UpgradeReport, error) {
 				todo = append(todo, f)
 			}
 		}
+		looked = next
 		if len(todo) == 0 {
 			break
 		}
