@@ -174,6 +174,9 @@ func syncAll() (string, error) {
 		return "", err
 	}
 	for _, d := range disks {
+		if d == storeDisk {
+			continue // SyncAll flushed the store
+		}
 		if err := d.Flush(); err != nil {
 			return "", fmt.Errorf("%s: %w", d.Name, err)
 		}

@@ -36,6 +36,9 @@ type FCM interface {
 	Truncate(ctx context.Context, size int64) error
 	// Sync writes every dirty page back and flushes the store.
 	Sync(ctx context.Context) error
+	// WriteBack writes every dirty page back without flushing the store:
+	// a sync of many files (Manager.SyncAll) flushes once, after all.
+	WriteBack(ctx context.Context) error
 	// SeekPage returns the first page in [page, end) that exists (data)
 	// or does not (hole), or end.
 	SeekPage(ctx context.Context, page, end int64, data bool) int64

@@ -580,3 +580,29 @@ func TestReadAheadRunsAhead(t *testing.T) {
 		})
 	}
 }
+
+// TestSyncAllFlushesOnce: the console's sync writes every file back and
+// flushes the store once, not once a file.
+func TestSyncAllFlushesOnce(t *testing.T) {
+	d, err := generation.New(platform.Host(), 2)
+	require.NoError(t, err)
+	dev, err := blockdev.NewMemory(pagecache.PageSize, 4096)
+	require.NoError(t, err)
+	tab := reconfig.NewTable(d)
+	m, limit, err := NewOn(tab, 1024*pagecache.PageSize, dev, ImplSingle, nil)
+	require.NoError(t, err)
+	t.Cleanup(m.Cache().Close)
+	r := &rig{fsys: fs.New(fs.Options{Pages: limit, Data: m.DataFactory()}), m: m, cache: m.Cache(), store: m.Store(), tab: tab}
+	for i := range 5 {
+		r.create(t, fmt.Sprintf("/s%d", i), pattern(uint64(i), 3*pagecache.PageSize))
+	}
+	flushes, writes := dev.Stats().Flushes, dev.Stats().Writes
+	n, err := m.SyncAll()
+	require.NoError(t, err)
+	assert.Equal(t, 5, n)
+	assert.Equal(t, int64(1), dev.Stats().Flushes-flushes, "one flush for all")
+	assert.Equal(t, int64(5), dev.Stats().Writes-writes, "each file's pages in one request")
+	for _, f := range m.Files() {
+		assert.Zero(t, f.Info().Dirty, f.Name())
+	}
+}

@@ -23,6 +23,7 @@ var fCMMethods = []reconfig.Method{
 	{Index: 6, Name: "Sync", Params: []string{"context.Context"}, Results: []string{"error"}, Context: true},
 	{Index: 7, Name: "Truncate", Params: []string{"context.Context", "int64"}, Results: []string{"error"}, Context: true},
 	{Index: 8, Name: "WriteAt", Params: []string{"context.Context", "[]byte", "int64"}, Results: []string{"int", "error"}, Context: true},
+	{Index: 9, Name: "WriteBack", Params: []string{"context.Context"}, Results: []string{"error"}, Context: true},
 }
 
 // fCMDispatch is FCM's dispatcher: every method hands its call to the
@@ -472,6 +473,52 @@ func (self fCMDispatch) WriteAt(a0 context.Context, a1 []byte, a2 int64) (r0 int
 func (self fCMDispatch) guardedWriteAt(call *reconfig.Call, frame *fCMWriteAtFrame, target FCM) (int, error) {
 	defer self.ip.Release(call)
 	return target.WriteAt(frame.a0, frame.a1, frame.a2)
+}
+
+type fCMWriteBackFrame struct {
+	a0 context.Context
+	r0 error
+}
+
+func (f *fCMWriteBackFrame) Arg(i int) any {
+	switch i {
+	case 0:
+		return &f.a0
+	}
+	return nil
+}
+
+func (f *fCMWriteBackFrame) Result(i int) any {
+	switch i {
+	case 0:
+		return &f.r0
+	}
+	return nil
+}
+
+func (self fCMDispatch) WriteBack(a0 context.Context) (r0 error) {
+	frame := fCMWriteBackFrame{a0: a0}
+	call := self.ip.NewCall(9, &frame)
+	target, plain := self.ip.Target()
+	if plain {
+		self.ip.Enter(&call)
+	} else {
+		target = self.ip.Route(&call)
+		if call.Guarded() {
+			return self.guardedWriteBack(&call, &frame, target)
+		}
+	}
+	if !call.Exits() {
+		return target.WriteBack(frame.a0)
+	}
+	frame.r0 = target.WriteBack(frame.a0)
+	self.ip.Exit(&call)
+	return frame.r0
+}
+
+func (self fCMDispatch) guardedWriteBack(call *reconfig.Call, frame *fCMWriteBackFrame, target FCM) error {
+	defer self.ip.Release(call)
+	return target.WriteBack(frame.a0)
 }
 
 // FactoryInterface describes Factory to the reconfiguration core; give it to

@@ -233,19 +233,24 @@ func (f *File) Truncate(size int64) error {
 	return f.ref.Get().Truncate(context.Background(), size)
 }
 
-// SyncAll writes every file's dirty pages back and flushes the store (the
-// console's sync), each file in a request of its own. It returns how
-// many files it synced and the first error.
+// SyncAll writes every file's dirty pages back, each file in a request of
+// its own, and then flushes the store once (the console's sync). It
+// returns how many files it wrote back and the first error.
 func (m *Manager) SyncAll() (int, error) {
 	var first error
 	n := 0
 	for _, f := range m.Files() {
 		var err error
-		m.dom.Do(func() { err = f.Sync() })
+		m.dom.Do(func() { err = f.ref.Get().WriteBack(context.Background()) })
 		if err != nil && first == nil && !f.released.Load() {
 			first = fmt.Errorf("%s: %w", f.Name(), err)
 		}
 		n++
+	}
+	if m.store != nil {
+		if err := m.store.Flush(); err != nil && first == nil {
+			first = fmt.Errorf("fcm: flushing the store: %w", err)
+		}
 	}
 	return n, first
 }

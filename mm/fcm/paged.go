@@ -428,20 +428,28 @@ func (p *paged) evict(cpu int, idx int64, d *desc) bool {
 
 // sync writes every dirty page back and flushes the store.
 func (p *paged) sync(cpu int) error {
+	if err := p.writeDirty(cpu); err != nil {
+		return err
+	}
+	if err := p.env.Backing.Flush(); err != nil {
+		return fmt.Errorf("%w (%v)", syscall.EIO, err)
+	}
+	return nil
+}
+
+// writeDirty writes every dirty page back, in file order, without
+// flushing the store.
+func (p *paged) writeDirty(cpu int) error {
 	p.mu.Lock()
-	var first error
 	dirty := make([]int64, 0, p.t.dirty)
 	for idx, d := range p.t.pages {
 		if d.dirty {
 			dirty = append(dirty, idx)
 		}
 	}
-	first = p.writeBackAll(cpu, inOrder(dirty))
+	err := p.writeBackAll(cpu, inOrder(dirty))
 	p.mu.Unlock()
-	if first != nil {
-		return fmt.Errorf("%w (%v)", syscall.EIO, first)
-	}
-	if err := p.env.Backing.Flush(); err != nil {
+	if err != nil {
 		return fmt.Errorf("%w (%v)", syscall.EIO, err)
 	}
 	return nil

@@ -231,3 +231,6 @@ func (r *Replicated) Import(p reconfig.Protocol, st any) error {
 // Prefetch implements FCM: into the master table (replicas copy from it
 // on their next miss).
 func (r *Replicated) Prefetch(_ context.Context, page int64) { r.prefetch(r.env.Cache.CPU(), page) }
+
+// WriteBack implements FCM.
+func (r *Replicated) WriteBack(context.Context) error { return r.writeDirty(r.env.Cache.CPU()) }

@@ -115,3 +115,6 @@ func (s *Sequential) Import(p reconfig.Protocol, st any) error { return s.import
 
 // Prefetch implements FCM.
 func (s *Sequential) Prefetch(_ context.Context, page int64) { s.prefetch(s.env.Cache.CPU(), page) }
+
+// WriteBack implements FCM.
+func (s *Sequential) WriteBack(context.Context) error { return s.writeDirty(s.env.Cache.CPU()) }

@@ -72,3 +72,6 @@ func (s *Single) Import(p reconfig.Protocol, st any) error { return s.importStat
 
 // Prefetch implements FCM.
 func (s *Single) Prefetch(_ context.Context, page int64) { s.prefetch(s.env.Cache.CPU(), page) }
+
+// WriteBack implements FCM.
+func (s *Single) WriteBack(context.Context) error { return s.writeDirty(s.env.Cache.CPU()) }

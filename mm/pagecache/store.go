@@ -76,6 +76,9 @@ func NewStore(dev blockdev.Device) (*Store, error) {
 	return &Store{dev: dev, perPage: per, slots: dev.Blocks() / int64(per)}, nil
 }
 
+// Flush makes every page stored so far durable (the device's flush).
+func (s *Store) Flush() error { return s.dev.Flush() }
+
 // Slots is the capacity in pages.
 func (s *Store) Slots() int64 { return s.slots }
 
