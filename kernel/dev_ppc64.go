@@ -20,8 +20,6 @@ import (
 //   - DMA memory: physically contiguous frames, zeroed, which the
 //     identity map makes addressable at their physical address and which
 //     are never freed (drivers allocate them once, at start);
-//   - TCE entries (H_PUT_TCE) that map such memory into a bridge's DMA
-//     window, the only bus addresses a device can reach on pseries;
 //   - a wait for a device interrupt, with a timeout;
 //   - the physical ranges behind a buffer (its pages faulted in), so that
 //     a driver whose device takes physical addresses can move data
@@ -45,7 +43,6 @@ const (
 	DevOpRouteIRQ           // a1 interrupt: route it to CPU 0, enable it; its slot
 	DevOpWaitIRQ            // a1 interrupt, a2 count seen, a3 timeout ns (0 none): the count now
 	DevOpDMAAlloc           // a1 bytes: the physical (and identity-mapped) address
-	DevOpMapTCE             // a1 LIOBN, a2 bus address, a3 physical address, a4 bytes (4 KiB pages)
 	DevOpIRQCount           // a1 interrupt: how many have come
 	DevOpPhys               // a1 address, a2 bytes, a3 out, a4 most ranges: the physical ranges behind [a1, a1+a2), as (address, length) pairs
 )
@@ -65,6 +62,17 @@ var (
 	nirqs int
 )
 
+// irqSlotOf returns the slot of interrupt irq, or -1. sched is held, or
+// the caller reads a slot that, once made, never changes.
+func irqSlotOf(irq uint32) int {
+	for i := 0; i < nirqs; i++ {
+		if irqs[i].irq == irq {
+			return i
+		}
+	}
+	return -1
+}
+
 // irqKey is the wait key of slot i: above any address a futex can have.
 func irqKey(i int) uintptr { return uintptr(1)<<63 | uintptr(i)<<2 }
 
@@ -76,9 +84,9 @@ const xicsPriority = 5
 // every priority. Each CPU calls it once, as it comes online.
 func acceptInterrupts() { ppc64.SetCPPR(0xff) }
 
-// deviceInterrupts serves an external interrupt on c: it accepts every
+// deviceInterrupts serves an external interrupt: it accepts every
 // pending source, counts it and restarts its waiters, and ends it.
-func deviceInterrupts(c *CPU) {
+func deviceInterrupts() {
 	for range 64 { // bounded: a stuck source cannot keep the CPU here
 		xirr := ppc64.AcceptXIRR()
 		src := uint32(xirr & 0xffffff)
@@ -86,11 +94,9 @@ func deviceInterrupts(c *CPU) {
 			return
 		}
 		sched.lock()
-		for i := 0; i < nirqs; i++ {
-			if irqs[i].irq == src {
-				atomic.AddUint64(&irqs[i].count, 1)
-				wakeRestart(irqKey(i))
-			}
+		if i := irqSlotOf(src); i >= 0 {
+			atomic.AddUint64(&irqs[i].count, 1)
+			wakeRestart(irqKey(i))
 		}
 		sched.unlock()
 		ppc64.EOI(xirr)
@@ -159,12 +165,7 @@ func sysK42Dev(c *CPU, t *Thread) int64 {
 			return -eINVAL
 		}
 		sched.lock()
-		slot := -1
-		for i := 0; i < nirqs; i++ {
-			if irqs[i].irq == irq {
-				slot = i
-			}
-		}
+		slot := irqSlotOf(irq)
 		if slot < 0 && nirqs < maxIRQs {
 			slot = nirqs
 			irqs[slot] = irqSlot{irq: irq}
@@ -180,12 +181,7 @@ func sysK42Dev(c *CPU, t *Thread) int64 {
 		_, st := rtas(tok.IntOn, 1, irq)
 		return rtasStatus(st, int64(slot))
 	case DevOpWaitIRQ, DevOpIRQCount:
-		slot := -1
-		for i := 0; i < nirqs; i++ {
-			if irqs[i].irq == uint32(a1) {
-				slot = i
-			}
-		}
+		slot := irqSlotOf(uint32(a1))
 		if slot < 0 {
 			return -eINVAL
 		}
@@ -194,8 +190,7 @@ func sysK42Dev(c *CPU, t *Thread) int64 {
 		}
 		deadline := uint64(0)
 		if a3 != 0 {
-			hz := Platform.TimebaseHz
-			deadline = ppc64.Timebase() + max(a3/1000*hz/1000000, 1)
+			deadline = ppc64.Timebase() + max(usToTicks(int64(a3/1e9), int64(a3%1e9/1e3)), 1)
 		}
 		sched.lock()
 		if n := atomic.LoadUint64(&irqs[slot].count); n != a2 {
@@ -252,23 +247,6 @@ func sysK42Dev(c *CPU, t *Thread) int64 {
 		}
 		memLock.unlock()
 		return int64(k)
-	case DevOpMapTCE:
-		const tcePage = 4096
-		win := -1
-		for i := 0; i < Platform.NumPHBs; i++ {
-			if h := &Platform.PHBs[i]; h.LIOBN == uint32(a1) && a1 != 0 && a2 >= h.DMABase && a4 <= h.DMASize && a2-h.DMABase <= h.DMASize-a4 {
-				win = i
-			}
-		}
-		if win < 0 || a2%tcePage != 0 || a3%tcePage != 0 || a4%tcePage != 0 || a4 == 0 || a4 > 64<<20 || a3+a4 > Platform.MemBytes || a3+a4 < a3 {
-			return -eINVAL
-		}
-		for off := uint64(0); off < a4; off += tcePage {
-			if !ppc64.PutTCE(uint32(a1), a2+off, (a3+off)|ppc64.TCERead|ppc64.TCEWrite) {
-				return -eIO
-			}
-		}
-		return 0
 	}
 	return -eINVAL
 }

@@ -32,7 +32,7 @@ const (
 	SysK42Mem     = 1004 // memory figures and device mappings (mem_ppc64.go)
 	SysK42Threads = 1005 // the thread table
 	SysK42Serve   = 1006 // a file-system server waits for a request, and answers (serve_ppc64.go)
-	SysK42Dev     = 1007 // PCI configuration space, MSI-X, DMA memory and windows, device interrupts (dev_ppc64.go)
+	SysK42Dev     = 1007 // PCI configuration space, MSI-X, DMA memory and physical ranges, device interrupts (dev_ppc64.go)
 
 	numSyscalls = 1008
 )
@@ -201,7 +201,7 @@ var syscalls = [numSyscalls]syscallEntry{
 	SysK42Mem:     {"k42_mem", Full, "kernel: memory figures, device mappings", sysK42Mem, 0},
 	SysK42Threads: {"k42_threads", Full, "kernel: copy the thread table out", sysK42Threads, 0},
 	SysK42Serve:   {"k42_serve", Full, "kernel: a file-system server registers, answers a forwarded call and waits for the next", sysK42Serve, 0},
-	SysK42Dev:     {"k42_dev", Full, "kernel: PCI configuration space and MSI-X through RTAS, DMA memory and TCE windows, device interrupts (XICS)", sysK42Dev, 0},
+	SysK42Dev:     {"k42_dev", Full, "kernel: PCI configuration space and MSI-X through RTAS, DMA memory and physical ranges, device interrupts (XICS)", sysK42Dev, 0},
 }
 
 // NumSyscalls bounds the table's numbers.

@@ -38,7 +38,7 @@ func trap(a *ppc64.TrapArea) {
 		c.Stats.Decrements++
 	case ppc64.VecExternal:
 		c.Stats.External++
-		deviceInterrupts(c)
+		deviceInterrupts()
 	case ppc64.VecDoorbell:
 		c.Stats.External++
 	case ppc64.VecDataStorage, ppc64.VecInstStorage:

@@ -2,9 +2,8 @@
 // PowerPC (POWER9) guest on QEMU's pseries machine: special-purpose
 // registers, the timebase and decrementer, hypercalls (PAPR hcalls), RTAS
 // calls, the console terminal, cache maintenance and instruction encodings,
-// and a PCI host bridge's platform side: RTAS configuration addresses,
-// TCE entries of its DMA window and the XICS interrupt presentation
-// hcalls (pci.go, hcall_ppc64.go).
+// and a PCI host bridge's platform side: RTAS configuration addresses
+// and the XICS interrupt presentation hcalls (pci.go, hcall_ppc64.go).
 //
 // It is the kernel's per-architecture hook set, in the spirit of TamaGo: a
 // small, explicit list of functions the rest of the kernel calls. Nothing

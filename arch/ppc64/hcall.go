@@ -13,7 +13,6 @@ const (
 	H_CONFER        = 0xe4
 	H_PROD          = 0xe8
 	H_IPI           = 0x6c
-	H_PUT_TCE       = 0x20 // map one 4 KiB page of a DMA window (liobn, bus address, entry)
 	H_EOI           = 0x64 // end of interrupt (xirr)
 	H_CPPR          = 0x68 // set this CPU's current processor priority
 	H_XIRR          = 0x74 // accept the highest-priority pending interrupt: r4 = XIRR

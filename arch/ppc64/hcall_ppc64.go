@@ -77,11 +77,3 @@ func SetCPPR(p uint8) {
 	r := Regs{H_CPPR, uint64(p)}
 	Hcall(&r)
 }
-
-// PutTCE sets entry ioba of DMA window liobn to tce (a real page address
-// with its read and write permission bits) and reports success.
-func PutTCE(liobn uint32, ioba, tce uint64) bool {
-	r := Regs{H_PUT_TCE, uint64(liobn), ioba, tce}
-	Hcall(&r)
-	return int64(r[0]) == H_SUCCESS
-}

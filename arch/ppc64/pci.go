@@ -18,9 +18,3 @@ const ChangeMSIX = 4
 // RTASBusy reports whether an RTAS status asks to be called again (busy,
 // or an extended delay hint 9900-9905).
 func RTASBusy(st int32) bool { return st == 1 || st >= 9900 && st <= 9905 }
-
-// TCE permission bits (the low bits of a TCE entry).
-const (
-	TCERead  = 1
-	TCEWrite = 2
-)

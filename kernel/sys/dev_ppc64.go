@@ -111,12 +111,3 @@ func AllocDMA(size uint64) (uintptr, error) {
 	}
 	return r, nil
 }
-
-// MapTCE maps [pa, pa+size) at bus address bus of the DMA window liobn,
-// read and write, in 4 KiB pages.
-func MapTCE(liobn uint32, bus, pa, size uint64) error {
-	if _, err := devCall(kernel.DevOpMapTCE, uintptr(liobn), uintptr(bus), uintptr(pa), uintptr(size)); err != nil {
-		return fmt.Errorf("mapping %d bytes at bus address %#x of DMA window %#x: %w", size, bus, liobn, err)
-	}
-	return nil
-}

@@ -12,24 +12,23 @@ import (
 
 // Bridge is a PCI host bridge.
 type Bridge struct {
-	phb    ppc64.PHB
-	dma    *DMA
-	direct *DMA
+	phb ppc64.PHB
+	dma DMA
 }
 
 // Bridges returns the host bridges the device tree listed.
 func Bridges() []*Bridge {
 	var out []*Bridge
 	for _, h := range sys.HostBridges() {
-		// The window's first page is left unmapped: virtio (and QEMU's
-		// model of it) takes a ring at bus address 0 for no ring at all,
-		// and a device's stray DMA to address 0 then faults instead of
-		// reaching memory.
-		out = append(out, &Bridge{phb: h,
-			dma:    &DMA{liobn: h.LIOBN, next: h.DMABase + mapPage, end: h.DMABase + h.DMASize},
-			direct: &DMA{direct: true}})
+		out = append(out, &Bridge{phb: h})
 	}
 	return out
+}
+
+// Addr names function fn (bus<<16|dev<<11|fn<<8) under the bridge:
+// BUID:device.function.
+func (b *Bridge) Addr(fn uint32) string {
+	return fmt.Sprintf("%x:%02x.%d", b.phb.BUID, fn>>11&31, fn>>8&7)
 }
 
 // BUID is the bridge's bus unit ID.
@@ -54,14 +53,8 @@ func (b *Bridge) Windows() []pci.Window {
 	return out
 }
 
-// DMA is the bridge's DMA memory, through its TCE window.
-func (b *Bridge) DMA() *DMA { return b.dma }
-
-// DirectDMA is DMA memory addressed by its physical address: for virtio
-// devices that have not negotiated VIRTIO_F_ACCESS_PLATFORM, which reach
-// guest memory without the bridge's IOMMU (QEMU's default on pseries, and
-// what Linux's virtio drivers there assume).
-func (b *Bridge) DirectDMA() *DMA { return b.direct }
+// DMA is the memory the bridge's devices reach (see DMA).
+func (b *Bridge) DMA() *DMA { return &b.dma }
 
 // config is one function's configuration space, through RTAS.
 type config struct {
@@ -98,21 +91,21 @@ func Map(bar pci.BAR, off, length uint64) (MMIO, error) {
 	return MMIO{base: va + uintptr(pa-start), size: int(length)}, nil
 }
 
-// DMA hands out memory that devices under one bridge can reach: pieces of
-// chunks of contiguous memory, each mapped into the bridge's DMA window
-// once. It is never given back (drivers allocate at start).
+// DMA hands out memory that devices reach by physical address: pieces of
+// chunks of contiguous memory from the kernel, never given back (drivers
+// allocate at start). It serves virtio devices that have not negotiated
+// VIRTIO_F_ACCESS_PLATFORM, which reach guest memory without the
+// bridge's IOMMU (QEMU's default on pseries, and what Linux's virtio
+// drivers there assume). A device behind the IOMMU would need its
+// memory mapped into the bridge's DMA window (H_PUT_TCE); no driver here
+// needs that.
 type DMA struct {
-	direct    bool // bus address = physical address, no window
-	liobn     uint32
-	mu        sync.Mutex
-	next, end uint64 // the window's bus addresses not yet mapped
-	chunk     []byte // the current chunk
-	pa        uintptr
-	bus       uint64
-	used      int
+	mu    sync.Mutex
+	chunk []byte // the current chunk, at its physical address
+	used  int
 }
 
-// dmaChunk is how much memory DMA maps at once.
+// dmaChunk is how much memory DMA takes from the kernel at once.
 const dmaChunk = 1 << 20
 
 // Alloc implements virtio.DMA: size zeroed bytes aligned to align (a power of two up to
@@ -126,24 +119,14 @@ func (d *DMA) Alloc(size, align int) (virtio.Buffer, error) {
 	at := (d.used + align - 1) &^ (align - 1)
 	if d.chunk == nil || at+size > len(d.chunk) {
 		n := (max(size, dmaChunk) + mapPage - 1) &^ (mapPage - 1)
-		if !d.direct && d.end-d.next < uint64(n) {
-			return virtio.Buffer{}, fmt.Errorf("pseries: DMA window %#x is full (%d more bytes asked)", d.liobn, n)
-		}
 		pa, err := sys.AllocDMA(uint64(n))
 		if err != nil {
 			return virtio.Buffer{}, err
 		}
-		bus := uint64(pa)
-		if !d.direct {
-			if err := sys.MapTCE(d.liobn, d.next, uint64(pa), uint64(n)); err != nil {
-				return virtio.Buffer{}, err
-			}
-			bus = d.next
-			d.next += uint64(n)
-		}
-		d.chunk, d.pa, d.bus, d.used = memory(pa, n), pa, bus, 0
-		at = 0
+		d.chunk, d.used, at = memory(pa, n), 0, 0
 	}
 	d.used = at + size
-	return virtio.Buffer{Bytes: d.chunk[at : at+size : at+size], Addr: d.bus + uint64(at)}, nil
+	b := d.chunk[at : at+size : at+size]
+	pa, _ := identity(b)
+	return virtio.Buffer{Bytes: b, Addr: pa}, nil
 }

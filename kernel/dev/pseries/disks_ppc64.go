@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"k42/kernel"
 	"k42/kernel/dev/pci"
 	"k42/kernel/dev/virtio"
 	"k42/kernel/dev/virtioblk"
@@ -17,7 +16,7 @@ type Disk struct {
 	*virtioblk.Disk
 	Name       string // vda, vdb, ... in bus order
 	PCI        string // BUID:device.function
-	Interrupts string // "msi-x", or "polled" when no vector could be had
+	Interrupts string // "msi-x irq N", or "polled (why)" when no vector could be had
 }
 
 // PCI IDs of virtio block functions: transitional and modern.
@@ -50,7 +49,7 @@ func Disks() ([]*Disk, []error) {
 				name := fmt.Sprintf("vd%c", 'a'+len(disks))
 				k, err := b.openDisk(alloc, d.ConfigAddr, name)
 				if err != nil {
-					diskErrs = append(diskErrs, fmt.Errorf("%s (pci %x:%02x.%d): %w", name, b.BUID(), d.ConfigAddr>>11&31, d.ConfigAddr>>8&7, err))
+					diskErrs = append(diskErrs, fmt.Errorf("%s (pci %s): %w", name, b.Addr(d.ConfigAddr), err))
 					continue
 				}
 				disks = append(disks, k)
@@ -77,7 +76,7 @@ func (b *Bridge) openDisk(alloc *pci.Allocator, fn uint32, name string) (*Disk, 
 	if err != nil {
 		return nil, err
 	}
-	cfg := virtioblk.Config{Caps: caps, DMA: b.DirectDMA(), MSIXVector: 0xffff, Timeout: requestTimeout, Name: name, Direct: Physical}
+	cfg := virtioblk.Config{Caps: caps, DMA: b.DMA(), MSIXVector: 0xffff, Timeout: requestTimeout, Name: name, Direct: Physical}
 	mode := "polled"
 	if vs, err := b.EnableMSIX(fn, f, bars, disksMSIXVectors); err == nil {
 		cfg.MSIXVector, cfg.Wait, mode = 0, vs[0].Wait, fmt.Sprintf("msi-x irq %#x", vs[0].IRQ)
@@ -88,14 +87,8 @@ func (b *Bridge) openDisk(alloc *pci.Allocator, fn uint32, name string) (*Disk, 
 	if err != nil {
 		return nil, err
 	}
-	return &Disk{Disk: d, Name: name, PCI: fmt.Sprintf("%x:%02x.%d", b.BUID(), fn>>11&31, fn>>8&7), Interrupts: mode}, nil
+	return &Disk{Disk: d, Name: name, PCI: b.Addr(fn), Interrupts: mode}, nil
 }
-
-// identityLo is where the kernel's identity map of RAM starts (page zero
-// is unmapped).
-const identityLo = 64 << 10
-
-func memBytes() uint64 { return kernel.MemBytes() }
 
 // Physical gives the physical ranges behind p (virtioblk.Config.Direct):
 // the bus addresses of a virtio device that bypasses the bridge's IOMMU.

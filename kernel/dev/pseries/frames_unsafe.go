@@ -5,6 +5,9 @@ package pseries
 import (
 	"unsafe"
 
+	"k42/arch/ppc64"
+	"k42/kernel"
+
 	"k42/kernel/sys"
 	"k42/mm/pagecache"
 )
@@ -27,5 +30,5 @@ func PageFrames(n int) []pagecache.Page {
 // where an address is its physical one.
 func identity(p []byte) (uint64, bool) {
 	a := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(p))))
-	return a, a >= identityLo && a+uint64(len(p)) <= memBytes()
+	return a, a >= ppc64.IdentityBase && a+uint64(len(p)) <= kernel.MemBytes()
 }
