@@ -37,15 +37,31 @@ type rig struct {
 // over a cache of budget pages and a memory store of slots pages.
 func newRig(t testing.TB, impl string, budget, slots int64) *rig {
 	t.Helper()
-	plat := platform.Host()
-	d, err := generation.New(plat, 2)
+	dev, err := blockdev.NewMemory(pagecache.PageSize, slots)
+	require.NoError(t, err)
+	return newRigOn(t, impl, budget, dev)
+}
+
+// newRigOn is newRig over the block device dev (whose requests a test
+// counts).
+func newRigOn(t testing.TB, impl string, budget int64, dev blockdev.Device) *rig {
+	t.Helper()
+	d, err := generation.New(platform.Host(), 2)
 	require.NoError(t, err)
 	tab := reconfig.NewTable(d)
-	m, limit, err := NewInMemory(tab, budget*pagecache.PageSize, slots*pagecache.PageSize, impl)
+	m, limit, err := NewOn(tab, budget*pagecache.PageSize, dev, impl, nil)
 	require.NoError(t, err)
 	t.Cleanup(m.Cache().Close)
 	fsys := fs.New(fs.Options{Pages: limit, Data: m.DataFactory()})
 	return &rig{fsys: fsys, m: m, cache: m.Cache(), store: m.Store(), tab: tab}
+}
+
+// newDisk is a memory device of 4096 pages whose requests a test counts.
+func newDisk(t testing.TB) *blockdev.Memory {
+	t.Helper()
+	dev, err := blockdev.NewMemory(pagecache.PageSize, 4096)
+	require.NoError(t, err)
+	return dev
 }
 
 func (r *rig) create(t testing.TB, path string, data []byte) {
@@ -514,14 +530,9 @@ func TestDropEmptiesTheCache(t *testing.T) {
 func TestReadAheadClustersAColdRead(t *testing.T) {
 	for _, impl := range impls {
 		t.Run(impl, func(t *testing.T) {
-			d, err := generation.New(platform.Host(), 2)
-			require.NoError(t, err)
-			dev, err := blockdev.NewMemory(pagecache.PageSize, 4096)
-			require.NoError(t, err)
-			m, limit, err := NewOn(reconfig.NewTable(d), 8192*pagecache.PageSize, dev, impl, nil)
-			require.NoError(t, err)
-			t.Cleanup(m.Cache().Close)
-			r := &rig{fsys: fs.New(fs.Options{Pages: limit, Data: m.DataFactory()}), m: m, cache: m.Cache(), store: m.Store()}
+			dev := newDisk(t)
+			r := newRigOn(t, impl, 8192, dev)
+			m := r.m
 			const pages = 2 * (1 + readAhead)
 			data := pattern(3, pages*pagecache.PageSize)
 			r.create(t, "/seq", data)
@@ -545,15 +556,9 @@ func TestReadAheadClustersAColdRead(t *testing.T) {
 func TestReadAheadRunsAhead(t *testing.T) {
 	for _, impl := range []string{ImplSingle, ImplSequential} {
 		t.Run(impl, func(t *testing.T) {
-			d, err := generation.New(platform.Host(), 2)
-			require.NoError(t, err)
-			dev, err := blockdev.NewMemory(pagecache.PageSize, 4096)
-			require.NoError(t, err)
-			tab := reconfig.NewTable(d)
-			m, limit, err := NewOn(tab, 8192*pagecache.PageSize, dev, impl, nil)
-			require.NoError(t, err)
-			t.Cleanup(m.Cache().Close)
-			r := &rig{fsys: fs.New(fs.Options{Pages: limit, Data: m.DataFactory()}), m: m, cache: m.Cache(), store: m.Store(), tab: tab}
+			dev := newDisk(t)
+			r := newRigOn(t, impl, 8192, dev)
+			m := r.m
 			const cluster = 1 + readAhead
 			data := pattern(5, 3*cluster*pagecache.PageSize)
 			r.create(t, "/s", data)
@@ -584,15 +589,9 @@ func TestReadAheadRunsAhead(t *testing.T) {
 // TestSyncAllFlushesOnce: the console's sync writes every file back and
 // flushes the store once, not once a file.
 func TestSyncAllFlushesOnce(t *testing.T) {
-	d, err := generation.New(platform.Host(), 2)
-	require.NoError(t, err)
-	dev, err := blockdev.NewMemory(pagecache.PageSize, 4096)
-	require.NoError(t, err)
-	tab := reconfig.NewTable(d)
-	m, limit, err := NewOn(tab, 1024*pagecache.PageSize, dev, ImplSingle, nil)
-	require.NoError(t, err)
-	t.Cleanup(m.Cache().Close)
-	r := &rig{fsys: fs.New(fs.Options{Pages: limit, Data: m.DataFactory()}), m: m, cache: m.Cache(), store: m.Store(), tab: tab}
+	dev := newDisk(t)
+	r := newRigOn(t, ImplSingle, 1024, dev)
+	m := r.m
 	for i := range 5 {
 		r.create(t, fmt.Sprintf("/s%d", i), pattern(uint64(i), 3*pagecache.PageSize))
 	}

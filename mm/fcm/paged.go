@@ -186,14 +186,14 @@ func (p *paged) read(idx int64, pg *pagecache.Page, ahead bool) ([]*pagecache.Pa
 	c, ok := env.Backing.(pagecache.Clustered)
 	n := 1
 	if ok && ahead && env.Cache.Level() == pagecache.High {
-		// At most a quarter of the free pages: what is read ahead is
-		// not in the table until the read ends, so the pager cannot
-		// take it back meanwhile.
-		free := int(env.Cache.Budget() - env.Cache.Used())
-		n = c.Cluster(idx, min(1+readAhead, 1+free/4))
 		p.mu.Lock()
-		if idx > 0 && p.t.pages[idx-1] == nil {
-			n = 1 // not after the page before: a random access, not a stream
+		if idx == 0 || p.t.pages[idx-1] != nil { // after the page before: a stream
+			// At most a quarter of the free pages: what is read ahead
+			// is not in the table until the read ends, so the pager
+			// cannot take it back meanwhile. (The store's lock nests
+			// inside mu, as for write-back.)
+			free := int(env.Cache.Budget() - env.Cache.Used())
+			n = c.Cluster(idx, min(1+readAhead, 1+free/4))
 		}
 		for k := 1; k < n; k++ {
 			if p.t.pages[idx+int64(k)] != nil || p.pending(idx+int64(k)) != nil {
