@@ -52,13 +52,16 @@ var ErrRange = errors.New("blockdev: request outside the device")
 
 // Check validates a request of len(p) bytes at block b on d, for
 // implementations.
-func Check(d Device, b int64, p []byte) error {
+func Check(d Device, b int64, p []byte) error { return CheckLen(d, b, len(p)) }
+
+// CheckLen is Check for a request of n bytes (a vectored one's total).
+func CheckLen(d Device, b int64, n int) error {
 	bs := d.BlockSize()
-	if len(p)%bs != 0 {
-		return fmt.Errorf("%w: %d bytes is not a whole number of %d-byte blocks", ErrRange, len(p), bs)
+	if n%bs != 0 {
+		return fmt.Errorf("%w: %d bytes is not a whole number of %d-byte blocks", ErrRange, n, bs)
 	}
-	if n := int64(len(p) / bs); b < 0 || b > d.Blocks() || n > d.Blocks()-b {
-		return fmt.Errorf("%w: blocks [%d, %d) of %d", ErrRange, b, b+n, d.Blocks())
+	if k := int64(n / bs); b < 0 || b > d.Blocks() || k > d.Blocks()-b {
+		return fmt.Errorf("%w: blocks [%d, %d) of %d", ErrRange, b, b+k, d.Blocks())
 	}
 	return nil
 }

@@ -154,14 +154,11 @@ func (p Part) WriteBlocksv(b int64, bufs [][]byte) error {
 }
 
 func (p Part) checkv(b int64, bufs [][]byte) error {
-	n := int64(0)
+	n := 0
 	for _, q := range bufs {
-		n += int64(len(q))
+		n += len(q)
 	}
-	if bs := int64(p.BlockSize()); n%bs != 0 || b < 0 || b > p.Count || n/bs > p.Count-b {
-		return ErrRange
-	}
-	return nil
+	return CheckLen(p, b, n)
 }
 
 // ReadBlocksv reads consecutive blocks from b on into bufs: in one

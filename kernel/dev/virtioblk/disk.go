@@ -634,11 +634,8 @@ func (d *Disk) WriteBlocksv(b int64, bufs [][]byte) error {
 }
 
 func (d *Disk) checkv(b int64, bufs [][]byte) error {
-	n := int64(vecLen(bufs))
-	if bs := int64(d.bs); n%bs != 0 {
-		return fmt.Errorf("virtio-blk %s: %w: %d bytes is not a whole number of %d-byte blocks", d.name, blockdev.ErrRange, n, bs)
-	} else if b < 0 || b > d.blocks || n/bs > d.blocks-b {
-		return fmt.Errorf("virtio-blk %s: %w: blocks [%d, %d) of %d", d.name, blockdev.ErrRange, b, b+n/bs, d.blocks)
+	if err := blockdev.CheckLen(d, b, vecLen(bufs)); err != nil {
+		return fmt.Errorf("virtio-blk %s: %w", d.name, err)
 	}
 	return nil
 }
