@@ -86,16 +86,28 @@ var le = binary.LittleEndian
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// words are the superblock's 64-bit fields with their offsets in block 0,
+// for Encode and Identify alike.
+func (s *Superblock) words() [9]struct {
+	off int
+	v   *uint64
+} {
+	return [9]struct {
+		off int
+		v   *uint64
+	}{{offBlocks, &s.Blocks}, {offJStart, &s.JournalStart}, {offJLen, &s.JournalLen},
+		{offIStart, &s.InodeStart}, {offILen, &s.InodeLen}, {offBStart, &s.BitmapStart}, {offBLen, &s.BitmapLen},
+		{offDStart, &s.DataStart}, {offInodes, &s.Inodes}}
+}
+
 // Encode returns the superblock as block 0.
 func (s *Superblock) Encode() []byte {
 	b := make([]byte, BlockSize)
 	copy(b[offMagic:], Magic[:])
 	le.PutUint32(b[offVersion:], s.Version)
 	le.PutUint32(b[offBlkSize:], s.BlockSize)
-	for off, v := range map[int]uint64{offBlocks: s.Blocks, offJStart: s.JournalStart, offJLen: s.JournalLen,
-		offIStart: s.InodeStart, offILen: s.InodeLen, offBStart: s.BitmapStart, offBLen: s.BitmapLen,
-		offDStart: s.DataStart, offInodes: s.Inodes} {
-		le.PutUint64(b[off:], v)
+	for _, f := range s.words() {
+		le.PutUint64(b[f.off:], *f.v)
 	}
 	copy(b[offUUID:], s.UUID[:])
 	le.PutUint64(b[offCreated:], uint64(s.Created))
@@ -206,10 +218,8 @@ func Identify(dev blockdev.Device) (*Superblock, error) {
 		return nil, fmt.Errorf("%w: its checksum is %08x, its bytes give %08x", ErrCorrupt, got, want)
 	}
 	s := &Superblock{Version: le.Uint32(b[offVersion:]), BlockSize: le.Uint32(b[offBlkSize:])}
-	for off, p := range map[int]*uint64{offBlocks: &s.Blocks, offJStart: &s.JournalStart, offJLen: &s.JournalLen,
-		offIStart: &s.InodeStart, offILen: &s.InodeLen, offBStart: &s.BitmapStart, offBLen: &s.BitmapLen,
-		offDStart: &s.DataStart, offInodes: &s.Inodes} {
-		*p = le.Uint64(b[off:])
+	for _, f := range s.words() {
+		*f.v = le.Uint64(b[f.off:])
 	}
 	copy(s.UUID[:], b[offUUID:])
 	s.Created = int64(le.Uint64(b[offCreated:]))
