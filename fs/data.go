@@ -87,6 +87,10 @@ func (l *PageLimit) Take() bool {
 	}
 }
 
+// Reserve takes n pages whatever the limit: pages a file already holds
+// when a file system is mounted from a store.
+func (l *PageLimit) Reserve(n int64) { l.used.Add(n) }
+
 // Return gives back n pages.
 func (l *PageLimit) Return(n int) {
 	if l.used.Add(-int64(n)) < 0 {

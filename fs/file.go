@@ -262,22 +262,35 @@ func (f *File) devWrite(op string, p []byte) (int, error) {
 // writeAt writes a regular file at off, or at its end with O_APPEND; it
 // returns the count and the offset after the bytes written.
 func (f *File) writeAt(op string, p []byte, off int64) (int, int64, error) {
+	n, end, sync, err := f.writeLocked(op, p, off)
+	if sync {
+		// O_SYNC, O_DSYNC: the size too, with no lock held.
+		if jerr := f.node.journalSync(); jerr != nil {
+			err = wrap(op, f.name, jerr)
+		}
+	}
+	return n, end, err
+}
+
+// writeLocked is writeAt under the node's lock; it reports whether the
+// journal is still to be synced (O_SYNC and O_DSYNC).
+func (f *File) writeLocked(op string, p []byte, off int64) (int, int64, bool, error) {
 	nd := f.node
 	nd.mu.Lock()
 	defer nd.mu.Unlock()
 	if f.closed.Load() {
-		return 0, off, f.err(op, syscall.EBADF)
+		return 0, off, false, f.err(op, syscall.EBADF)
 	}
 	fl := f.flags.Load()
 	if fl&syscall.O_APPEND != 0 {
 		off = nd.size
 	}
 	if len(p) == 0 {
-		return 0, off, nil
+		return 0, off, false, nil
 	}
 	max := nd.fs.maxSize
 	if off >= max {
-		return 0, off, f.err(op, syscall.EFBIG)
+		return 0, off, false, f.err(op, syscall.EFBIG)
 	}
 	short := false
 	if rest := max - off; int64(len(p)) > rest {
@@ -291,13 +304,15 @@ func (f *File) writeAt(op string, p []byte, off int64) (int, int64, error) {
 		}
 		nd.modified(nd.fs.now())
 	}
+	sync := false
 	if err == nil && fl&(syscall.O_SYNC|syscall.O_DSYNC) != 0 {
 		err = nd.data.Sync()
+		sync = err == nil && nd.fs.journal != nil
 	}
 	if err == nil && short {
 		err = syscall.EFBIG
 	}
-	return n, off + int64(n), wrap(op, f.name, err)
+	return n, off + int64(n), sync, wrap(op, f.name, err)
 }
 
 // Seek sets the offset, as lseek(2): whence is io.SeekStart, io.SeekCurrent
@@ -504,7 +519,7 @@ func (f *File) Sync() error {
 	nd := f.node
 	switch nd.kind {
 	case S_IFDIR:
-		return nil
+		return wrap(op, f.name, nd.journalSync())
 	case S_IFCHR:
 		if s, ok := f.dev.(interface{ Sync() error }); ok {
 			return wrap(op, f.name, s.Sync())
@@ -512,11 +527,25 @@ func (f *File) Sync() error {
 		return f.err(op, syscall.EINVAL)
 	}
 	nd.mu.RLock()
-	defer nd.mu.RUnlock()
 	if f.closed.Load() {
+		nd.mu.RUnlock()
 		return f.err(op, syscall.EBADF)
 	}
-	return wrap(op, f.name, nd.data.Sync())
+	err := nd.data.Sync()
+	nd.mu.RUnlock()
+	if err == nil {
+		err = nd.journalSync()
+	}
+	return wrap(op, f.name, err)
+}
+
+// journalSync makes n's attributes and the names made so far durable, if
+// the file system has a Journal. No lock may be held.
+func (n *Node) journalSync() error {
+	if j := n.fs.journal; j != nil {
+		return j.Sync(n)
+	}
+	return nil
 }
 
 // Chmod sets the permission bits, as fchmod(2).

@@ -48,6 +48,8 @@ type FS struct {
 	newData   DataFactory
 	devices   map[uint64]Device
 
+	journal Journal // nil unless a persistent store made the FS (NewFrom)
+
 	inodes  atomic.Int64
 	nextIno atomic.Uint64
 	counts  [4]atomic.Int64 // by kindIndex
@@ -142,6 +144,7 @@ func (fsys *FS) newNode(kind, perm uint32, path string) (*Node, syscall.Errno) {
 		n.data = fsys.newData(n.ino, path)
 	}
 	fsys.counts[kindIndex(kind)].Add(1)
+	fsys.dirty(n)
 	return n, 0
 }
 
@@ -207,6 +210,7 @@ func renamed(moves []move, n *Node, par *Node, name string) []move {
 // addEntry names n name in par. fs.ns must be held for writing.
 func (fsys *FS) addEntry(par *Node, name string, n *Node, now Timespec) {
 	par.entries.add(name, n)
+	fsys.entry(par, name, n)
 	if n.kind == S_IFDIR {
 		n.parent, n.name = par, name
 	}
@@ -224,6 +228,7 @@ func (fsys *FS) addEntry(par *Node, name string, n *Node, now Timespec) {
 // whether n is to be released.
 func (fsys *FS) removeEntry(par *Node, name string, n *Node, now Timespec) bool {
 	par.entries.remove(name)
+	fsys.entry(par, name, nil)
 	par.mu.Lock()
 	par.size -= direntSize
 	if n.kind == S_IFDIR {
@@ -750,6 +755,8 @@ func (fsys *FS) rename(olddir *Node, oldpath string, newdir *Node, newpath strin
 	if exchange {
 		oe, ne := oldpar.entries.entry(oldlast), newpar.entries.entry(newlast)
 		oe.node, ne.node = dst, src
+		fsys.entry(oldpar, oldlast, dst)
+		fsys.entry(newpar, newlast, src)
 		if src.kind == S_IFDIR {
 			src.parent, src.name = newpar, newlast
 		}
@@ -793,6 +800,8 @@ func (fsys *FS) rename(olddir *Node, oldpath string, newdir *Node, newpath strin
 	}
 	oldpar.entries.remove(oldlast)
 	newpar.entries.add(newlast, src)
+	fsys.entry(oldpar, oldlast, nil)
+	fsys.entry(newpar, newlast, src)
 	if isDir {
 		if oldpar != newpar {
 			adjust(oldpar, -1)

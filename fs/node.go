@@ -90,6 +90,7 @@ type Node struct {
 	// (any change of mtime or ctime sets it to 0).
 	rsize      atomic.Int64
 	atimeUntil atomic.Int64
+	jdirty     atomic.Bool // changed since the Journal last wrote it (Clean)
 }
 
 // Ino returns the inode number.
@@ -141,6 +142,7 @@ func (n *Node) statLocked(st *Stat) {
 func (n *Node) touchAtime(now Timespec) {
 	if n.needsAtime(now) {
 		n.atime = now
+		n.fs.dirty(n)
 	}
 }
 
@@ -186,12 +188,14 @@ func (n *Node) settle(now Timespec) {
 func (n *Node) modified(now Timespec) {
 	n.mtime, n.ctime = now, now
 	n.atimeUntil.Store(0)
+	n.fs.dirty(n)
 }
 
 // changed sets ctime. n.mu must be held for writing.
 func (n *Node) changed(now Timespec) {
 	n.ctime = now
 	n.atimeUntil.Store(0)
+	n.fs.dirty(n)
 }
 
 // unref is called with n.mu held for writing after nlink or opens dropped:
@@ -212,4 +216,7 @@ func (n *Node) release() {
 	}
 	n.fs.inodes.Add(-1)
 	n.fs.counts[kindIndex(n.kind)].Add(-1)
+	if j := n.fs.journal; j != nil {
+		j.Gone(n.ino)
+	}
 }

@@ -1,19 +1,31 @@
-// Package ondisk owns the on-disk format of k42's file system, starting
-// with its superblock: what is written at block 0 of a disk formatted for
-// k42 (Format), how a disk is recognised as one (Identify), and the
-// clear refusal of anything else (a blank disk, another file system,
-// random bytes, a truncated image, a corrupt or foreign superblock).
+// Package ondisk owns the on-disk format of k42's file system: its
+// superblock (what is written at block 0 of a disk formatted for k42:
+// Format; how a disk is recognised as one: Identify; the clear refusal of
+// anything else: a blank disk, another file system, random bytes, a
+// truncated image, a corrupt or foreign superblock), and the records the
+// file system's journal and checkpoints are made of (records.go).
 //
 // Layout (little-endian, 4 KiB blocks): block 0 is the superblock; then,
-// in this order, the journal, the inode table (256-byte inodes, one per
-// 16 KiB of disk), the allocation bitmap of the data blocks (one bit per
-// block) and the data blocks. The superblock records each region's start
-// and length, and a CRC-32C of itself; Identify checks that the regions
-// follow one another without overlap and fit in the file system, and the
-// file system in the disk.
+// in this order, the journal region, the checkpoint region and the data
+// blocks. The superblock records each region's start and length, and a
+// CRC-32C of itself; Identify checks that the regions follow one another
+// without overlap and fit in the file system, and the file system in the
+// disk. The superblock is written once, by Format.
+//
+//   - The journal region: its first two blocks are the checkpoint
+//     headers (the valid one with the higher sequence number is current);
+//     the rest is the log, a run of commits from its first block on.
+//   - The checkpoint region: two halves, A and B. A checkpoint is the
+//     whole of the file system's metadata as records, written into the
+//     half the current header does not name; then the other header slot
+//     is written to name it. Either header names a whole checkpoint.
+//   - The data blocks: one 4 KiB page of a file each. Which are in use is
+//     not stored: it is the set of blocks the inodes' page maps name,
+//     rebuilt at mount (a block no map names is free).
 //
 // Limits: 4 KiB blocks only; at least 64 blocks (256 KiB); at most 2^40
-// blocks (4 PiB); 2^32 inodes.
+// blocks (4 PiB); Superblock.Inodes inodes (one per 512 bytes of a
+// checkpoint half); a checkpoint must fit its half.
 //
 // Execution context: ordinary Go (the kernel's file system, host
 // commands and tests); nothing here keeps state.
@@ -36,14 +48,13 @@ const BlockSize = 4096
 var Magic = [8]byte{'k', '4', '2', 'f', 's', 0, 0, 1}
 
 // Version is the format this package writes and reads.
-const Version = 1
+const Version = 2
 
 // Limits of the format.
 const (
-	MinBlocks  = 64
-	MaxBlocks  = 1 << 40
-	InodeSize  = 256
-	bytesInode = 16 << 10 // one inode per 16 KiB of disk
+	MinBlocks = 64
+	MaxBlocks = 1 << 40
+	ckptInode = 512 // bytes of a checkpoint half per inode allowed
 )
 
 // Superblock describes a formatted disk.
@@ -51,14 +62,12 @@ type Superblock struct {
 	Version      uint32
 	BlockSize    uint32
 	Blocks       uint64 // the file system's size
-	JournalStart uint64
+	JournalStart uint64 // two checkpoint headers, then the log
 	JournalLen   uint64
-	InodeStart   uint64
-	InodeLen     uint64
-	BitmapStart  uint64
-	BitmapLen    uint64
+	CkptStart    uint64 // the two checkpoint halves
+	CkptLen      uint64
 	DataStart    uint64
-	Inodes       uint64
+	Inodes       uint64 // the most inodes the file system holds
 	UUID         [16]byte
 	Created      int64 // Unix nanoseconds
 }
@@ -71,10 +80,8 @@ const (
 	offBlocks  = 16
 	offJStart  = 24
 	offJLen    = 32
-	offIStart  = 40
-	offILen    = 48
-	offBStart  = 56
-	offBLen    = 64
+	offCStart  = 40
+	offCLen    = 48
 	offDStart  = 72
 	offInodes  = 80
 	offUUID    = 88
@@ -88,15 +95,15 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // words are the superblock's 64-bit fields with their offsets in block 0,
 // for Encode and Identify alike.
-func (s *Superblock) words() [9]struct {
+func (s *Superblock) words() [7]struct {
 	off int
 	v   *uint64
 } {
-	return [9]struct {
+	return [7]struct {
 		off int
 		v   *uint64
 	}{{offBlocks, &s.Blocks}, {offJStart, &s.JournalStart}, {offJLen, &s.JournalLen},
-		{offIStart, &s.InodeStart}, {offILen, &s.InodeLen}, {offBStart, &s.BitmapStart}, {offBLen, &s.BitmapLen},
+		{offCStart, &s.CkptStart}, {offCLen, &s.CkptLen},
 		{offDStart, &s.DataStart}, {offInodes, &s.Inodes}}
 }
 
@@ -123,12 +130,11 @@ func Layout(blocks uint64, uuid [16]byte, created int64) (*Superblock, error) {
 	s := &Superblock{Version: Version, BlockSize: BlockSize, Blocks: blocks, UUID: uuid, Created: created}
 	s.JournalStart = 1
 	s.JournalLen = min(max(blocks/64, 16), 2048) // 1/64 of the disk, 64 KiB to 8 MiB
-	s.Inodes = min(max(blocks*BlockSize/bytesInode, 16), 1<<32)
-	s.InodeStart = s.JournalStart + s.JournalLen
-	s.InodeLen = (s.Inodes*InodeSize + BlockSize - 1) / BlockSize
-	s.BitmapStart = s.InodeStart + s.InodeLen
-	s.BitmapLen = (blocks + BlockSize*8 - 1) / (BlockSize * 8) // covers every block: simple, a little spare
-	s.DataStart = s.BitmapStart + s.BitmapLen
+	half := max(blocks/64, 4)                    // each checkpoint half: 1/64 of the disk
+	s.CkptStart = s.JournalStart + s.JournalLen
+	s.CkptLen = 2 * half
+	s.Inodes = min(half*BlockSize/ckptInode, 1<<32)
+	s.DataStart = s.CkptStart + s.CkptLen
 	if s.DataStart >= blocks {
 		return nil, fmt.Errorf("ondisk: %d blocks leave no room for data after the metadata's %d", blocks, s.DataStart)
 	}
@@ -137,8 +143,8 @@ func Layout(blocks uint64, uuid [16]byte, created int64) (*Superblock, error) {
 
 // Format writes a new, empty file system's superblock over dev (whole
 // blocks of the device's size must make whole file-system blocks) and
-// zeroes its journal head, and flushes. The inode table, bitmap and root
-// directory are the file system's to initialise.
+// zeroes its checkpoint headers, and flushes. A disk with no valid
+// checkpoint header is an empty file system (fs/diskfs makes its root).
 func Format(dev blockdev.Device, uuid [16]byte, created int64) (*Superblock, error) {
 	bs := dev.BlockSize()
 	if bs <= 0 || BlockSize%bs != 0 {
@@ -149,8 +155,8 @@ func Format(dev blockdev.Device, uuid [16]byte, created int64) (*Superblock, err
 		return nil, err
 	}
 	per := int64(BlockSize / bs)
-	if err := dev.WriteBlocks(int64(s.JournalStart)*per, make([]byte, BlockSize)); err != nil {
-		return nil, fmt.Errorf("ondisk: writing the journal head: %w", err)
+	if err := dev.WriteBlocks(int64(s.JournalStart)*per, make([]byte, 2*BlockSize)); err != nil {
+		return nil, fmt.Errorf("ondisk: writing the checkpoint headers: %w", err)
 	}
 	if err := dev.WriteBlocks(0, s.Encode()); err != nil {
 		return nil, fmt.Errorf("ondisk: writing the superblock: %w", err)
@@ -245,7 +251,7 @@ func (s *Superblock) check() error {
 	regions := []struct {
 		name       string
 		start, len uint64
-	}{{"journal", s.JournalStart, s.JournalLen}, {"inode table", s.InodeStart, s.InodeLen}, {"bitmap", s.BitmapStart, s.BitmapLen}}
+	}{{"journal", s.JournalStart, s.JournalLen}, {"checkpoint region", s.CkptStart, s.CkptLen}}
 	at := uint64(1)
 	for _, r := range regions {
 		if r.start != at || r.len == 0 || r.len > s.Blocks {
@@ -256,11 +262,14 @@ func (s *Superblock) check() error {
 	if s.DataStart != at || s.DataStart >= s.Blocks {
 		return fmt.Errorf("the data blocks start at %d: they should start at %d, inside the %d blocks", s.DataStart, at, s.Blocks)
 	}
-	if s.Inodes == 0 || s.Inodes*InodeSize > s.InodeLen*BlockSize {
-		return fmt.Errorf("%d inodes do not fit the %d-block inode table", s.Inodes, s.InodeLen)
+	if s.JournalLen < 4 {
+		return fmt.Errorf("a %d-block journal has no room for a log", s.JournalLen)
 	}
-	if s.BitmapLen*BlockSize*8 < s.Blocks {
-		return fmt.Errorf("a %d-block bitmap cannot cover %d blocks", s.BitmapLen, s.Blocks)
+	if s.CkptLen%2 != 0 {
+		return fmt.Errorf("a %d-block checkpoint region does not split in two halves", s.CkptLen)
+	}
+	if s.Inodes == 0 || s.Inodes > 1<<32 || s.Inodes*ckptInode > s.CkptLen/2*BlockSize {
+		return fmt.Errorf("%d inodes do not fit a checkpoint half of %d blocks", s.Inodes, s.CkptLen/2)
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ func TestFormatThenIdentify(t *testing.T) {
 		assert.Equal(t, s, got)
 		assert.Equal(t, uint64(size/BlockSize), got.Blocks)
 		assert.Less(t, got.DataStart, got.Blocks)
-		assert.GreaterOrEqual(t, got.BitmapLen*BlockSize*8, got.Blocks)
+		assert.GreaterOrEqual(t, got.CkptLen/2*BlockSize, got.Inodes*ckptInode)
 	}
 	_, err := Format(disk(t, 128<<10), uuid, 0)
 	assert.ErrorContains(t, err, "a k42 file system has 64 to")
@@ -92,9 +92,9 @@ func TestIdentifyRefusesWhatIsNotOurs(t *testing.T) {
 		{"flipped bit", corrupt(t, 1<<20, func(b []byte) { b[offBlocks] ^= 1 }, false), ErrCorrupt, "checksum"},
 		{"future version", corrupt(t, 1<<20, func(b []byte) { b[offVersion] = 9 }, true), ErrCorrupt, "format version 9"},
 		{"block size", corrupt(t, 1<<20, func(b []byte) { binary.LittleEndian.PutUint32(b[offBlkSize:], 8192) }, true), ErrCorrupt, "block size 8192"},
-		{"overlapping regions", corrupt(t, 1<<20, put64(offIStart, 2), true), ErrCorrupt, "inode table is at block 2"},
+		{"overlapping regions", corrupt(t, 1<<20, put64(offCStart, 2), true), ErrCorrupt, "checkpoint region is at block 2"},
 		{"data outside", corrupt(t, 1<<20, put64(offDStart, 1<<30), true), ErrCorrupt, "data blocks start"},
-		{"too many inodes", corrupt(t, 1<<20, put64(offInodes, 1<<40), true), ErrCorrupt, "inodes do not fit"},
+		{"too many inodes", corrupt(t, 1<<20, put64(offInodes, 1<<40), true), ErrCorrupt, "inodes do not fit a checkpoint half"},
 		{"no blocks", corrupt(t, 1<<20, put64(offBlocks, 3), true), ErrCorrupt, "3 blocks"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

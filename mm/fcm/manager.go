@@ -55,7 +55,7 @@ type Options struct {
 	Cache *pagecache.Cache
 	Limit *fs.PageLimit
 	// Backing makes a new file's backing store.
-	Backing func() pagecache.Backing
+	Backing func(ino uint64) pagecache.Backing
 	// Impl is the implementation the factory starts with (ImplSingle if
 	// empty).
 	Impl string
@@ -72,7 +72,7 @@ type Manager struct {
 	dom     *generation.Domain
 	cache   *pagecache.Cache
 	limit   *fs.PageLimit
-	backing func() pagecache.Backing
+	backing func(ino uint64) pagecache.Backing
 	store   *pagecache.Store
 	facE    *reconfig.Entry[Factory]
 	fac     reconfig.Ref[Factory]
@@ -127,7 +127,13 @@ func (m *Manager) DataFactory() fs.DataFactory {
 }
 
 func (m *Manager) newFile(ino uint64, path string) *File {
-	env := &Env{Cache: m.cache, Limit: m.limit, Backing: m.backing(), Stats: pagecache.NewCounters(m.cache.NumCPU())}
+	env := &Env{Cache: m.cache, Limit: m.limit, Backing: m.backing(ino), Stats: pagecache.NewCounters(m.cache.NumCPU())}
+	if n := env.Backing.Pages(); n > 0 {
+		// A file the store already holds (a file system on a disk,
+		// mounted): its pages count from the start.
+		env.Pages.Store(int64(n))
+		m.limit.Reserve(int64(n))
+	}
 	var c FCM
 	var err error
 	m.dom.Do(func() { c, err = m.fac.Get().Make(context.Background(), env) })
@@ -529,9 +535,28 @@ func NewOn(tab *reconfig.Table, budget int64, dev blockdev.Device, impl string, 
 	}
 	limit := fs.NewPageLimit(store.Slots())
 	m, err := NewManager(Options{Table: tab, Cache: cache, Limit: limit, Impl: impl, Store: store,
-		Backing: func() pagecache.Backing { return store.NewFile() }})
+		Backing: func(uint64) pagecache.Backing { return store.NewFile() }})
 	if err != nil {
 		return fail(err)
+	}
+	return m, limit, nil
+}
+
+// NewOnStore returns a manager whose page cache holds budget bytes
+// (frames as for NewOn) and whose files' pages are in store, each file's
+// Backing made by backing (a file system on a disk gives the maps it
+// holds: fs/diskfs), with a page limit of the store's capacity less the
+// slots already in use.
+func NewOnStore(tab *reconfig.Table, budget int64, store *pagecache.Store, backing func(ino uint64) pagecache.Backing, impl string, frames func(int) []pagecache.Page) (*Manager, *fs.PageLimit, error) {
+	cache, err := pagecache.New(pagecache.Options{Budget: budget, Platform: tab.Platform(), Frames: frames})
+	if err != nil {
+		return nil, nil, err
+	}
+	limit := fs.NewPageLimit(store.Slots())
+	m, err := NewManager(Options{Table: tab, Cache: cache, Limit: limit, Impl: impl, Store: store, Backing: backing})
+	if err != nil {
+		cache.Close()
+		return nil, nil, err
 	}
 	return m, limit, nil
 }

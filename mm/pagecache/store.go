@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"k42/mm/blockdev"
 )
@@ -59,11 +60,66 @@ type Store struct {
 	dev      blockdev.Device
 	perPage  int   // device blocks per page
 	slots    int64 // capacity in pages
+	log      Log   // nil: page maps are not kept (the store lasts one boot)
 	mu       sync.Mutex
 	freeList []int64
 	high     int64 // slots below this have been handed out at some time
 	inUse    int64
+
+	writes  atomic.Int64 // page writes completed
+	flushed atomic.Int64 // writes covered by the last completed flush
 }
+
+// A Log is told of the changes to the page maps of a Store's files, so
+// that a file system on the store can make them durable (fs/diskfs). Its
+// calls for one file come in the order of that file's map changes (they
+// are made with the map locked), and must not call the FileStore.
+type Log interface {
+	// Placed records that pages idx..idx+n-1 of file ino are now in slots
+	// slot..slot+n-1, whose data has been written (not yet flushed).
+	Placed(ino uint64, idx, slot, n int64)
+	// Dropped records that file ino's pages at and beyond from are gone;
+	// slots are the slots they held. The Log gives them back with
+	// Store.Free once the drop is durable, so that no slot is reused
+	// while a crash could still bring back the page it held.
+	Dropped(ino uint64, from int64, slots []int64)
+}
+
+// NewLoggedStore returns a store over dev whose files' page maps are told
+// to log, and whose slots in used are taken (the maps of the files a file
+// system already holds, for OpenFile).
+func NewLoggedStore(dev blockdev.Device, log Log, used []int64) (*Store, error) {
+	s, err := NewStore(dev)
+	if err != nil {
+		return nil, err
+	}
+	s.log = log
+	taken := make(map[int64]bool, len(used))
+	for _, slot := range used {
+		if slot < 0 || slot >= s.slots || taken[slot] {
+			return nil, fmt.Errorf("pagecache: slot %d used twice or outside the store's %d", slot, s.slots)
+		}
+		taken[slot] = true
+		s.high = max(s.high, slot+1)
+	}
+	for slot := s.high - 1; slot >= 0; slot-- {
+		if !taken[slot] {
+			s.freeList = append(s.freeList, slot)
+		}
+	}
+	s.inUse = int64(len(used))
+	return s, nil
+}
+
+// Free gives slots back (a Log's, once their drop is durable).
+func (s *Store) Free(slots []int64) { s.release(slots...) }
+
+// Unflushed reports whether a page write has completed since the last
+// flush began: whether a flush is needed to make every page stored so far
+// durable.
+func (s *Store) Unflushed() bool { return s.writes.Load() != s.flushed.Load() }
+
+func (s *Store) wrote() { s.writes.Add(1) }
 
 // NewStore returns a store over dev, whose block size must divide
 // PageSize.
@@ -77,7 +133,18 @@ func NewStore(dev blockdev.Device) (*Store, error) {
 }
 
 // Flush makes every page stored so far durable (the device's flush).
-func (s *Store) Flush() error { return s.dev.Flush() }
+func (s *Store) Flush() error {
+	w := s.writes.Load()
+	if err := s.dev.Flush(); err != nil {
+		return err
+	}
+	for {
+		f := s.flushed.Load()
+		if f >= w || s.flushed.CompareAndSwap(f, w) {
+			return nil
+		}
+	}
+}
 
 // Slots is the capacity in pages.
 func (s *Store) Slots() int64 { return s.slots }
@@ -138,11 +205,27 @@ func (s *Store) release(slots ...int64) {
 // NewFile returns an empty FileStore in s.
 func (s *Store) NewFile() *FileStore { return &FileStore{s: s} }
 
+// OpenFile returns the FileStore of file ino (for the store's Log) whose
+// pages are in slots (page index -> slot; the store's used slots at
+// NewLoggedStore), or an empty one if slots is nil.
+func (s *Store) OpenFile(ino uint64, slots map[int64]int64) *FileStore {
+	return &FileStore{s: s, ino: ino, slots: slots}
+}
+
 // FileStore is one file's pages in a Store. It is safe for concurrent use.
 type FileStore struct {
 	s     *Store
+	ino   uint64 // for the Log
 	mu    sync.RWMutex
 	slots map[int64]int64 // page index -> slot
+}
+
+// placed tells the log that pages idx.. are in slots slot.., written.
+// f.mu must be held.
+func (f *FileStore) placed(idx, slot, n int64) {
+	if f.s.log != nil {
+		f.s.log.Placed(f.ino, idx, slot, n)
+	}
 }
 
 var _ Backing = (*FileStore)(nil)
@@ -224,7 +307,7 @@ func (f *FileStore) WritePages(idx int64, pages []*Page) error {
 	n := int64(len(pages))
 	f.mu.Lock()
 	first, ok := f.slots[idx]
-	run := ok
+	run, fresh := ok, false
 	for i := int64(1); run && i < n; i++ {
 		s, ok := f.slots[idx+i]
 		run = ok && s == first+i
@@ -244,7 +327,7 @@ func (f *FileStore) WritePages(idx int64, pages []*Page) error {
 				for i := int64(0); i < n; i++ {
 					f.slots[idx+i] = base + i
 				}
-				first, run = base, true
+				first, run, fresh = base, true, true
 			}
 		}
 	}
@@ -260,6 +343,29 @@ func (f *FileStore) WritePages(idx int64, pages []*Page) error {
 	err := blockdev.WriteBlocksv(f.s.dev, first*int64(f.s.perPage), pageBufs(pages))
 	if err != nil {
 		return fmt.Errorf("pagecache: writing pages %d..%d: %w", idx, idx+n-1, err)
+	}
+	f.s.wrote()
+	if fresh && f.s.log != nil {
+		// Logged after the data is written, and only the pages still
+		// mapped where they were written (a truncation may have come
+		// between, and logged their drop).
+		f.mu.Lock()
+		for i := int64(0); i < n; {
+			j := i
+			for j < n && f.slots[idx+j] == first+j {
+				if _, ok := f.slots[idx+j]; !ok {
+					break
+				}
+				j++
+			}
+			if j > i {
+				f.placed(idx+i, first+i, j-i)
+				i = j
+			} else {
+				i++
+			}
+		}
+		f.mu.Unlock()
 	}
 	return nil
 }
@@ -290,6 +396,10 @@ func (f *FileStore) WritePage(idx int64, p *Page) error {
 			f.s.release(slot)
 		}
 		return fmt.Errorf("pagecache: writing page %d: %w", idx, err)
+	}
+	f.s.wrote()
+	if !ok {
+		f.placed(idx, slot, 1)
 	}
 	return nil
 }
@@ -334,6 +444,13 @@ func (f *FileStore) Truncate(pages int64) []int64 {
 			delete(f.slots, idx)
 		}
 	}
+	if f.s.log != nil {
+		if len(drop) > 0 {
+			f.s.log.Dropped(f.ino, pages, drop)
+		}
+		f.mu.Unlock()
+		return idxs
+	}
 	f.mu.Unlock()
 	if len(drop) > 0 {
 		f.s.release(drop...)
@@ -342,7 +459,7 @@ func (f *FileStore) Truncate(pages int64) []int64 {
 }
 
 // Flush implements Backing.
-func (f *FileStore) Flush() error { return f.s.dev.Flush() }
+func (f *FileStore) Flush() error { return f.s.Flush() }
 
 // Release implements Backing.
 func (f *FileStore) Release() { f.Truncate(0) }
