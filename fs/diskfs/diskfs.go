@@ -30,8 +30,11 @@
 //     fails its checksum, and replay stops there.
 //   - fsync and fdatasync of a file write its dirty pages back (the FCM),
 //     then commit: its data, size and names are on the disk when they
-//     return; fsync of a directory commits. A background commit runs
-//     every Options.Interval (5 s by default), as ext4's does.
+//     return; fsync of a directory commits. A background write-back and
+//     commit runs every Options.Interval (5 s by default), as ext4's
+//     does: what a program wrote without fsync is on the disk at most
+//     that long after (a program that exits sooner without fsync may lose
+//     it, as a Linux machine that loses power does).
 //   - When the log is full, a checkpoint writes the whole metadata into
 //     the checkpoint half not in use, flushes, writes the other header
 //     slot naming it and the log's next sequence number, flushes, and
@@ -74,6 +77,11 @@ type Options struct {
 	Interval time.Duration
 	// Clock stamps the root of a new file system (time.Now if nil).
 	Clock func() time.Time
+	// WriteBack, if set, is called before each background commit to
+	// write dirty file pages back (the FCMs' write-back), so that a
+	// file's data reaches the disk with its size, as ext4's periodic
+	// write-back and commit make it.
+	WriteBack func() error
 }
 
 // Volume is a mounted file system on a disk.
@@ -249,6 +257,9 @@ func (v *Volume) background() {
 		case <-v.stop:
 			return
 		case <-t.C:
+			if v.opt.WriteBack != nil {
+				v.opt.WriteBack() // a failed write-back leaves pages dirty: they go with the next
+			}
 			v.Commit() // an error stays in v.err for the next fsync
 		}
 	}

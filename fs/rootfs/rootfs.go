@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"k42/fs"
+	"k42/fs/diskfs"
 	"k42/fs/serve"
 	"k42/kernel"
 	"k42/kernel/dev/pseries"
@@ -60,7 +61,9 @@ func init() {
 	sys.DefineOption(sys.OptionInfo{Name: "cwd", Args: "DIR", Help: "the program's first working directory"})
 	sys.DefineOption(sys.OptionInfo{Name: "pagecache", Args: "SIZE", Help: "the page cache's budget (default 25% of memory; 64M, 1G, 10%...)"})
 	sys.DefineOption(sys.OptionInfo{Name: "memstore", Args: "SIZE", Help: "the memory block store behind the page cache, the file system's capacity (default 50% of memory, allocated as written)"})
-	sys.DefineOption(sys.OptionInfo{Name: "store", Args: "disk|memory", Help: "where the page cache's backing store is: the first disk (the default when one is attached: the runner's -disk) or memory"})
+	sys.DefineOption(sys.OptionInfo{Name: "store", Args: "disk|memory", Help: "where the root file system is: on the first disk (the default when one is attached: the runner's -disk), surviving reboots, or in memory"})
+	sys.DefineOption(sys.OptionInfo{Name: "commit", Args: "DURATION", Help: "how often the disk's file system writes dirty pages back and commits (default 5s; fsync, fdatasync and sync do at once)"})
+	sys.DefineOption(sys.OptionInfo{Name: "format", Args: "yes", Help: "format the first disk as an empty k42 file system before mounting it (its files are lost)"})
 	sys.DefineOption(sys.OptionInfo{Name: "fcm", Args: "single|replicated|sequential", Help: "the FCM implementation new files get (default single)"})
 	sys.DefineOption(sys.OptionInfo{Name: "serve.lend", Args: "on|off", Help: "lend a caller's P to the file-system server serving its call (default on; off shows the stall it removes)"})
 	root, server, err = start()
@@ -114,7 +117,12 @@ func pageCache() (*fcm.Manager, *fs.PageLimit, error) {
 		sys.Warn(disks[0].Name + " is read-only: the page cache's store stays in memory")
 	} else if where != "memory" && len(disks) > 0 {
 		storeDisk = disks[0]
-		m, limit, err := fcm.NewOn(objects.Table(), budget, storeDisk, impl, pseries.PageFrames)
+		v, err := mountDisk(storeDisk)
+		if err != nil {
+			return nil, nil, err
+		}
+		volume = v
+		m, limit, err := fcm.NewOnStore(objects.Table(), budget, v.Store(), v.Backing, impl, pseries.PageFrames)
 		if err != nil {
 			return nil, nil, fmt.Errorf("page cache on %s (k42.pagecache=%d, k42.fcm=%s): %w", storeDisk.Name, budget, impl, err)
 		}
@@ -131,11 +139,55 @@ func pageCache() (*fcm.Manager, *fs.PageLimit, error) {
 }
 
 // The disks, opened before the page cache so that its store can be on
-// the first; storeDisk is that one, if it is.
+// the first; storeDisk is that one, if it is, and volume the file system
+// on it.
 var (
 	disks     []*pseries.Disk
 	storeDisk *pseries.Disk
+	volume    *diskfs.Volume
 )
+
+// Volume returns the root file system's volume on the disk (nil when the
+// root file system is in memory).
+func Volume() *diskfs.Volume { return volume }
+
+// mountDisk mounts the file system on d (formatting it first with
+// k42.format=yes) and reports what the mount found.
+func mountDisk(d *pseries.Disk) (*diskfs.Volume, error) {
+	now := func() time.Time { return time.Unix(0, kernel.WallNanos()) }
+	switch v, _ := sys.Option("format"); v {
+	case "":
+	case "yes":
+		var id [16]byte
+		rand.Read(id[:])
+		if _, err := diskfs.Format(d, id, now()); err != nil {
+			return nil, fmt.Errorf("k42.format=yes: %s: %w", d.Name, err)
+		}
+		sys.Warn("formatted " + d.Name + " as an empty k42 file system")
+	default:
+		return nil, fmt.Errorf("k42.format=%s: want yes", v)
+	}
+	opt := diskfs.Options{Clock: now, WriteBack: func() error {
+		if fcms == nil {
+			return nil
+		}
+		_, err := fcms.SyncAll()
+		return err
+	}}
+	if c, ok := sys.Option("commit"); ok {
+		iv, err := time.ParseDuration(c)
+		if err != nil || iv <= 0 {
+			return nil, fmt.Errorf("k42.commit=%s: want a duration such as 1s or 500ms", c)
+		}
+		opt.Interval = iv
+	}
+	v, err := diskfs.Mount(d, opt)
+	if err != nil {
+		return nil, fmt.Errorf("the root file system on %s: %w (the runner formats the images it creates; k42.format=yes formats this one, k42.store=memory leaves it alone)", d.Name, err)
+	}
+	sys.Warn("root file system on " + d.Name + ": " + v.Report.String())
+	return v, nil
+}
 
 // openDisks opens every disk; one that fails is reported and left out.
 func openDisks() {
@@ -172,6 +224,11 @@ func syncAll() (string, error) {
 	n, err := fcms.SyncAll()
 	if err != nil {
 		return "", err
+	}
+	if volume != nil {
+		if err := volume.Commit(); err != nil {
+			return "", err
+		}
 	}
 	for _, d := range disks {
 		if d == storeDisk {
@@ -213,19 +270,26 @@ func start() (*fs.FS, *serve.Server, error) {
 	for i, d := range disks {
 		devs[devDisk(i)] = blockdev.Bytes{Dev: d}
 	}
-	fsys = fs.New(fs.Options{
+	opt := fs.Options{
 		// Time stamps from the timebase: time.Now would be a system call.
 		Clock:   func() time.Time { return time.Unix(0, kernel.WallNanos()) },
 		Pages:   limit,
 		Data:    m.DataFactory(),
 		Devices: devs,
-	})
+	}
+	if volume != nil {
+		if fsys, err = volume.FS(opt); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		fsys = fs.New(opt)
+	}
 
 	if err := populate(fsys); err != nil {
 		return nil, nil, err
 	}
 	for i, d := range disks {
-		if err := fsys.MknodAt(nil, "/dev/"+d.Name, fs.S_IFCHR|0o660, devDisk(i)); err != nil {
+		if err := again(fsys.MknodAt(nil, "/dev/"+d.Name, fs.S_IFCHR|0o660, devDisk(i))); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -271,7 +335,7 @@ func populate(fsys *fs.FS) error {
 		{"/bin", 0o755}, {"/sbin", 0o755}, {"/lib", 0o755}, {"/etc", 0o755}, {"/home", 0o755}, {"/mnt", 0o755},
 		{"/usr", 0o755}, {"/usr/bin", 0o755}, {"/usr/lib", 0o755}, {"/usr/share", 0o755},
 		{"/var", 0o755}, {"/var/tmp", 0o1777}, {"/run", 0o755}} {
-		if err := fsys.MkdirAt(nil, d.path, d.mode); err != nil {
+		if err := again(fsys.MkdirAt(nil, d.path, d.mode)); err != nil {
 			return err
 		}
 	}
@@ -279,7 +343,7 @@ func populate(fsys *fs.FS) error {
 		name string
 		dev  uint64
 	}{{"null", fs.DevNull}, {"zero", fs.DevZero}, {"full", fs.DevFull}, {"urandom", fs.DevURandom}, {"random", fs.DevURandom}} {
-		if err := fsys.MknodAt(nil, "/dev/"+d.name, fs.S_IFCHR|0o666, d.dev); err != nil {
+		if err := again(fsys.MknodAt(nil, "/dev/"+d.name, fs.S_IFCHR|0o666, d.dev)); err != nil {
 			return err
 		}
 	}
@@ -295,13 +359,13 @@ func populate(fsys *fs.FS) error {
 		return err
 	}
 	f.Close()
-	if err := fsys.SymlinkAt(exe, nil, "/proc/self/exe"); err != nil {
+	if err := relink(fsys, exe, "/proc/self/exe"); err != nil {
 		return err
 	}
 	if err := procFiles(fsys); err != nil {
 		return err
 	}
-	if err := fsys.MkdirAt(nil, "/proc/k42", 0o555); err != nil {
+	if err := again(fsys.MkdirAt(nil, "/proc/k42", 0o555)); err != nil {
 		return err
 	}
 	for _, d := range []struct {
@@ -309,7 +373,7 @@ func populate(fsys *fs.FS) error {
 		mode uint32
 		dev  uint64
 	}{{"ctl", 0o600, devK42Ctl}, {"objects", 0o444, devK42Objects}, {"pagecache", 0o444, devK42PageCache}} {
-		if err := fsys.MknodAt(nil, "/proc/k42/"+d.name, fs.S_IFCHR|d.mode, d.dev); err != nil {
+		if err := again(fsys.MknodAt(nil, "/proc/k42/"+d.name, fs.S_IFCHR|d.mode, d.dev)); err != nil {
 			return err
 		}
 	}
@@ -356,7 +420,7 @@ func procFiles(fsys *fs.FS) error {
 	}
 	fmt.Fprintf(&cpuinfo, "timebase\t: %d\nplatform\t: pSeries\nmodel\t\t: IBM pSeries (emulated by qemu)\nmachine\t\t: CHRP IBM pSeries (emulated by qemu)\nMMU\t\t: Radix\n", info.TimebaseHz)
 	for _, d := range []string{"/proc/sys", "/proc/sys/fs", "/proc/sys/kernel", "/proc/sys/net", "/proc/sys/net/core", "/proc/sys/vm"} {
-		if err := fsys.MkdirAt(nil, d, 0o555); err != nil {
+		if err := again(fsys.MkdirAt(nil, d, 0o555)); err != nil {
 			return err
 		}
 	}
@@ -383,6 +447,24 @@ func procFiles(fsys *fs.FS) error {
 		}
 	}
 	return nil
+}
+
+// again is err, unless it says the name exists: on a disk, the tree of
+// an earlier boot is there.
+func again(err error) error {
+	if fs.Errno(err) == syscall.EEXIST {
+		return nil
+	}
+	return err
+}
+
+// relink makes path a symbolic link to target, in place of what an
+// earlier boot left there.
+func relink(fsys *fs.FS, target, path string) error {
+	if err := fsys.UnlinkAt(nil, path, 0); err != nil && fs.Errno(err) != syscall.ENOENT {
+		return err
+	}
+	return fsys.SymlinkAt(target, nil, path)
 }
 
 func writeFile(fsys *fs.FS, p string, mode uint32, data []byte) error {
@@ -425,7 +507,7 @@ func unpack(fsys *fs.FS, a []byte) error {
 				return err
 			}
 		case initrd.ModeSymlink:
-			if err := fsys.SymlinkAt(string(e.Data), nil, p); err != nil {
+			if err := relink(fsys, string(e.Data), p); err != nil {
 				return err
 			}
 		case initrd.ModeRegular:

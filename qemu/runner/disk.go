@@ -1,6 +1,13 @@
 package runner
 
 import (
+	"crypto/rand"
+	"time"
+
+	"k42/fs/diskfs"
+	"k42/fs/ondisk"
+	"k42/mm/blockdev"
+
 	"errors"
 	"flag"
 	"fmt"
@@ -185,8 +192,19 @@ func PrepareDisks(disks []Disk, warn io.Writer) ([]Disk, error) {
 	}
 	for i, d := range out {
 		abs, _ := filepath.Abs(d.Path)
+		_, statErr := os.Stat(abs)
 		if err := ensureImage(d.Path, abs, d.Size); err != nil {
 			return nil, err
+		}
+		if i == 0 && errors.Is(statErr, fs.ErrNotExist) && d.Size < ondisk.MinBlocks*ondisk.BlockSize {
+			fmt.Fprintf(warn, "k42 runner: -disk %s: %d bytes are too few for a k42 file system (%d at least): left unformatted, a raw disk (boot with k42.store=memory)\n", d.Path, d.Size, ondisk.MinBlocks*ondisk.BlockSize)
+		} else if i == 0 && errors.Is(statErr, fs.ErrNotExist) {
+			// The first disk holds the root file system: an image made
+			// here is formatted here, with the kernel's own code.
+			if err := formatImage(abs); err != nil {
+				os.Remove(abs)
+				return nil, fmt.Errorf("-disk %s: formatting the new image: %w", d.Path, err)
+			}
 		}
 		if fallback, ok := directModes[d.Cache]; ok {
 			if why := directIOCheck(abs); why != "" {
@@ -197,6 +215,21 @@ func PrepareDisks(disks []Disk, warn io.Writer) ([]Disk, error) {
 		out[i].Path = abs
 	}
 	return out, nil
+}
+
+// formatImage makes the image at path an empty k42 file system.
+func formatImage(path string) error {
+	dev, err := blockdev.OpenFile(path, false)
+	if err != nil {
+		return err
+	}
+	var id [16]byte
+	rand.Read(id[:])
+	_, err = diskfs.Format(dev, id, time.Now())
+	if cerr := dev.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // directIOCheck is directIOProblem; tests replace it.
