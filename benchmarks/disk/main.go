@@ -73,6 +73,7 @@ type options struct {
 	bs        int // bytes
 	randOps   int
 	seed      uint64
+	small     int // -file: small files created with fsync, then unlinked
 }
 
 // total is the bytes written and read.
@@ -88,6 +89,7 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	bs := fs.String("bs", "1M", "block size of the sequential writes and reads: bytes, or with a K or M suffix; a multiple of 4 KiB")
 	fs.IntVar(&o.randOps, "rand-ops", 1000, "4 KiB reads at random offsets of the written area; 0: none")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random offsets")
+	fs.IntVar(&o.small, "small", 0, "with -file: also create this many 4 KiB files beside it, each written and fsynced, then unlink them all and fsync the directory (disk_create_fsync, disk_unlink)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -109,6 +111,8 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-bs %s does not divide -mib %d MiB", *bs, o.mib)
 	case o.randOps < 0:
 		return o, fmt.Errorf("-rand-ops %d: want 0 or more", o.randOps)
+	case o.small < 0 || o.small > 0 && o.file == "":
+		return o, fmt.Errorf("-small %d: want 0 or more, with -file", o.small)
 	}
 	return o, nil
 }
@@ -225,6 +229,14 @@ func run(o options, stdout, stderr io.Writer) error {
 	if r.randOps > 0 {
 		e.emit(Figure{Figure: measure.Figure{Workload: "disk_rand_read4k", Metric: "IOPS", Value: float64(r.randOps) / r.randSecs, Unit: "IOPS", N: r.randOps}, Config: cfg, Path: r.path, Direct: &direct, Cache: cache, BS: pageSize})
 		e.emit(Figure{Figure: measure.Figure{Workload: "disk_rand_read4k", Metric: "p50", Value: measure.Median(r.randLatencies), Unit: "us", N: r.randOps}, Config: cfg, Path: r.path, Direct: &direct, Cache: cache, BS: pageSize})
+	}
+	if o.small > 0 {
+		creates, unlinks, err := smallFiles(o)
+		if err != nil {
+			return err
+		}
+		e.emit(Figure{Figure: measure.Figure{Workload: "disk_create_fsync", Metric: "files/s", Value: creates, Unit: "files/s", N: o.small}, Config: "file", Path: o.file, BS: pageSize})
+		e.emit(Figure{Figure: measure.Figure{Workload: "disk_unlink", Metric: "files/s", Value: unlinks, Unit: "files/s", N: o.small}, Config: "file", Path: o.file})
 	}
 	e.emit(Figure{Figure: measure.Figure{Workload: "calibration", Metric: "median", Value: measure.Calibration(2_000_000, 5), Unit: "ms", N: 5}})
 	return nil
@@ -497,4 +509,50 @@ func runFile(o options, stderr io.Writer) (*result, error) {
 		return nil, fmt.Errorf("-file %s: %w", o.file, err)
 	}
 	return r, nil
+}
+
+// smallFiles creates o.small files of 4 KiB in a directory beside o.file,
+// each written and fsynced (its data and size on the disk: a mail
+// server's or a build's small-file pattern), then unlinks them all and
+// fsyncs the directory; it returns the rates of both.
+func smallFiles(o options) (creates, unlinks float64, err error) {
+	dir := o.file + ".small"
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return 0, 0, err
+	}
+	defer os.RemoveAll(dir)
+	data := make([]byte, pageSize)
+	tag := runTag()
+	start := time.Now()
+	for i := 0; i < o.small; i++ {
+		pattern(data, int64(i)*pageSize, tag)
+		f, err := os.OpenFile(fmt.Sprintf("%s/f%06d", dir, i), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err != nil {
+			return 0, 0, err
+		}
+		if _, err := f.Write(data); err != nil {
+			return 0, 0, err
+		}
+		if err := f.Sync(); err != nil {
+			return 0, 0, err
+		}
+		if err := f.Close(); err != nil {
+			return 0, 0, err
+		}
+	}
+	creates = float64(o.small) / time.Since(start).Seconds()
+	start = time.Now()
+	for i := 0; i < o.small; i++ {
+		if err := os.Remove(fmt.Sprintf("%s/f%06d", dir, i)); err != nil {
+			return 0, 0, err
+		}
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return 0, 0, err
+	}
+	err = d.Sync()
+	d.Close()
+	unlinks = float64(o.small) / time.Since(start).Seconds()
+	return creates, unlinks, err
 }

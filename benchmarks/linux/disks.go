@@ -1,6 +1,12 @@
 package main
 
 import (
+	"crypto/rand"
+	"time"
+
+	"k42/fs/diskfs"
+	"k42/mm/blockdev"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -140,6 +146,25 @@ func formatDisks(disks []runner.Disk, fs string, log io.Writer) error {
 			return fmt.Errorf("%s %s: %v: %s", filepath.Base(mkfs), strings.Join(mkfsArgs(i, d.Path), " "), err, strings.TrimSpace(out.String()))
 		}
 		fmt.Fprintf(log, "linux: formatted %s (%s)\n", d.Path, fs)
+	}
+	return nil
+}
+
+// formatK42 makes the image at path an empty k42 file system, as the
+// runner formats the images it creates.
+func formatK42(path string) error {
+	dev, err := blockdev.OpenFile(path, false)
+	if err != nil {
+		return fmt.Errorf("-disk %s: %w", path, err)
+	}
+	var id [16]byte
+	rand.Read(id[:])
+	_, err = diskfs.Format(dev, id, time.Now())
+	if cerr := dev.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("-disk %s: formatting for k42: %w", path, err)
 	}
 	return nil
 }

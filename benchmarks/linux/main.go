@@ -420,8 +420,13 @@ func prepareK42(root string, c *config, log io.Writer) (*k42Side, error) {
 
 // boot boots k42 with the program and returns its records.
 func (s *k42Side) boot() ([]results.Record, error) {
-	if err := formatDisks(s.c.disks, s.c.diskFS, s.log); err != nil {
-		return nil, err
+	// k42's side gets k42's own file system where Linux's gets ext4:
+	// the first disk, formatted afresh before every boot (k42's root
+	// file system, where /mnt is); the others raw.
+	if s.c.diskFS != "" && len(s.c.disks) > 0 {
+		if err := formatK42(s.c.disks[0].Path); err != nil {
+			return nil, err
+		}
 	}
 	t0 := time.Now()
 	var out bytes.Buffer
