@@ -429,3 +429,21 @@ func walk(t *testing.T, fsys *fs.FS, dir string, cut int) {
 		}
 	}
 }
+
+// TestFormatAgainForgetsEverything: a disk formatted again mounts empty,
+// whatever its last life left in the log.
+func TestFormatAgainForgetsEverything(t *testing.T) {
+	dev := formatted(t, 8<<20)
+	mt, err := mount(t, dev, 16)
+	require.NoError(t, err)
+	write(t, mt.fsys, "/old", []byte("old"), 0, true)
+	mt.close(t)
+	_, err = Format(dev, uuid, time.Unix(2, 0))
+	require.NoError(t, err)
+	mt, err = mount(t, dev, 16)
+	require.NoError(t, err)
+	defer mt.close(t)
+	_, err = read(mt.fsys, "/old")
+	assert.ErrorIs(t, err, syscall.ENOENT)
+	assert.Equal(t, 0, mt.v.Report.Replayed)
+}

@@ -143,7 +143,7 @@ func Layout(blocks uint64, uuid [16]byte, created int64) (*Superblock, error) {
 
 // Format writes a new, empty file system's superblock over dev (whole
 // blocks of the device's size must make whole file-system blocks) and
-// zeroes its checkpoint headers, and flushes. A disk with no valid
+// zeroes its checkpoint headers and the log's first block, and flushes. A disk with no valid
 // checkpoint header is an empty file system (fs/diskfs makes its root).
 func Format(dev blockdev.Device, uuid [16]byte, created int64) (*Superblock, error) {
 	bs := dev.BlockSize()
@@ -155,7 +155,10 @@ func Format(dev blockdev.Device, uuid [16]byte, created int64) (*Superblock, err
 		return nil, err
 	}
 	per := int64(BlockSize / bs)
-	if err := dev.WriteBlocks(int64(s.JournalStart)*per, make([]byte, 2*BlockSize)); err != nil {
+	// Both checkpoint headers and the log's first block: a disk formatted
+	// again keeps nothing of its last life (its old commits start at the
+	// log's first block, with the sequence numbers a new log has).
+	if err := dev.WriteBlocks(int64(s.JournalStart)*per, make([]byte, 3*BlockSize)); err != nil {
 		return nil, fmt.Errorf("ondisk: writing the checkpoint headers: %w", err)
 	}
 	if err := dev.WriteBlocks(0, s.Encode()); err != nil {

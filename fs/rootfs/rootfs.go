@@ -314,6 +314,7 @@ func start() (*fs.FS, *serve.Server, error) {
 	default:
 		return nil, nil, fmt.Errorf("k42.serve.lend=%s: want on or off", v)
 	}
+	srv.OnSync(func() error { _, err := syncAll(); return err })
 	srv.Start(2)
 	return fsys, srv, nil
 }

@@ -80,7 +80,13 @@ type Server struct {
 	cwd atomic.Pointer[fs.Node] // nil: the root
 
 	running atomic.Int32
+	sync    atomic.Pointer[func() error]
 }
+
+// OnSync sets what sync(2) does: write every file back and make the file
+// system durable (fs/rootfs: the FCMs' write-back and the disk's commit).
+// Without it, sync does nothing, as on a file system in memory.
+func (s *Server) OnSync(f func() error) { s.sync.Store(&f) }
 
 // request is a server thread's request, as the kernel fills it, and the
 // thread's scratch space for serving it: what a served call hands to a

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -73,11 +74,18 @@ func main() {
 		// Not fsynced: the background commit (k42.commit) takes it.
 		os.WriteFile("/root/later", []byte("later"), 0o644)
 		time.Sleep(2 * time.Second)
+		// Nor this: sync(2) takes it, just before the program exits.
+		os.WriteFile("/root/synced", []byte("by sync"), 0o644)
+		syscall.Sync()
 		fmt.Println("wrote", n)
 	case "check":
 		check(n)
 		if b, err := os.ReadFile("/root/later"); err != nil || string(b) != "later" {
 			fmt.Printf("later: %q %v\n", b, err)
+			os.Exit(1)
+		}
+		if b, err := os.ReadFile("/root/synced"); err != nil || string(b) != "by sync" {
+			fmt.Printf("synced: %q %v\n", b, err)
 			os.Exit(1)
 		}
 		fmt.Println("ok", n)
@@ -114,8 +122,9 @@ func checkImage(t *testing.T, img string) diskfs.Report {
 	return r
 }
 
-// TestDiskFilesSurviveAReboot: files fsynced in one boot, and one written
-// without fsync before the background commit ran, are there in the next.
+// TestDiskFilesSurviveAReboot: files fsynced in one boot, one written
+// without fsync before the background commit ran, and one written just
+// before sync(2) and the program's exit, are there in the next.
 func TestDiskFilesSurviveAReboot(t *testing.T) {
 	app := writeApp(t, "persist", persistApp)
 	img := filepath.Join(t.TempDir(), "root.img")
