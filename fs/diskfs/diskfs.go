@@ -58,6 +58,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -110,6 +111,8 @@ type Volume struct {
 	commits  int64
 	replayed int // commits replayed at mount
 	ckpts    int64
+
+	restoring atomic.Bool // FS is building the file system from the model
 
 	stop chan struct{}
 	done chan struct{}
@@ -215,15 +218,18 @@ func (v *Volume) Store() *pagecache.Store { return v.store }
 // holds for a file that exists, an empty one for a new file (for the
 // FCM manager's Options.Backing).
 func (v *Volume) Backing(ino uint64) pagecache.Backing {
-	v.commitMu.Lock()
+	// No lock: it is called under the namespace lock (a file being
+	// created), which a commit waits for holding commitMu. The model is
+	// read only while FS builds the file system, before any commit.
 	var maps map[int64]int64
-	if in := v.m.inodes[ino]; in != nil && len(in.maps) > 0 && v.fsys == nil {
-		maps = make(map[int64]int64, len(in.maps))
-		for p, b := range in.maps {
-			maps[p] = b
+	if v.restoring.Load() {
+		if in := v.m.inodes[ino]; in != nil && len(in.maps) > 0 {
+			maps = make(map[int64]int64, len(in.maps))
+			for p, b := range in.maps {
+				maps[p] = b
+			}
 		}
 	}
-	v.commitMu.Unlock()
 	return v.store.OpenFile(ino, maps)
 }
 
@@ -234,7 +240,9 @@ func (v *Volume) FS(opt fs.Options) (*fs.FS, error) {
 	if opt.MaxInodes == 0 || opt.MaxInodes > int64(v.sb.Inodes) {
 		opt.MaxInodes = int64(v.sb.Inodes)
 	}
+	v.restoring.Store(true)
 	fsys, err := fs.NewFrom(opt, v.m.image(), v)
+	v.restoring.Store(false)
 	if err != nil {
 		return nil, fmt.Errorf("diskfs: %w", err)
 	}

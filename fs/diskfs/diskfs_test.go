@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"path"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -33,8 +35,8 @@ var uuid = [16]byte{'k', '4', '2'}
 
 // clock is a deterministic clock for the file system's time stamps.
 func clock() func() time.Time {
-	t := time.Unix(1_700_000_000, 0)
-	return func() time.Time { t = t.Add(time.Millisecond); return t }
+	var ms atomic.Int64
+	return func() time.Time { return time.Unix(1_700_000_000, ms.Add(1)*int64(time.Millisecond)) }
 }
 
 // mounted is a file system on a disk with its page cache.
@@ -62,7 +64,10 @@ func mount(t testing.TB, dev blockdev.Device, budget int64) (*mounted, error) {
 	return &mounted{v: v, fsys: fsys, m: m}, nil
 }
 
+// close writes every file back and commits, as a clean shutdown does.
 func (mt *mounted) close(t testing.TB) {
+	_, err := mt.m.SyncAll()
+	require.NoError(t, err)
 	require.NoError(t, mt.v.Close())
 	mt.m.Cache().Close()
 }
@@ -446,4 +451,53 @@ func TestFormatAgainForgetsEverything(t *testing.T) {
 	_, err = read(mt.fsys, "/old")
 	assert.ErrorIs(t, err, syscall.ENOENT)
 	assert.Equal(t, 0, mt.v.Report.Replayed)
+}
+
+// TestCommitsBesideCreates: commits (fsync, the background's) run while
+// other goroutines create, write and remove files: no deadlock between a
+// commit's cut and a create's namespace lock, and everything fsynced is
+// there after.
+func TestCommitsBesideCreates(t *testing.T) {
+	dev := formatted(t, 32<<20)
+	mt, err := mount(t, dev, 64)
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 300; i++ {
+			require.NoError(t, mt.v.Commit())
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				p := fmt.Sprintf("/w%d-%d", w, i)
+				write(t, mt.fsys, p, pattern(w*100+i, 5000), 0, i%5 == 0)
+				if i%3 == 0 {
+					require.NoError(t, mt.fsys.UnlinkAt(nil, p, 0))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	<-done
+	mt.close(t)
+	mt2, err := mount(t, dev, 64)
+	require.NoError(t, err)
+	defer mt2.close(t)
+	assert.Empty(t, mt2.v.Report.Problems)
+	for w := range 4 {
+		for i := range 50 {
+			got, err := read(mt2.fsys, fmt.Sprintf("/w%d-%d", w, i))
+			if i%3 == 0 {
+				assert.ErrorIs(t, err, syscall.ENOENT)
+			} else {
+				require.NoError(t, err)
+				assert.True(t, bytes.Equal(pattern(w*100+i, 5000), got), "/w%d-%d: %d bytes back", w, i, len(got))
+			}
+		}
+	}
 }
