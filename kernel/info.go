@@ -60,7 +60,7 @@ type DiskInfo struct {
 	BlockSize  int    `json:"block_size"`
 	PCI        string `json:"pci"`        // bridge BUID:device.function
 	Interrupts string `json:"interrupts"` // "msi-x" or "polled"
-	Role       string `json:"role"`       // "page-cache store" or "raw"
+	Role       string `json:"role"`       // "root file system" or "raw"
 	ReadOnly   bool   `json:"read_only,omitempty"`
 
 	Reads, Writes, Flushes  int64 `json:"-"`

@@ -205,7 +205,7 @@ func diskInfo() []kernel.DiskInfo {
 	for _, d := range disks {
 		role := "raw"
 		if d == storeDisk {
-			role = "page-cache store"
+			role = "root file system"
 		}
 		st := d.Stats()
 		out = append(out, kernel.DiskInfo{Name: d.Name, Model: d.Model(), ID: d.ID(), Bytes: d.Capacity(), BlockSize: d.BlockSize(),

@@ -148,7 +148,7 @@ func TestBootInfoListsTheDisk(t *testing.T) {
 	res, err := Run(m)
 	require.NoError(t, err)
 	require.Equal(t, 0, res.Status, con.String())
-	require.Regexp(t, `"disks":\[\{"name":"vda","model":"virtio-blk[^"]*","bytes":33554432,"block_size":512,"pci":"[0-9a-f]+:[0-9a-f]{2}\.\d","interrupts":"msi-x irq 0x[0-9a-f]+","role":"page-cache store"\}\]`, out.String())
+	require.Regexp(t, `"disks":\[\{"name":"vda","model":"virtio-blk[^"]*","bytes":33554432,"block_size":512,"pci":"[0-9a-f]+:[0-9a-f]{2}\.\d","interrupts":"msi-x irq 0x[0-9a-f]+","role":"root file system"\}\]`, out.String())
 }
 
 func TestCrashPanicReportsAndFails(t *testing.T) {
