@@ -2,6 +2,7 @@ package fcm
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -604,4 +605,21 @@ func TestSyncAllFlushesOnce(t *testing.T) {
 	for _, f := range m.Files() {
 		assert.Zero(t, f.Info().Dirty, f.Name())
 	}
+}
+
+// TestManagersOwnCallsSurviveADestroyedEntry: a call the manager makes on
+// its own (a report, a write-back of every file, a prefetch) may find the
+// file's entry destroyed under it by the file's last close; it reports
+// the file gone instead of crashing.
+func TestManagersOwnCallsSurviveADestroyedEntry(t *testing.T) {
+	r := newRig(t, ImplSingle, 16, 64)
+	r.create(t, "/f", []byte("data"))
+	files := r.m.Files()
+	require.Len(t, files, 1)
+	f := files[0]
+	f.Entry().DestroySoon() // as Release does, the moment after SyncAll looked
+	assert.False(t, f.own(func(c FCM) { c.Info(context.Background()) }))
+	assert.Equal(t, Info{}, f.Info())
+	_, err := r.m.SyncAll()
+	require.NoError(t, err)
 }

@@ -168,8 +168,27 @@ func (f *File) prefetch(page int64) {
 	}
 	go func() {
 		defer f.prefetching.Store(false)
-		f.m.dom.Do(func() { f.ref.Get().Prefetch(context.Background(), page) })
+		f.own(func(c FCM) { c.Prefetch(context.Background(), page) })
 	}()
+}
+
+// own runs fn on the file's FCM in a request of its own, for a call the
+// manager makes on its own (a prefetch, a write-back of every file, a
+// report) rather than for the file system: the file's last close may
+// release it and destroy its entry under the call, which then finds the
+// object gone (reconfig.ErrDestroyed). own reports whether fn ran on a
+// live FCM.
+func (f *File) own(fn func(FCM)) (live bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			if err, ok := p.(error); !ok || !errors.Is(err, reconfig.ErrDestroyed) {
+				panic(p)
+			}
+			live = false
+		}
+	}()
+	f.m.dom.Do(func() { fn(f.ref.Get()) })
+	return true
 }
 
 // live returns the live files' handles, in no order.
@@ -247,19 +266,9 @@ func (m *Manager) SyncAll() (int, error) {
 	n := 0
 	for _, f := range m.Files() {
 		var err error
-		m.dom.Do(func() {
-			if f.released.Load() {
-				return
-			}
-			// A file released while this runs (its last close) has its
-			// entry destroyed under the call: nothing is left to write.
-			defer func() {
-				if p := recover(); p != nil && !f.released.Load() {
-					panic(p)
-				}
-			}()
-			err = f.ref.Get().WriteBack(context.Background())
-		})
+		if !f.released.Load() { // released: its pages are gone with it
+			f.own(func(c FCM) { err = c.WriteBack(context.Background()) })
+		}
 		if err != nil && first == nil && !f.released.Load() {
 			first = fmt.Errorf("%s: %w", f.Name(), err)
 		}
@@ -332,7 +341,7 @@ func (f *File) Entry() *reconfig.Entry[FCM] { return f.entry }
 
 // Info describes the file's FCM.
 func (f *File) Info() (in Info) {
-	f.m.dom.Do(func() { in = f.ref.Get().Info(context.Background()) })
+	f.own(func(c FCM) { in = c.Info(context.Background()) })
 	return in
 }
 
@@ -533,32 +542,18 @@ func NewInMemory(tab *reconfig.Table, budget, capacity int64, impl string) (*Man
 // pagecache.Options.Frames), the store on dev (its capacity is the file
 // system's page limit) and the manager.
 func NewOn(tab *reconfig.Table, budget int64, dev blockdev.Device, impl string, frames func(int) []pagecache.Page) (*Manager, *fs.PageLimit, error) {
-	cache, err := pagecache.New(pagecache.Options{Budget: budget, Platform: tab.Platform(), Frames: frames})
-	if err != nil {
-		return nil, nil, err
-	}
-	fail := func(err error) (*Manager, *fs.PageLimit, error) {
-		cache.Close()
-		return nil, nil, err
-	}
 	store, err := pagecache.NewStore(dev)
 	if err != nil {
-		return fail(err)
+		return nil, nil, err
 	}
-	limit := fs.NewPageLimit(store.Slots())
-	m, err := NewManager(Options{Table: tab, Cache: cache, Limit: limit, Impl: impl, Store: store,
-		Backing: func(uint64) pagecache.Backing { return store.NewFile() }})
-	if err != nil {
-		return fail(err)
-	}
-	return m, limit, nil
+	return NewOnStore(tab, budget, store, func(uint64) pagecache.Backing { return store.NewFile() }, impl, frames)
 }
 
 // NewOnStore returns a manager whose page cache holds budget bytes
 // (frames as for NewOn) and whose files' pages are in store, each file's
 // Backing made by backing (a file system on a disk gives the maps it
-// holds: fs/diskfs), with a page limit of the store's capacity less the
-// slots already in use.
+// holds: fs/diskfs), with a page limit of the store's capacity (a file
+// whose Backing already holds pages takes them from it when made).
 func NewOnStore(tab *reconfig.Table, budget int64, store *pagecache.Store, backing func(ino uint64) pagecache.Backing, impl string, frames func(int) []pagecache.Page) (*Manager, *fs.PageLimit, error) {
 	cache, err := pagecache.New(pagecache.Options{Budget: budget, Platform: tab.Platform(), Frames: frames})
 	if err != nil {
