@@ -228,6 +228,28 @@ func (f *FileStore) placed(idx, slot, n int64) {
 	}
 }
 
+// at reports whether page idx is in slot. f.mu must be held.
+func (f *FileStore) at(idx, slot int64) bool {
+	s, ok := f.slots[idx]
+	return ok && s == slot
+}
+
+// placedRun tells the log of pages idx..idx+n-1, written to slots
+// first.., those still there: a truncation may have dropped some since
+// they were placed, and logged that. f.mu must be held.
+func (f *FileStore) placedRun(idx, first, n int64) {
+	for i := int64(0); i < n; i++ {
+		j := i
+		for j < n && f.at(idx+j, first+j) {
+			j++
+		}
+		if j > i {
+			f.placed(idx+i, first+i, j-i)
+			i = j
+		}
+	}
+}
+
 var _ Backing = (*FileStore)(nil)
 
 // ReadPage implements Backing.
@@ -341,32 +363,28 @@ func (f *FileStore) WritePages(idx int64, pages []*Page) error {
 		return nil
 	}
 	err := blockdev.WriteBlocksv(f.s.dev, first*int64(f.s.perPage), pageBufs(pages))
+	if fresh {
+		f.mu.Lock()
+		if err != nil {
+			// The new places hold nothing: give back those still mapped
+			// (a place left mapped would never be logged).
+			var back []int64
+			for i := int64(0); i < n; i++ {
+				if f.at(idx+i, first+i) {
+					delete(f.slots, idx+i)
+					back = append(back, first+i)
+				}
+			}
+			f.s.release(back...)
+		} else if f.s.log != nil {
+			f.placedRun(idx, first, n)
+		}
+		f.mu.Unlock()
+	}
 	if err != nil {
 		return fmt.Errorf("pagecache: writing pages %d..%d: %w", idx, idx+n-1, err)
 	}
 	f.s.wrote()
-	if fresh && f.s.log != nil {
-		// Logged after the data is written, and only the pages still
-		// mapped where they were written (a truncation may have come
-		// between, and logged their drop).
-		f.mu.Lock()
-		for i := int64(0); i < n; {
-			j := i
-			for j < n && f.slots[idx+j] == first+j {
-				if _, ok := f.slots[idx+j]; !ok {
-					break
-				}
-				j++
-			}
-			if j > i {
-				f.placed(idx+i, first+i, j-i)
-				i = j
-			} else {
-				i++
-			}
-		}
-		f.mu.Unlock()
-	}
 	return nil
 }
 
