@@ -307,7 +307,7 @@ func (f *File) writeLocked(op string, p []byte, off int64) (int, int64, bool, er
 	sync := false
 	if err == nil && fl&(syscall.O_SYNC|syscall.O_DSYNC) != 0 {
 		err = nd.data.Sync()
-		sync = err == nil && nd.fs.journal != nil
+		sync = err == nil
 	}
 	if err == nil && short {
 		err = syscall.EFBIG

@@ -210,7 +210,7 @@ func renamed(moves []move, n *Node, par *Node, name string) []move {
 // addEntry names n name in par. fs.ns must be held for writing.
 func (fsys *FS) addEntry(par *Node, name string, n *Node, now Timespec) {
 	par.entries.add(name, n)
-	fsys.entry(par, name, n)
+	fsys.names(nameOf(par, name, n), ImageEntry{})
 	if n.kind == S_IFDIR {
 		n.parent, n.name = par, name
 	}
@@ -228,7 +228,7 @@ func (fsys *FS) addEntry(par *Node, name string, n *Node, now Timespec) {
 // whether n is to be released.
 func (fsys *FS) removeEntry(par *Node, name string, n *Node, now Timespec) bool {
 	par.entries.remove(name)
-	fsys.entry(par, name, nil)
+	fsys.names(nameOf(par, name, nil), ImageEntry{})
 	par.mu.Lock()
 	par.size -= direntSize
 	if n.kind == S_IFDIR {
@@ -755,8 +755,7 @@ func (fsys *FS) rename(olddir *Node, oldpath string, newdir *Node, newpath strin
 	if exchange {
 		oe, ne := oldpar.entries.entry(oldlast), newpar.entries.entry(newlast)
 		oe.node, ne.node = dst, src
-		fsys.entry(oldpar, oldlast, dst)
-		fsys.entry(newpar, newlast, src)
+		fsys.names(nameOf(oldpar, oldlast, dst), nameOf(newpar, newlast, src))
 		if src.kind == S_IFDIR {
 			src.parent, src.name = newpar, newlast
 		}
@@ -800,8 +799,7 @@ func (fsys *FS) rename(olddir *Node, oldpath string, newdir *Node, newpath strin
 	}
 	oldpar.entries.remove(oldlast)
 	newpar.entries.add(newlast, src)
-	fsys.entry(oldpar, oldlast, nil)
-	fsys.entry(newpar, newlast, src)
+	fsys.names(nameOf(oldpar, oldlast, nil), nameOf(newpar, newlast, src))
 	if isDir {
 		if oldpar != newpar {
 			adjust(oldpar, -1)

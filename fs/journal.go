@@ -3,6 +3,7 @@ package fs
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // A Journal is what a persistent store (fs/diskfs) gives the file system
@@ -12,19 +13,20 @@ import (
 // except Sync, which is called with no lock of the file system's held.
 //
 // Changes reach it in three kinds:
-//   - names: Entry, with FS.ns held for writing, so the calls of one
-//     operation (a rename's two names) come together and in the
-//     namespace's order; Quiesced lets the Journal take a cut between two
-//     operations.
+//   - names: Names, with FS.ns held for writing, so in the namespace's
+//     order, once per operation with every name it changed (a rename's
+//     two): a Journal that keeps each call whole never holds half of an
+//     operation.
 //   - attributes: Dirty, the first time a node changes after it was
 //     last made Clean (creation included), with the node's lock or FS.ns
 //     held. The Journal reads the node's state (Node.Stat, Node.Target)
 //     when it writes it, after calling Node.Clean.
 //   - deaths: Gone, when a node's last name and last open File are gone.
 type Journal interface {
-	// Entry records that name in directory dir now refers to inode ino,
-	// or to nothing if ino is 0.
-	Entry(dir uint64, name string, ino uint64)
+	// Names records that name a, and name b if b.Dir is not 0 (a
+	// rename's other name), now refer to their inodes, or to nothing if
+	// Ino is 0.
+	Names(a, b ImageEntry)
 	// Dirty records that n changed.
 	Dirty(n *Node)
 	// Gone records that inode ino is no more.
@@ -42,15 +44,6 @@ func (n *Node) Clean() { n.jdirty.Store(false) }
 // Target returns a symbolic link's target ("" for anything else).
 func (n *Node) Target() string { return n.target }
 
-// Quiesced calls f with the namespace held for writing: no operation that
-// names or removes a file is half done while f runs. f must not call the
-// file system.
-func (fsys *FS) Quiesced(f func()) {
-	fsys.ns.Lock()
-	defer fsys.ns.Unlock()
-	f()
-}
-
 // dirty tells the journal that n changed, once until it is made clean.
 func (fsys *FS) dirty(n *Node) {
 	if fsys.journal != nil && !n.jdirty.Load() && n.jdirty.CompareAndSwap(false, true) {
@@ -58,17 +51,21 @@ func (fsys *FS) dirty(n *Node) {
 	}
 }
 
-// entry tells the journal of a name's change. fs.ns must be held for
-// writing.
-func (fsys *FS) entry(dir *Node, name string, n *Node) {
-	if fsys.journal == nil {
-		return
+// names tells the journal of the names one operation changed: a, and b
+// if b.Dir is not 0. fs.ns must be held for writing.
+func (fsys *FS) names(a, b ImageEntry) {
+	if fsys.journal != nil {
+		fsys.journal.Names(a, b)
 	}
-	var ino uint64
+}
+
+// nameOf is name in dir as it now is: referring to n, or to nothing.
+func nameOf(dir *Node, name string, n *Node) ImageEntry {
+	e := ImageEntry{Dir: dir.ino, Name: name}
 	if n != nil {
-		ino = n.ino
+		e.Ino = n.ino
 	}
-	fsys.journal.Entry(dir.ino, name, ino)
+	return e
 }
 
 // Image is a file system's state as a persistent store holds it, for
@@ -91,15 +88,16 @@ type ImageInode struct {
 	Target                     string // symbolic links
 }
 
-// ImageEntry is one name of an Image: Name in directory Dir is inode Ino.
+// ImageEntry is one name of an Image: Name in directory Dir is inode Ino
+// (for Journal.Names, Ino 0: the name is gone).
 type ImageEntry struct {
 	Dir  uint64
 	Name string
 	Ino  uint64
 }
 
-// NewFrom returns a file system holding img, and tells j (if not nil) of
-// every change from then on. Regular files get their Data from
+// NewFrom returns a file system holding img (which must hold at least its
+// root), and tells j (if not nil) of every change from then on. Regular files get their Data from
 // opt.Data, called with each file's inode number and one of its paths,
 // as for a file being created. img must be a tree: every directory but
 // the root named exactly once, every inode reachable from the root,
@@ -108,13 +106,6 @@ type ImageEntry struct {
 // can leave).
 func NewFrom(opt Options, img *Image, j Journal) (*FS, error) {
 	fsys := New(opt)
-	if img == nil {
-		fsys.journal = j
-		if j != nil {
-			fsys.dirty(fsys.root)
-		}
-		return fsys, nil
-	}
 	byIno := make(map[uint64]*ImageInode, len(img.Inodes))
 	var maxIno uint64
 	for i := range img.Inodes {
@@ -147,7 +138,7 @@ func NewFrom(opt Options, img *Image, j Journal) (*FS, error) {
 		if byIno[e.Ino] == nil {
 			return nil, fmt.Errorf("fs: image: name %q in directory %d refers to inode %d, which does not exist", e.Name, e.Dir, e.Ino)
 		}
-		if e.Name == "" || e.Name == "." || e.Name == ".." || len(e.Name) > nameMax || containsSlash(e.Name) {
+		if e.Name == "" || e.Name == "." || e.Name == ".." || len(e.Name) > nameMax || strings.ContainsAny(e.Name, "/\x00") {
 			return nil, fmt.Errorf("fs: image: bad name %q in directory %d", e.Name, e.Dir)
 		}
 		children[e.Dir] = append(children[e.Dir], e)
@@ -206,15 +197,6 @@ func NewFrom(opt Options, img *Image, j Journal) (*FS, error) {
 	fsys.nextIno.Store(maxIno)
 	fsys.journal = j
 	return fsys, nil
-}
-
-func containsSlash(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '/' || s[i] == 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // fill sets n's attributes from in.

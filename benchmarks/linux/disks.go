@@ -1,11 +1,7 @@
 package main
 
 import (
-	"crypto/rand"
-	"time"
-
 	"k42/fs/diskfs"
-	"k42/mm/blockdev"
 
 	"bytes"
 	"errors"
@@ -153,17 +149,7 @@ func formatDisks(disks []runner.Disk, fs string, log io.Writer) error {
 // formatK42 makes the image at path an empty k42 file system, as the
 // runner formats the images it creates.
 func formatK42(path string) error {
-	dev, err := blockdev.OpenFile(path, false)
-	if err != nil {
-		return fmt.Errorf("-disk %s: %w", path, err)
-	}
-	var id [16]byte
-	rand.Read(id[:])
-	_, err = diskfs.Format(dev, id, time.Now())
-	if cerr := dev.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if _, err := diskfs.FormatImage(path); err != nil {
 		return fmt.Errorf("-disk %s: formatting for k42: %w", path, err)
 	}
 	return nil

@@ -14,15 +14,15 @@
 // are runs of ondisk records, each stating part of the metadata
 // absolutely, so a replay over any state reaches the same end.
 //
-//   - Names (fs.Journal.Entry) and deaths (Gone) are queued as records
-//     in the order the namespace made them; a page written back to a
+//   - Names (fs.Journal.Names, each operation's in one call) and deaths
+//     (Gone) are queued as records in the order the namespace made them; a page written back to a
 //     block it did not have before is queued as a map record after its
 //     data is written (pagecache.Log.Placed); a truncation as an unmap
 //     record (Dropped), whose blocks are not reused until the record is
 //     durable. Changed inodes are remembered (Dirty) and their attributes
 //     read when a commit is made.
-//   - A commit takes the queue at a cut between namespace operations
-//     (fs.Quiesced), so a rename's two names are in one commit; flushes
+//   - A commit takes the queue whole, so a rename's two names are in one
+//     commit (they entered the queue together); flushes
 //     the disk if data was written since the last flush (data before the
 //     metadata that names it: ordered mode); writes the records as one
 //     checksummed chunk at the log's head; and flushes. A commit is
@@ -54,9 +54,11 @@
 package diskfs
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -76,8 +78,6 @@ type Options struct {
 	// Interval is how often changes are committed when nothing asks
 	// sooner (0: 5 s; negative: never, only fsync, sync and Close).
 	Interval time.Duration
-	// Clock stamps the root of a new file system (time.Now if nil).
-	Clock func() time.Time
 	// WriteBack, if set, is called before each background commit to
 	// write dirty file pages back (the FCMs' write-back), so that a
 	// file's data reaches the disk with its size, as ext4's periodic
@@ -91,7 +91,6 @@ type Volume struct {
 	sb    *ondisk.Superblock
 	per   int64 // device blocks per file-system block
 	store *pagecache.Store
-	fsys  *fs.FS
 	opt   Options
 
 	// Report is what the mount found and repaired.
@@ -143,10 +142,26 @@ func (r Report) String() string {
 	return s
 }
 
-// Format makes an empty file system on dev (ondisk.Format): the root
-// directory is made by the first mount.
-func Format(dev blockdev.Device, uuid [16]byte, now time.Time) (*ondisk.Superblock, error) {
+// Format makes an empty file system on dev (ondisk.Format, with a new
+// random UUID), created at now: its root directory's time stamps.
+func Format(dev blockdev.Device, now time.Time) (*ondisk.Superblock, error) {
+	var uuid [16]byte
+	rand.Read(uuid[:])
 	return ondisk.Format(dev, uuid, now.UnixNano())
+}
+
+// FormatImage makes the disk image at path (a host file: the runner's,
+// the Linux peer's, k42fsck's) an empty file system, created now.
+func FormatImage(path string) (*ondisk.Superblock, error) {
+	dev, err := blockdev.OpenFile(path, false)
+	if err != nil {
+		return nil, err
+	}
+	sb, err := Format(dev, time.Now())
+	if cerr := dev.Close(); err == nil {
+		err = cerr
+	}
+	return sb, err
 }
 
 // ErrFull is the error of a commit whose checkpoint does not fit its half.
@@ -165,21 +180,10 @@ func Mount(dev blockdev.Device, opt Options) (*Volume, error) {
 	if opt.Interval == 0 {
 		opt.Interval = 5 * time.Second
 	}
-	if opt.Clock == nil {
-		opt.Clock = time.Now
-	}
 	v.opt = opt
-	if len(v.m.inodes) == 0 {
-		now := fs.TimespecOf(opt.Clock())
-		v.m.inodes[RootIno] = &minode{have: true, attr: fs.ImageInode{Ino: RootIno, Mode: fs.S_IFDIR | 0o755,
-			Atime: now, Mtime: now, Ctime: now, Btime: now}}
-		v.m.dirs[RootIno] = map[string]uint64{}
-	}
-	v.Report, err = v.m.check(v.dataBlocks())
-	if err != nil {
+	if v.Report, err = v.checked(); err != nil {
 		return nil, err
 	}
-	v.Report.Checkpoint, v.Report.Replayed = v.hdr.Seq, v.replayed
 	var used []int64
 	for _, in := range v.m.inodes {
 		for _, b := range in.maps {
@@ -203,6 +207,12 @@ func Check(dev blockdev.Device) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	return v.checked()
+}
+
+// checked checks and repairs the loaded metadata (model.check) and says
+// where it came from.
+func (v *Volume) checked() (Report, error) {
 	r, err := v.m.check(v.dataBlocks())
 	r.Checkpoint, r.Replayed = v.hdr.Seq, v.replayed
 	return r, err
@@ -218,9 +228,9 @@ func (v *Volume) Store() *pagecache.Store { return v.store }
 // holds for a file that exists, an empty one for a new file (for the
 // FCM manager's Options.Backing).
 func (v *Volume) Backing(ino uint64) pagecache.Backing {
-	// No lock: it is called under the namespace lock (a file being
-	// created), which a commit waits for holding commitMu. The model is
-	// read only while FS builds the file system, before any commit.
+	// The model is read only while FS builds the file system from it,
+	// before any commit can change it; a file created after has no pages
+	// yet.
 	var maps map[int64]int64
 	if v.restoring.Load() {
 		if in := v.m.inodes[ino]; in != nil && len(in.maps) > 0 {
@@ -246,7 +256,6 @@ func (v *Volume) FS(opt fs.Options) (*fs.FS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("diskfs: %w", err)
 	}
-	v.fsys = fsys
 	v.stop, v.done = make(chan struct{}), make(chan struct{})
 	go v.background()
 	return fsys, nil
@@ -374,6 +383,14 @@ func load(dev blockdev.Device) (*Volume, error) {
 		v.seq++
 		v.replayed++
 	}
+	if len(v.m.inodes) == 0 {
+		// Nothing checkpointed or committed: the empty file system
+		// Format made, whose root dates from the format.
+		t := fs.TimespecOf(time.Unix(0, sb.Created))
+		v.m.inodes[RootIno] = &minode{have: true, attr: fs.ImageInode{Ino: RootIno, Mode: fs.S_IFDIR | 0o755,
+			Atime: t, Mtime: t, Ctime: t, Btime: t}}
+		v.m.dirs[RootIno] = map[string]uint64{}
+	}
 	return v, nil
 }
 
@@ -384,10 +401,14 @@ var (
 	_ pagecache.Log = (*Volume)(nil)
 )
 
-// Entry implements fs.Journal.
-func (v *Volume) Entry(dir uint64, name string, ino uint64) {
+// Names implements fs.Journal: both names in the queue at once, so that
+// a commit has both or neither.
+func (v *Volume) Names(a, b fs.ImageEntry) {
 	v.mu.Lock()
-	v.pending = append(v.pending, ondisk.Record{Kind: ondisk.RecEntry, Ino: dir, Name: name, Child: ino})
+	v.pending = append(v.pending, ondisk.Record{Kind: ondisk.RecEntry, Ino: a.Dir, Name: a.Name, Child: a.Ino})
+	if b.Dir != 0 {
+		v.pending = append(v.pending, ondisk.Record{Kind: ondisk.RecEntry, Ino: b.Dir, Name: b.Name, Child: b.Ino})
+	}
 	v.mu.Unlock()
 }
 
@@ -433,24 +454,16 @@ func (v *Volume) Commit() error {
 	var recs []ondisk.Record
 	var drops []int64
 	var nodes []*fs.Node
-	take := func() {
-		v.mu.Lock()
-		recs, drops, v.pending, v.drops = v.pending, v.drops, nil, nil
-		for _, n := range v.dirty {
-			nodes = append(nodes, n)
-		}
-		clear(v.dirty)
-		v.mu.Unlock()
+	v.mu.Lock()
+	recs, drops, v.pending, v.drops = v.pending, v.drops, nil, nil
+	for _, ino := range slices.Sorted(maps.Keys(v.dirty)) {
+		nodes = append(nodes, v.dirty[ino])
 	}
-	if v.fsys != nil {
-		v.fsys.Quiesced(take)
-	} else {
-		take()
-	}
+	clear(v.dirty)
+	v.mu.Unlock()
 	if err := v.failed(); err != nil {
 		return err
 	}
-	sort.Slice(nodes, func(a, b int) bool { return nodes[a].Ino() < nodes[b].Ino() })
 	for _, n := range nodes {
 		n.Clean()
 		st := n.Stat()
@@ -530,7 +543,7 @@ func (v *Volume) checkpoint() error {
 		return fmt.Errorf("%w: %d blocks, a half has %d (%w)", ErrFull, n, half, syscall.ENOSPC)
 	}
 	h.Blocks = uint32(n)
-	if v.store != nil && v.store.Unflushed() {
+	if v.store.Unflushed() {
 		if err := v.store.Flush(); err != nil {
 			return fmt.Errorf("diskfs: flushing data before checkpoint %d: %w", h.Seq, err)
 		}

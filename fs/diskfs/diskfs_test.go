@@ -31,8 +31,6 @@ import (
 
 var crashIters = flag.Int("crash.iters", 2, "crash images tried at each cut point of the crash-replay test (thousands: -crash.iters=1000)")
 
-var uuid = [16]byte{'k', '4', '2'}
-
 // clock is a deterministic clock for the file system's time stamps.
 func clock() func() time.Time {
 	var ms atomic.Int64
@@ -48,7 +46,7 @@ type mounted struct {
 
 // mount mounts dev with a page cache of budget pages.
 func mount(t testing.TB, dev blockdev.Device, budget int64) (*mounted, error) {
-	v, err := Mount(dev, Options{Interval: -1, Clock: clock()})
+	v, err := Mount(dev, Options{Interval: -1})
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +73,7 @@ func (mt *mounted) close(t testing.TB) {
 func formatted(t testing.TB, bytes int64) *blockdev.Memory {
 	d, err := blockdev.NewMemory(512, bytes/512)
 	require.NoError(t, err)
-	_, err = Format(d, uuid, time.Unix(1, 0))
+	_, err = Format(d, time.Unix(1, 0))
 	require.NoError(t, err)
 	return d
 }
@@ -294,7 +292,7 @@ func TestCrashReplay(t *testing.T) {
 			delete(open, p)
 		}
 	}
-	promise_ := func(p string, data []byte) *promise {
+	promised := func(p string, data []byte) *promise {
 		q := &promise{from: l.Len() - 1, until: -1, path: p, data: data}
 		promises = append(promises, q)
 		open[p] = q
@@ -313,14 +311,14 @@ func TestCrashReplay(t *testing.T) {
 			write(t, f, p, data, syscall.O_TRUNC, true)
 			contents[p] = data
 			syncDir(t, f, "/d")
-			promise_(p, data)
+			promised(p, data)
 		case 2: // append, fsync
 			begin(p)
 			data := append(bytes.Clone(contents[p]), pattern(i, rng.IntN(9000))...)
 			write(t, f, p, data[len(contents[p]):], syscall.O_APPEND, true)
 			contents[p] = data
 			syncDir(t, f, "/d")
-			promise_(p, data)
+			promised(p, data)
 		case 3: // rename over another, fsync the directory
 			q := fmt.Sprintf("/d/f%d", rng.IntN(8))
 			if contents[p] == nil || p == q {
@@ -333,12 +331,11 @@ func TestCrashReplay(t *testing.T) {
 			require.NoError(t, f.RenameAt(nil, p, nil, q, 0))
 			syncDir(t, f, "/d")
 			contents[q], contents[p] = old, nil
-			a := promise_(q, old)
-			b := promise_(p, nil)
+			a := promised(q, old)
+			promised(p, nil)
 			// Before the directory's fsync: old names, or new, never
 			// neither (the source's data was promised before).
 			promises = append(promises, &promise{from: start, until: a.from, path: q, data: was, alt: &promise{path: q, data: old}})
-			_ = b
 		case 4: // truncate, fsync
 			if contents[p] == nil {
 				continue
@@ -351,7 +348,7 @@ func TestCrashReplay(t *testing.T) {
 			require.NoError(t, fl.Sync())
 			require.NoError(t, fl.Close())
 			contents[p] = contents[p][:n]
-			promise_(p, contents[p])
+			promised(p, contents[p])
 		case 5: // unlink while open; keep writing to it; close later
 			if contents[p] == nil {
 				continue
@@ -365,7 +362,7 @@ func TestCrashReplay(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, fl.Sync())
 			contents[p] = nil
-			promise_(p, nil)
+			promised(p, nil)
 			require.NoError(t, fl.Close())
 		}
 	}
@@ -443,7 +440,7 @@ func TestFormatAgainForgetsEverything(t *testing.T) {
 	require.NoError(t, err)
 	write(t, mt.fsys, "/old", []byte("old"), 0, true)
 	mt.close(t)
-	_, err = Format(dev, uuid, time.Unix(2, 0))
+	_, err = Format(dev, time.Unix(2, 0))
 	require.NoError(t, err)
 	mt, err = mount(t, dev, 16)
 	require.NoError(t, err)
@@ -499,5 +496,62 @@ func TestCommitsBesideCreates(t *testing.T) {
 				assert.True(t, bytes.Equal(pattern(w*100+i, 5000), got), "/w%d-%d: %d bytes back", w, i, len(got))
 			}
 		}
+	}
+}
+
+// TestCheckANewFileSystem: a disk just formatted checks clean (an empty
+// file system: its root, dated from the format) and mounts so.
+func TestCheckANewFileSystem(t *testing.T) {
+	dev := formatted(t, 8<<20)
+	r, err := Check(dev)
+	require.NoError(t, err)
+	assert.Equal(t, Report{Inodes: 1, Dirs: 1}, r)
+	mt, err := mount(t, dev, 16)
+	require.NoError(t, err)
+	defer mt.close(t)
+	st, err := mt.fsys.StatAt(nil, "/", 0)
+	require.NoError(t, err)
+	assert.Equal(t, fs.TimespecOf(time.Unix(1, 0)), st.Mtime)
+}
+
+// TestRenameIsAtomicBesideCommits: a file renamed back and forth while
+// commits run beside the renames (fsyncs of other files, the background
+// commit) is, at every cut of the disk's history, under exactly one of
+// its two names: no commit holds half of a rename.
+func TestRenameIsAtomicBesideCommits(t *testing.T) {
+	base := formatted(t, 8<<20)
+	l, err := blocklog.New(base)
+	require.NoError(t, err)
+	mt, err := mount(t, l, 16)
+	require.NoError(t, err)
+	write(t, mt.fsys, "/a", []byte("the file"), 0, true)
+	first := l.Len() - 1 // the fsync's flush: /a is there from here on
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 150 {
+			require.NoError(t, mt.v.Commit())
+		}
+	}()
+	names := [2]string{"/a", "/b"}
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+			mt.close(t)
+			n := l.Len()
+			for cut := first; cut < n; cut += 3 {
+				dev, err := l.Device(l.Crash(cut, nil))
+				require.NoError(t, err)
+				got, err := mount(t, dev, 16)
+				require.NoError(t, err, "cut %d", cut)
+				_, ea := got.fsys.StatAt(nil, "/a", 0)
+				_, eb := got.fsys.StatAt(nil, "/b", 0)
+				require.True(t, (ea == nil) != (eb == nil), "cut %d: /a: %v, /b: %v", cut, ea, eb)
+				got.close(t)
+			}
+			return
+		default:
+		}
+		require.NoError(t, mt.fsys.RenameAt(nil, names[i%2], nil, names[(i+1)%2], 0))
 	}
 }

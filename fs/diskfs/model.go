@@ -2,7 +2,8 @@ package diskfs
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"k42/fs"
 	"k42/fs/ondisk"
@@ -93,20 +94,12 @@ func (m *model) applyAll(b []byte) error {
 // pages as runs of consecutive blocks, then each directory's names.
 func (m *model) encode() []byte {
 	var b []byte
-	inos := make([]uint64, 0, len(m.inodes))
-	for ino := range m.inodes {
-		inos = append(inos, ino)
-	}
-	sort.Slice(inos, func(i, j int) bool { return inos[i] < inos[j] })
+	inos := slices.Sorted(maps.Keys(m.inodes))
 	for _, ino := range inos {
 		in := m.inodes[ino]
 		r := ondisk.Record{Kind: ondisk.RecInode, Ino: ino, Inode: in.attr}
 		b = r.Append(b)
-		pages := make([]int64, 0, len(in.maps))
-		for p := range in.maps {
-			pages = append(pages, p)
-		}
-		sort.Slice(pages, func(i, j int) bool { return pages[i] < pages[j] })
+		pages := slices.Sorted(maps.Keys(in.maps))
 		for i := 0; i < len(pages); {
 			j := i + 1
 			for j < len(pages) && pages[j] == pages[i]+int64(j-i) && in.maps[pages[j]] == in.maps[pages[i]]+int64(j-i) && j-i < 1<<30 {
@@ -119,12 +112,7 @@ func (m *model) encode() []byte {
 	}
 	for _, dir := range inos {
 		names := m.dirs[dir]
-		keys := make([]string, 0, len(names))
-		for name := range names {
-			keys = append(keys, name)
-		}
-		sort.Strings(keys)
-		for _, name := range keys {
+		for _, name := range slices.Sorted(maps.Keys(names)) {
 			r := ondisk.Record{Kind: ondisk.RecEntry, Ino: dir, Name: name, Child: names[name]}
 			b = r.Append(b)
 		}
@@ -179,12 +167,7 @@ func (m *model) check(dataBlocks int64) (Report, error) {
 		dir := queue[0]
 		queue = queue[1:]
 		names := m.dirs[dir]
-		keys := make([]string, 0, len(names))
-		for name := range names {
-			keys = append(keys, name)
-		}
-		sort.Strings(keys)
-		for _, name := range keys {
+		for _, name := range slices.Sorted(maps.Keys(names)) {
 			ino := names[name]
 			isDir := m.inodes[ino].attr.Mode&fs.S_IFMT == fs.S_IFDIR
 			if isDir && (seen[ino] || ino == RootIno) {
@@ -212,12 +195,7 @@ func (m *model) check(dataBlocks int64) (Report, error) {
 	// Data blocks: inside the disk, one owner each; pages of regular
 	// files only.
 	owner := map[int64]uint64{}
-	inos := make([]uint64, 0, len(m.inodes))
-	for ino := range m.inodes {
-		inos = append(inos, ino)
-	}
-	sort.Slice(inos, func(i, j int) bool { return inos[i] < inos[j] })
-	for _, ino := range inos {
+	for _, ino := range slices.Sorted(maps.Keys(m.inodes)) {
 		in := m.inodes[ino]
 		if in.attr.Mode&fs.S_IFMT != fs.S_IFREG && len(in.maps) > 0 {
 			problem("inode %d is not a regular file but had %d data blocks: freed", ino, len(in.maps))

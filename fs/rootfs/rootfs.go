@@ -158,22 +158,16 @@ func mountDisk(d *pseries.Disk) (*diskfs.Volume, error) {
 	switch v, _ := sys.Option("format"); v {
 	case "":
 	case "yes":
-		var id [16]byte
-		rand.Read(id[:])
-		if _, err := diskfs.Format(d, id, now()); err != nil {
+		if _, err := diskfs.Format(d, now()); err != nil {
 			return nil, fmt.Errorf("k42.format=yes: %s: %w", d.Name, err)
 		}
 		sys.Warn("formatted " + d.Name + " as an empty k42 file system")
 	default:
 		return nil, fmt.Errorf("k42.format=%s: want yes", v)
 	}
-	opt := diskfs.Options{Clock: now, WriteBack: func() error {
-		if fcms == nil {
-			return nil
-		}
-		_, err := fcms.SyncAll()
-		return err
-	}}
+	// The background write-back starts with the file system (Volume.FS),
+	// after fcms is set.
+	opt := diskfs.Options{WriteBack: func() error { _, err := fcms.SyncAll(); return err }}
 	if c, ok := sys.Option("commit"); ok {
 		iv, err := time.ParseDuration(c)
 		if err != nil || iv <= 0 {

@@ -1,12 +1,8 @@
 package runner
 
 import (
-	"crypto/rand"
-	"time"
-
 	"k42/fs/diskfs"
 	"k42/fs/ondisk"
-	"k42/mm/blockdev"
 
 	"errors"
 	"flag"
@@ -192,16 +188,18 @@ func PrepareDisks(disks []Disk, warn io.Writer) ([]Disk, error) {
 	}
 	for i, d := range out {
 		abs, _ := filepath.Abs(d.Path)
-		_, statErr := os.Stat(abs)
-		if err := ensureImage(d.Path, abs, d.Size); err != nil {
+		created, err := ensureImage(d.Path, abs, d.Size)
+		if err != nil {
 			return nil, err
 		}
-		if i == 0 && errors.Is(statErr, fs.ErrNotExist) && d.Size < ondisk.MinBlocks*ondisk.BlockSize {
+		switch {
+		case i > 0 || !created:
+		case d.Size < ondisk.MinBlocks*ondisk.BlockSize:
 			fmt.Fprintf(warn, "k42 runner: -disk %s: %d bytes are too few for a k42 file system (%d at least): left unformatted, a raw disk (boot with k42.store=memory)\n", d.Path, d.Size, ondisk.MinBlocks*ondisk.BlockSize)
-		} else if i == 0 && errors.Is(statErr, fs.ErrNotExist) {
+		default:
 			// The first disk holds the root file system: an image made
 			// here is formatted here, with the kernel's own code.
-			if err := formatImage(abs); err != nil {
+			if _, err := diskfs.FormatImage(abs); err != nil {
 				os.Remove(abs)
 				return nil, fmt.Errorf("-disk %s: formatting the new image: %w", d.Path, err)
 			}
@@ -217,39 +215,25 @@ func PrepareDisks(disks []Disk, warn io.Writer) ([]Disk, error) {
 	return out, nil
 }
 
-// formatImage makes the image at path an empty k42 file system.
-func formatImage(path string) error {
-	dev, err := blockdev.OpenFile(path, false)
-	if err != nil {
-		return err
-	}
-	var id [16]byte
-	rand.Read(id[:])
-	_, err = diskfs.Format(dev, id, time.Now())
-	if cerr := dev.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 // directIOCheck is directIOProblem; tests replace it.
 var directIOCheck = directIOProblem
 
 // ensureImage checks the image at abs (as the user named it: path) and
-// creates it, sparse, with size bytes when it does not exist.
-func ensureImage(path, abs string, size int64) error {
+// creates it, sparse, with size bytes when it does not exist, reporting
+// whether it did.
+func ensureImage(path, abs string, size int64) (created bool, err error) {
 	st, err := os.Stat(abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if size <= 0 || size%512 != 0 {
-			return fmt.Errorf("-disk %s: the image does not exist and there is no usable size to create it with (-disk-size, a positive multiple of 512 bytes)", path)
+			return false, fmt.Errorf("-disk %s: the image does not exist and there is no usable size to create it with (-disk-size, a positive multiple of 512 bytes)", path)
 		}
 		if dir := filepath.Dir(abs); !isDir(dir) {
-			return fmt.Errorf("-disk %s: the image does not exist and cannot be created: no directory %s", path, dir)
+			return false, fmt.Errorf("-disk %s: the image does not exist and cannot be created: no directory %s", path, dir)
 		}
 		f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		if err != nil {
-			return fmt.Errorf("-disk %s: creating the image: %w", path, unwrapPath(err))
+			return false, fmt.Errorf("-disk %s: creating the image: %w", path, unwrapPath(err))
 		}
 		// Truncate allocates no blocks: the image is sparse.
 		err = f.Truncate(size)
@@ -258,23 +242,23 @@ func ensureImage(path, abs string, size int64) error {
 		}
 		if err != nil {
 			os.Remove(abs)
-			return fmt.Errorf("-disk %s: sizing the image: %w", path, unwrapPath(err))
+			return false, fmt.Errorf("-disk %s: sizing the image: %w", path, unwrapPath(err))
 		}
-		return nil
+		return true, nil
 	case err != nil:
-		return fmt.Errorf("-disk %s: %w", path, unwrapPath(err))
+		return false, fmt.Errorf("-disk %s: %w", path, unwrapPath(err))
 	case st.IsDir():
-		return fmt.Errorf("-disk %s: is a directory, not a disk image", path)
+		return false, fmt.Errorf("-disk %s: is a directory, not a disk image", path)
 	case !st.Mode().IsRegular() && (st.Mode()&fs.ModeDevice == 0 || st.Mode()&fs.ModeCharDevice != 0):
-		return fmt.Errorf("-disk %s: not a regular file or a block device (%v)", path, st.Mode().Type())
+		return false, fmt.Errorf("-disk %s: not a regular file or a block device (%v)", path, st.Mode().Type())
 	case st.Mode().IsRegular() && st.Size() == 0:
-		return fmt.Errorf("-disk %s: the image is empty (0 bytes): remove it to have it created with -disk-size, or size it (truncate -s 256M)", path)
+		return false, fmt.Errorf("-disk %s: the image is empty (0 bytes): remove it to have it created with -disk-size, or size it (truncate -s 256M)", path)
 	}
 	f, err := os.OpenFile(abs, os.O_RDWR, 0)
 	if err != nil {
-		return fmt.Errorf("-disk %s: cannot be opened for reading and writing: %w", path, unwrapPath(err))
+		return false, fmt.Errorf("-disk %s: cannot be opened for reading and writing: %w", path, unwrapPath(err))
 	}
-	return f.Close()
+	return false, f.Close()
 }
 
 func isDir(p string) bool {

@@ -17,11 +17,9 @@
 package main
 
 import (
-	"crypto/rand"
 	"flag"
 	"fmt"
 	"os"
-	"time"
 
 	"k42/fs/diskfs"
 	"k42/mm/blockdev"
@@ -39,16 +37,8 @@ func main() {
 		os.Exit(2)
 	}
 	img := flag.Arg(0)
-	dev, err := blockdev.OpenFile(img, !*format)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "k42fsck:", err)
-		os.Exit(2)
-	}
-	defer dev.Close()
 	if *format {
-		var id [16]byte
-		rand.Read(id[:])
-		sb, err := diskfs.Format(dev, id, time.Now())
+		sb, err := diskfs.FormatImage(img)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "k42fsck: %s: %v\n", img, err)
 			os.Exit(2)
@@ -56,6 +46,12 @@ func main() {
 		fmt.Printf("%s: formatted: %d blocks, %d inodes at most, a %d-block log\n", img, sb.Blocks, sb.Inodes, sb.JournalLen-2)
 		return
 	}
+	dev, err := blockdev.OpenFile(img, true)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "k42fsck:", err)
+		os.Exit(2)
+	}
+	defer dev.Close()
 	r, err := diskfs.Check(dev)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "k42fsck: %s: %v\n", img, err)
