@@ -125,7 +125,7 @@ var syscalls = [numSyscalls]syscallEntry{
 	linux.SYS_ACCESS:      {"access", Full, "", sysPath, 0},
 	linux.SYS_TRUNCATE:    {"truncate", Full, "", sysPath, 0},
 	linux.SYS_STATFS:      {"statfs", Full, "the file system's figures", sysPath, 0},
-	linux.SYS_SYNC:        {"sync", Full, "every file's dirty pages written back, the disk's file system committed (its server)", sysPath, 0},
+	linux.SYS_SYNC:        {"sync", Full, "every file's dirty pages written back, the disk's file system committed (its server)", sysServed, 0},
 	linux.SYS_CHDIR:       {"chdir", Full, "", sysPath, 0},
 	linux.SYS_GETCWD:      {"getcwd", Full, "ENOENT once the directory is removed, as Linux", sysServed, 0},
 

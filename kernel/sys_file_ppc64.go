@@ -382,7 +382,7 @@ func sysSendfile(c *CPU, t *Thread) int64 {
 }
 
 // sysServed forwards a call with neither descriptors nor paths:
-// getcwd (whose buffer is checked here).
+// getcwd (whose buffer is checked here), sync.
 func sysServed(c *CPU, t *Thread) int64 {
 	if t.Ctx.GPR[0] == linux.SYS_GETCWD && !validUser(argAddr(t, 0), argSize(t, 1)) {
 		return -eFAULT
