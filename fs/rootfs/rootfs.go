@@ -138,6 +138,10 @@ func pageCache() (*fcm.Manager, *fs.PageLimit, error) {
 	return m, limit, nil
 }
 
+// wallClock is the time from the timebase (time.Now would be a system
+// call): the file system's time stamps.
+func wallClock() time.Time { return time.Unix(0, kernel.WallNanos()) }
+
 // The disks, opened before the page cache so that its store can be on
 // the first; storeDisk is that one, if it is, and volume the file system
 // on it.
@@ -147,18 +151,13 @@ var (
 	volume    *diskfs.Volume
 )
 
-// Volume returns the root file system's volume on the disk (nil when the
-// root file system is in memory).
-func Volume() *diskfs.Volume { return volume }
-
 // mountDisk mounts the file system on d (formatting it first with
 // k42.format=yes) and reports what the mount found.
 func mountDisk(d *pseries.Disk) (*diskfs.Volume, error) {
-	now := func() time.Time { return time.Unix(0, kernel.WallNanos()) }
 	switch v, _ := sys.Option("format"); v {
 	case "":
 	case "yes":
-		if _, err := diskfs.Format(d, now()); err != nil {
+		if _, err := diskfs.Format(d, wallClock()); err != nil {
 			return nil, fmt.Errorf("k42.format=yes: %s: %w", d.Name, err)
 		}
 		sys.Warn("formatted " + d.Name + " as an empty k42 file system")
@@ -265,8 +264,7 @@ func start() (*fs.FS, *serve.Server, error) {
 		devs[devDisk(i)] = blockdev.Bytes{Dev: d}
 	}
 	opt := fs.Options{
-		// Time stamps from the timebase: time.Now would be a system call.
-		Clock:   func() time.Time { return time.Unix(0, kernel.WallNanos()) },
+		Clock:   wallClock,
 		Pages:   limit,
 		Data:    m.DataFactory(),
 		Devices: devs,
