@@ -16,7 +16,7 @@ GO      ?= go
 RUNNER  := bin/k42
 
 # Packages whose code runs in trap context or before the runtime exists.
-TRAP_PKGS := k42/kernel k42/arch/ppc64 k42/kernel/frames k42/kernel/vm k42/kernel/initrd k42/kernel/linux
+TRAP_PKGS := k42/kernel k42/arch/ppc64 k42/kernel/frames k42/kernel/vm k42/kernel/initrd k42/kernel/linux k42/fs/serve/client
 
 .PHONY: all kernel runner run test vet test-host test-kernel bench bench-linux qemu clean
 

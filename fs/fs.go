@@ -100,6 +100,9 @@ func (fsys *FS) Root() *Node { return fsys.root }
 
 func (fsys *FS) now() Timespec { return TimespecOf(fsys.clock()) }
 
+// Now returns the file system's clock, as it stamps times.
+func (fsys *FS) Now() Timespec { return fsys.now() }
+
 func (fsys *FS) start(dir *Node) *Node {
 	if dir == nil {
 		return fsys.root

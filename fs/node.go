@@ -91,7 +91,15 @@ type Node struct {
 	rsize      atomic.Int64
 	atimeUntil atomic.Int64
 	jdirty     atomic.Bool // changed since the Journal last wrote it (Clean)
+	// changes counts changes of mtime or ctime (any change but a read's
+	// atime): a client holding a copy of the attributes (fs/serve/client)
+	// compares it with the count its copy was taken at.
+	changes atomic.Uint64
 }
+
+// Changes returns the node's change count, which every change of its
+// contents or attributes (but atime) moves.
+func (n *Node) Changes() *atomic.Uint64 { return &n.changes }
 
 // Ino returns the inode number.
 func (n *Node) Ino() uint64 { return n.ino }
@@ -188,6 +196,7 @@ func (n *Node) settle(now Timespec) {
 func (n *Node) modified(now Timespec) {
 	n.mtime, n.ctime = now, now
 	n.atimeUntil.Store(0)
+	n.changes.Add(1)
 	n.fs.dirty(n)
 }
 
@@ -195,6 +204,7 @@ func (n *Node) modified(now Timespec) {
 func (n *Node) changed(now Timespec) {
 	n.ctime = now
 	n.atimeUntil.Store(0)
+	n.changes.Add(1)
 	n.fs.dirty(n)
 }
 

@@ -296,6 +296,15 @@ func (e *Entry[I]) Name() string { return e.name() }
 // Methods returns the methods of the object's interface.
 func (e *Entry[I]) Methods() []Method { return slices.Clone(e.methods) }
 
+// Component returns the object's component: the implementation beneath
+// its wrappers and any swap in progress (the one a swap is leaving, until
+// it is done). For operators and policies; clients call through Ref.
+func (e *Entry[I]) Component() I {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.impl
+}
+
 // Info describes the object.
 func (e *Entry[I]) Info() ObjectInfo {
 	e.mu.Lock()

@@ -90,6 +90,7 @@ func (s *Server) dispatch(rq *request) (int64, int32) {
 	case linux.SYS_SYNC:
 		// sync(2) cannot fail; a failure is the file system's to report
 		// at the next fsync.
+		s.SettleAll()
 		if f := s.sync.Load(); f != nil {
 			(*f)()
 		}
@@ -111,10 +112,15 @@ func (s *Server) dispatch(rq *request) (int64, int32) {
 		if err != nil {
 			return fail(err), 0
 		}
-		h, err := s.newHandle(f, s.nameOf(d, p))
+		h, recall, err := s.newHandle(f, s.nameOf(d, p))
 		if err != nil {
 			f.Close()
 			return fail(err), 0
+		}
+		rq.recall = append(rq.recall[:0], recall...)
+		// A client-side session takes its state now (a small file's data).
+		if o := s.handle(h); o != nil {
+			o.sess.Get().Settle(bg)
 		}
 		if n := f.Node(); n.Type() == fs.S_IFIFO && flags&linux.O_PATH == 0 {
 			// The kernel's pipe carries the FIFO's data: the new
@@ -162,28 +168,31 @@ func fwdOnFD(nr uint64) bool {
 	return false
 }
 
-// onFile serves a call on an open file.
+// onFile serves a call on an open file: through its session, or, for
+// what sessions do not hold (directory streams, modes, owners, times),
+// through the file's server object once the session has settled.
 func (s *Server) onFile(rq *request) int64 {
 	o := s.handle(rq.Handle[0])
 	if o == nil {
 		return -int64(linux.EBADF)
 	}
-	a, f, srv := rq.Args, o.f, o.obj.ref.Get()
+	a, f, sess := rq.Args, o.f, o.sess.Get()
+	c := Caller{TID: rq.TID, CPU: rq.CPU}
 	switch rq.Nr {
 	case linux.SYS_READ:
-		return result(srv.Read(bg, f, userBytes(a[1], int(a[2]))))
+		return result(sess.Read(bg, c, userBytes(a[1], int(a[2]))))
 	case linux.SYS_WRITE:
-		return result(srv.Write(bg, f, userBytes(a[1], int(a[2]))))
+		return result(sess.Write(bg, c, userBytes(a[1], int(a[2]))))
 	case linux.SYS_PREAD64:
 		if int64(a[3]) < 0 {
 			return -int64(linux.EINVAL)
 		}
-		return result(srv.ReadAt(bg, f, userBytes(a[1], int(a[2])), int64(a[3])))
+		return result(sess.ReadAt(bg, c, userBytes(a[1], int(a[2])), int64(a[3])))
 	case linux.SYS_PWRITE64:
 		if int64(a[3]) < 0 {
 			return -int64(linux.EINVAL)
 		}
-		return result(srv.WriteAt(bg, f, userBytes(a[1], int(a[2])), int64(a[3])))
+		return result(sess.WriteAt(bg, c, userBytes(a[1], int(a[2])), int64(a[3])))
 	case linux.SYS_READV, linux.SYS_WRITEV:
 		total := 0
 		for i := uint64(0); i < a[2]; i++ {
@@ -194,9 +203,9 @@ func (s *Server) onFile(rq *request) int64 {
 			var n int
 			var err error
 			if rq.Nr == linux.SYS_READV {
-				n, err = srv.Read(bg, f, userBytes(base, int(l)))
+				n, err = sess.Read(bg, c, userBytes(base, int(l)))
 			} else {
-				n, err = srv.Write(bg, f, userBytes(base, int(l)))
+				n, err = sess.Write(bg, c, userBytes(base, int(l)))
 			}
 			total += n
 			if err != nil || uint64(n) < l {
@@ -208,28 +217,33 @@ func (s *Server) onFile(rq *request) int64 {
 		}
 		return int64(total)
 	case linux.SYS_LSEEK:
-		off, err := srv.Seek(bg, f, int64(a[1]), int(int32(a[2])))
+		off, err := sess.Seek(bg, c, int64(a[1]), int(int32(a[2])))
 		if err != nil {
 			return fail(err)
 		}
 		return off
 	case linux.SYS_FSTAT:
-		if err := srv.Stat(bg, f, &rq.st); err != nil {
+		if err := sess.Stat(bg, c, &rq.st); err != nil {
 			return fail(err)
 		}
 		linuxStat(userStat(a[1]), &rq.st)
 		return 0
-	case linux.SYS_GETDENTS64:
-		return s.getdents(srv, f, a[1], int(a[2]))
 	case linux.SYS_SENDFILE:
-		return s.sendfile(rq, srv, f)
+		return s.sendfile(rq, sess, c, f)
 	case linux.SYS_FTRUNCATE:
 		if int64(a[1]) < 0 {
 			return -int64(linux.EINVAL)
 		}
-		return fail(srv.Truncate(bg, f, int64(a[1])))
+		return fail(sess.Truncate(bg, c, int64(a[1])))
 	case linux.SYS_FSYNC, linux.SYS_FDATASYNC:
-		return fail(srv.Sync(bg, f))
+		return fail(sess.Sync(bg, c))
+	case linux.SYS_FCNTL: // F_SETFL
+		return fail(sess.SetFlags(bg, c, int(a[2])))
+	}
+	srv := o.obj.ref.Get()
+	switch rq.Nr {
+	case linux.SYS_GETDENTS64:
+		return s.getdents(srv, f, a[1], int(a[2]))
 	case linux.SYS_FCHMOD:
 		return fail(srv.Chmod(bg, f, uint32(a[1])))
 	case linux.SYS_FCHOWN:
@@ -243,8 +257,6 @@ func (s *Server) onFile(rq *request) int64 {
 		}
 		s.cwd.Store(f.Node())
 		return 0
-	case linux.SYS_FCNTL: // F_SETFL
-		return fail(srv.SetFlags(bg, f, int(a[2])))
 	}
 	return -int64(linux.ENOSYS)
 }
@@ -402,6 +414,7 @@ func (s *Server) onPath(rq *request) int64 {
 		if int64(a[1]) < 0 {
 			return -int64(linux.EINVAL)
 		}
+		s.settlePath(d0, p0, 0) // the sessions' writes come before the truncation
 		return fail(ns.TruncateAt(bg, d0, p0, int64(a[1])))
 	case linux.SYS_STATFS:
 		if _, err := ns.StatAt(bg, d0, p0, 0); err != nil {
@@ -421,6 +434,15 @@ func (s *Server) statAt(d *fs.Node, p string, flags int, rq *request) (fs.Stat, 
 			d = s.cwd.Load()
 		case h < 0:
 			return fs.Stat{}, syscall.EBADF
+		}
+	}
+	if s.held.Load() > 0 {
+		if p == "" {
+			if o := s.handle(rq.Handle[0]); o != nil {
+				s.settleNode(o.f.Node())
+			}
+		} else {
+			s.settlePath(d, p, flags&linux.AT_SYMLINK_NOFOLLOW)
 		}
 	}
 	return s.ns.Get().StatAt(bg, d, p, flags)
@@ -446,12 +468,14 @@ func (s *Server) utimensat(rq *request) int64 {
 			}
 			return -int64(linux.EBADF)
 		}
+		o.sess.Get().Settle(bg) // a later write-back must not stamp the times again
 		return fail(o.obj.ref.Get().Utimens(bg, o.f, times))
 	}
 	d, e := s.dir(rq, 0)
 	if e != 0 {
 		return e
 	}
+	s.settlePath(d, path(rq, 0), flags&linux.AT_SYMLINK_NOFOLLOW)
 	return fail(s.ns.Get().UtimensAt(bg, d, path(rq, 0), times, flags))
 }
 
@@ -501,7 +525,7 @@ const sendfileChunk = 64 << 10
 // its own, which the kernel serves as the caller's would. A short or
 // failed write ends it, f's offset put back by what was not written; the
 // result is the bytes written, or the error if none were.
-func (s *Server) sendfile(rq *request, srv FileServer, f *fs.File) int64 {
+func (s *Server) sendfile(rq *request, sess Session, c Caller, f *fs.File) int64 {
 	a := rq.Args
 	out, offp, count := int(int32(a[0])), a[2], int64(a[3])
 	if f.Node().IsDir() {
@@ -522,9 +546,9 @@ func (s *Server) sendfile(rq *request, srv FileServer, f *fs.File) int64 {
 		var n int
 		var err error
 		if off >= 0 {
-			n, err = srv.ReadAt(bg, f, b, off)
+			n, err = sess.ReadAt(bg, c, b, off)
 		} else {
-			n, err = srv.Read(bg, f, b)
+			n, err = sess.Read(bg, c, b)
 		}
 		if n == 0 {
 			if total == 0 && err != nil {
@@ -535,7 +559,7 @@ func (s *Server) sendfile(rq *request, srv FileServer, f *fs.File) int64 {
 		w, werr := syscall.Write(out, b[:n])
 		w = max(w, 0)
 		if w < n && off < 0 {
-			srv.Seek(bg, f, int64(w-n), io.SeekCurrent)
+			sess.Seek(bg, c, int64(w-n), io.SeekCurrent)
 		}
 		total += int64(w)
 		if off >= 0 {

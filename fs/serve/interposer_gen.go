@@ -1732,3 +1732,606 @@ func (self fileServerDispatch) guardedWriteAt(call *reconfig.Call, frame *fileSe
 	defer self.ip.Release(call)
 	return target.WriteAt(frame.a0, frame.a1, frame.a2, frame.a3)
 }
+
+// SessionInterface describes Session to the reconfiguration core; give it to
+// reconfig.Create to put one in a translation table.
+var SessionInterface = reconfig.NewInterface[Session]("serve.Session", sessionMethods, func(ip *reconfig.Interposer[Session]) Session { return sessionDispatch{ip} })
+
+var sessionMethods = []reconfig.Method{
+	{Index: 0, Name: "End", Params: []string{"context.Context"}, Results: []string{"error"}, Context: true},
+	{Index: 1, Name: "Read", Params: []string{"context.Context", "Caller", "[]byte"}, Results: []string{"int", "error"}, Context: true},
+	{Index: 2, Name: "ReadAt", Params: []string{"context.Context", "Caller", "[]byte", "int64"}, Results: []string{"int", "error"}, Context: true},
+	{Index: 3, Name: "Seek", Params: []string{"context.Context", "Caller", "int64", "int"}, Results: []string{"int64", "error"}, Context: true},
+	{Index: 4, Name: "SetFlags", Params: []string{"context.Context", "Caller", "int"}, Results: []string{"error"}, Context: true},
+	{Index: 5, Name: "Settle", Params: []string{"context.Context"}, Results: []string{"error"}, Context: true},
+	{Index: 6, Name: "Stat", Params: []string{"context.Context", "Caller", "*fs.Stat"}, Results: []string{"error"}, Context: true},
+	{Index: 7, Name: "Sync", Params: []string{"context.Context", "Caller"}, Results: []string{"error"}, Context: true},
+	{Index: 8, Name: "Truncate", Params: []string{"context.Context", "Caller", "int64"}, Results: []string{"error"}, Context: true},
+	{Index: 9, Name: "Write", Params: []string{"context.Context", "Caller", "[]byte"}, Results: []string{"int", "error"}, Context: true},
+	{Index: 10, Name: "WriteAt", Params: []string{"context.Context", "Caller", "[]byte", "int64"}, Results: []string{"int", "error"}, Context: true},
+}
+
+// sessionDispatch is Session's dispatcher: every method hands its call to the
+// generic interposer.
+type sessionDispatch struct{ ip *reconfig.Interposer[Session] }
+
+type sessionEndFrame struct {
+	a0 context.Context
+	r0 error
+}
+
+func (f *sessionEndFrame) Arg(i int) any {
+	switch i {
+	case 0:
+		return &f.a0
+	}
+	return nil
+}
+
+func (f *sessionEndFrame) Result(i int) any {
+	switch i {
+	case 0:
+		return &f.r0
+	}
+	return nil
+}
+
+func (self sessionDispatch) End(a0 context.Context) (r0 error) {
+	frame := sessionEndFrame{a0: a0}
+	call := self.ip.NewCall(0, &frame)
+	target, plain := self.ip.Target()
+	if plain {
+		self.ip.Enter(&call)
+	} else {
+		target = self.ip.Route(&call)
+		if call.Guarded() {
+			return self.guardedEnd(&call, &frame, target)
+		}
+	}
+	if !call.Exits() {
+		return target.End(frame.a0)
+	}
+	frame.r0 = target.End(frame.a0)
+	self.ip.Exit(&call)
+	return frame.r0
+}
+
+func (self sessionDispatch) guardedEnd(call *reconfig.Call, frame *sessionEndFrame, target Session) error {
+	defer self.ip.Release(call)
+	return target.End(frame.a0)
+}
+
+type sessionReadFrame struct {
+	a0 context.Context
+	a1 Caller
+	a2 []byte
+	r0 int
+	r1 error
+}
+
+func (f *sessionReadFrame) Arg(i int) any {
+	switch i {
+	case 0:
+		return &f.a0
+	case 1:
+		return &f.a1
+	case 2:
+		return &f.a2
+	}
+	return nil
+}
+
+func (f *sessionReadFrame) Result(i int) any {
+	switch i {
+	case 0:
+		return &f.r0
+	case 1:
+		return &f.r1
+	}
+	return nil
+}
+
+func (self sessionDispatch) Read(a0 context.Context, a1 Caller, a2 []byte) (r0 int, r1 error) {
+	frame := sessionReadFrame{a0: a0, a1: a1, a2: a2}
+	call := self.ip.NewCall(1, &frame)
+	target, plain := self.ip.Target()
+	if plain {
+		self.ip.Enter(&call)
+	} else {
+		target = self.ip.Route(&call)
+		if call.Guarded() {
+			return self.guardedRead(&call, &frame, target)
+		}
+	}
+	if !call.Exits() {
+		return target.Read(frame.a0, frame.a1, frame.a2)
+	}
+	frame.r0, frame.r1 = target.Read(frame.a0, frame.a1, frame.a2)
+	self.ip.Exit(&call)
+	return frame.r0, frame.r1
+}
+
+func (self sessionDispatch) guardedRead(call *reconfig.Call, frame *sessionReadFrame, target Session) (int, error) {
+	defer self.ip.Release(call)
+	return target.Read(frame.a0, frame.a1, frame.a2)
+}
+
+type sessionReadAtFrame struct {
+	a0 context.Context
+	a1 Caller
+	a2 []byte
+	a3 int64
+	r0 int
+	r1 error
+}
+
+func (f *sessionReadAtFrame) Arg(i int) any {
+	switch i {
+	case 0:
+		return &f.a0
+	case 1:
+		return &f.a1
+	case 2:
+		return &f.a2
+	case 3:
+		return &f.a3
+	}
+	return nil
+}
+
+func (f *sessionReadAtFrame) Result(i int) any {
+	switch i {
+	case 0:
+		return &f.r0
+	case 1:
+		return &f.r1
+	}
+	return nil
+}
+
+func (self sessionDispatch) ReadAt(a0 context.Context, a1 Caller, a2 []byte, a3 int64) (r0 int, r1 error) {
+	frame := sessionReadAtFrame{a0: a0, a1: a1, a2: a2, a3: a3}
+	call := self.ip.NewCall(2, &frame)
+	target, plain := self.ip.Target()
+	if plain {
+		self.ip.Enter(&call)
+	} else {
+		target = self.ip.Route(&call)
+		if call.Guarded() {
+			return self.guardedReadAt(&call, &frame, target)
+		}
+	}
+	if !call.Exits() {
+		return target.ReadAt(frame.a0, frame.a1, frame.a2, frame.a3)
+	}
+	frame.r0, frame.r1 = target.ReadAt(frame.a0, frame.a1, frame.a2, frame.a3)
+	self.ip.Exit(&call)
+	return frame.r0, frame.r1
+}
+
+func (self sessionDispatch) guardedReadAt(call *reconfig.Call, frame *sessionReadAtFrame, target Session) (int, error) {
+	defer self.ip.Release(call)
+	return target.ReadAt(frame.a0, frame.a1, frame.a2, frame.a3)
+}
+
+type sessionSeekFrame struct {
+	a0 context.Context
+	a1 Caller
+	a2 int64
+	a3 int
+	r0 int64
+	r1 error
+}
+
+func (f *sessionSeekFrame) Arg(i int) any {
+	switch i {
+	case 0:
+		return &f.a0
+	case 1:
+		return &f.a1
+	case 2:
+		return &f.a2
+	case 3:
+		return &f.a3
+	}
+	return nil
+}
+
+func (f *sessionSeekFrame) Result(i int) any {
+	switch i {
+	case 0:
+		return &f.r0
+	case 1:
+		return &f.r1
+	}
+	return nil
+}
+
+func (self sessionDispatch) Seek(a0 context.Context, a1 Caller, a2 int64, a3 int) (r0 int64, r1 error) {
+	frame := sessionSeekFrame{a0: a0, a1: a1, a2: a2, a3: a3}
+	call := self.ip.NewCall(3, &frame)
+	target, plain := self.ip.Target()
+	if plain {
+		self.ip.Enter(&call)
+	} else {
+		target = self.ip.Route(&call)
+		if call.Guarded() {
+			return self.guardedSeek(&call, &frame, target)
+		}
+	}
+	if !call.Exits() {
+		return target.Seek(frame.a0, frame.a1, frame.a2, frame.a3)
+	}
+	frame.r0, frame.r1 = target.Seek(frame.a0, frame.a1, frame.a2, frame.a3)
+	self.ip.Exit(&call)
+	return frame.r0, frame.r1
+}
+
+func (self sessionDispatch) guardedSeek(call *reconfig.Call, frame *sessionSeekFrame, target Session) (int64, error) {
+	defer self.ip.Release(call)
+	return target.Seek(frame.a0, frame.a1, frame.a2, frame.a3)
+}
+
+type sessionSetFlagsFrame struct {
+	a0 context.Context
+	a1 Caller
+	a2 int
+	r0 error
+}
+
+func (f *sessionSetFlagsFrame) Arg(i int) any {
+	switch i {
+	case 0:
+		return &f.a0
+	case 1:
+		return &f.a1
+	case 2:
+		return &f.a2
+	}
+	return nil
+}
+
+func (f *sessionSetFlagsFrame) Result(i int) any {
+	switch i {
+	case 0:
+		return &f.r0
+	}
+	return nil
+}
+
+func (self sessionDispatch) SetFlags(a0 context.Context, a1 Caller, a2 int) (r0 error) {
+	frame := sessionSetFlagsFrame{a0: a0, a1: a1, a2: a2}
+	call := self.ip.NewCall(4, &frame)
+	target, plain := self.ip.Target()
+	if plain {
+		self.ip.Enter(&call)
+	} else {
+		target = self.ip.Route(&call)
+		if call.Guarded() {
+			return self.guardedSetFlags(&call, &frame, target)
+		}
+	}
+	if !call.Exits() {
+		return target.SetFlags(frame.a0, frame.a1, frame.a2)
+	}
+	frame.r0 = target.SetFlags(frame.a0, frame.a1, frame.a2)
+	self.ip.Exit(&call)
+	return frame.r0
+}
+
+func (self sessionDispatch) guardedSetFlags(call *reconfig.Call, frame *sessionSetFlagsFrame, target Session) error {
+	defer self.ip.Release(call)
+	return target.SetFlags(frame.a0, frame.a1, frame.a2)
+}
+
+type sessionSettleFrame struct {
+	a0 context.Context
+	r0 error
+}
+
+func (f *sessionSettleFrame) Arg(i int) any {
+	switch i {
+	case 0:
+		return &f.a0
+	}
+	return nil
+}
+
+func (f *sessionSettleFrame) Result(i int) any {
+	switch i {
+	case 0:
+		return &f.r0
+	}
+	return nil
+}
+
+func (self sessionDispatch) Settle(a0 context.Context) (r0 error) {
+	frame := sessionSettleFrame{a0: a0}
+	call := self.ip.NewCall(5, &frame)
+	target, plain := self.ip.Target()
+	if plain {
+		self.ip.Enter(&call)
+	} else {
+		target = self.ip.Route(&call)
+		if call.Guarded() {
+			return self.guardedSettle(&call, &frame, target)
+		}
+	}
+	if !call.Exits() {
+		return target.Settle(frame.a0)
+	}
+	frame.r0 = target.Settle(frame.a0)
+	self.ip.Exit(&call)
+	return frame.r0
+}
+
+func (self sessionDispatch) guardedSettle(call *reconfig.Call, frame *sessionSettleFrame, target Session) error {
+	defer self.ip.Release(call)
+	return target.Settle(frame.a0)
+}
+
+type sessionStatFrame struct {
+	a0 context.Context
+	a1 Caller
+	a2 *fs.Stat
+	r0 error
+}
+
+func (f *sessionStatFrame) Arg(i int) any {
+	switch i {
+	case 0:
+		return &f.a0
+	case 1:
+		return &f.a1
+	case 2:
+		return &f.a2
+	}
+	return nil
+}
+
+func (f *sessionStatFrame) Result(i int) any {
+	switch i {
+	case 0:
+		return &f.r0
+	}
+	return nil
+}
+
+func (self sessionDispatch) Stat(a0 context.Context, a1 Caller, a2 *fs.Stat) (r0 error) {
+	frame := sessionStatFrame{a0: a0, a1: a1, a2: a2}
+	call := self.ip.NewCall(6, &frame)
+	target, plain := self.ip.Target()
+	if plain {
+		self.ip.Enter(&call)
+	} else {
+		target = self.ip.Route(&call)
+		if call.Guarded() {
+			return self.guardedStat(&call, &frame, target)
+		}
+	}
+	if !call.Exits() {
+		return target.Stat(frame.a0, frame.a1, frame.a2)
+	}
+	frame.r0 = target.Stat(frame.a0, frame.a1, frame.a2)
+	self.ip.Exit(&call)
+	return frame.r0
+}
+
+func (self sessionDispatch) guardedStat(call *reconfig.Call, frame *sessionStatFrame, target Session) error {
+	defer self.ip.Release(call)
+	return target.Stat(frame.a0, frame.a1, frame.a2)
+}
+
+type sessionSyncFrame struct {
+	a0 context.Context
+	a1 Caller
+	r0 error
+}
+
+func (f *sessionSyncFrame) Arg(i int) any {
+	switch i {
+	case 0:
+		return &f.a0
+	case 1:
+		return &f.a1
+	}
+	return nil
+}
+
+func (f *sessionSyncFrame) Result(i int) any {
+	switch i {
+	case 0:
+		return &f.r0
+	}
+	return nil
+}
+
+func (self sessionDispatch) Sync(a0 context.Context, a1 Caller) (r0 error) {
+	frame := sessionSyncFrame{a0: a0, a1: a1}
+	call := self.ip.NewCall(7, &frame)
+	target, plain := self.ip.Target()
+	if plain {
+		self.ip.Enter(&call)
+	} else {
+		target = self.ip.Route(&call)
+		if call.Guarded() {
+			return self.guardedSync(&call, &frame, target)
+		}
+	}
+	if !call.Exits() {
+		return target.Sync(frame.a0, frame.a1)
+	}
+	frame.r0 = target.Sync(frame.a0, frame.a1)
+	self.ip.Exit(&call)
+	return frame.r0
+}
+
+func (self sessionDispatch) guardedSync(call *reconfig.Call, frame *sessionSyncFrame, target Session) error {
+	defer self.ip.Release(call)
+	return target.Sync(frame.a0, frame.a1)
+}
+
+type sessionTruncateFrame struct {
+	a0 context.Context
+	a1 Caller
+	a2 int64
+	r0 error
+}
+
+func (f *sessionTruncateFrame) Arg(i int) any {
+	switch i {
+	case 0:
+		return &f.a0
+	case 1:
+		return &f.a1
+	case 2:
+		return &f.a2
+	}
+	return nil
+}
+
+func (f *sessionTruncateFrame) Result(i int) any {
+	switch i {
+	case 0:
+		return &f.r0
+	}
+	return nil
+}
+
+func (self sessionDispatch) Truncate(a0 context.Context, a1 Caller, a2 int64) (r0 error) {
+	frame := sessionTruncateFrame{a0: a0, a1: a1, a2: a2}
+	call := self.ip.NewCall(8, &frame)
+	target, plain := self.ip.Target()
+	if plain {
+		self.ip.Enter(&call)
+	} else {
+		target = self.ip.Route(&call)
+		if call.Guarded() {
+			return self.guardedTruncate(&call, &frame, target)
+		}
+	}
+	if !call.Exits() {
+		return target.Truncate(frame.a0, frame.a1, frame.a2)
+	}
+	frame.r0 = target.Truncate(frame.a0, frame.a1, frame.a2)
+	self.ip.Exit(&call)
+	return frame.r0
+}
+
+func (self sessionDispatch) guardedTruncate(call *reconfig.Call, frame *sessionTruncateFrame, target Session) error {
+	defer self.ip.Release(call)
+	return target.Truncate(frame.a0, frame.a1, frame.a2)
+}
+
+type sessionWriteFrame struct {
+	a0 context.Context
+	a1 Caller
+	a2 []byte
+	r0 int
+	r1 error
+}
+
+func (f *sessionWriteFrame) Arg(i int) any {
+	switch i {
+	case 0:
+		return &f.a0
+	case 1:
+		return &f.a1
+	case 2:
+		return &f.a2
+	}
+	return nil
+}
+
+func (f *sessionWriteFrame) Result(i int) any {
+	switch i {
+	case 0:
+		return &f.r0
+	case 1:
+		return &f.r1
+	}
+	return nil
+}
+
+func (self sessionDispatch) Write(a0 context.Context, a1 Caller, a2 []byte) (r0 int, r1 error) {
+	frame := sessionWriteFrame{a0: a0, a1: a1, a2: a2}
+	call := self.ip.NewCall(9, &frame)
+	target, plain := self.ip.Target()
+	if plain {
+		self.ip.Enter(&call)
+	} else {
+		target = self.ip.Route(&call)
+		if call.Guarded() {
+			return self.guardedWrite(&call, &frame, target)
+		}
+	}
+	if !call.Exits() {
+		return target.Write(frame.a0, frame.a1, frame.a2)
+	}
+	frame.r0, frame.r1 = target.Write(frame.a0, frame.a1, frame.a2)
+	self.ip.Exit(&call)
+	return frame.r0, frame.r1
+}
+
+func (self sessionDispatch) guardedWrite(call *reconfig.Call, frame *sessionWriteFrame, target Session) (int, error) {
+	defer self.ip.Release(call)
+	return target.Write(frame.a0, frame.a1, frame.a2)
+}
+
+type sessionWriteAtFrame struct {
+	a0 context.Context
+	a1 Caller
+	a2 []byte
+	a3 int64
+	r0 int
+	r1 error
+}
+
+func (f *sessionWriteAtFrame) Arg(i int) any {
+	switch i {
+	case 0:
+		return &f.a0
+	case 1:
+		return &f.a1
+	case 2:
+		return &f.a2
+	case 3:
+		return &f.a3
+	}
+	return nil
+}
+
+func (f *sessionWriteAtFrame) Result(i int) any {
+	switch i {
+	case 0:
+		return &f.r0
+	case 1:
+		return &f.r1
+	}
+	return nil
+}
+
+func (self sessionDispatch) WriteAt(a0 context.Context, a1 Caller, a2 []byte, a3 int64) (r0 int, r1 error) {
+	frame := sessionWriteAtFrame{a0: a0, a1: a1, a2: a2, a3: a3}
+	call := self.ip.NewCall(10, &frame)
+	target, plain := self.ip.Target()
+	if plain {
+		self.ip.Enter(&call)
+	} else {
+		target = self.ip.Route(&call)
+		if call.Guarded() {
+			return self.guardedWriteAt(&call, &frame, target)
+		}
+	}
+	if !call.Exits() {
+		return target.WriteAt(frame.a0, frame.a1, frame.a2, frame.a3)
+	}
+	frame.r0, frame.r1 = target.WriteAt(frame.a0, frame.a1, frame.a2, frame.a3)
+	self.ip.Exit(&call)
+	return frame.r0, frame.r1
+}
+
+func (self sessionDispatch) guardedWriteAt(call *reconfig.Call, frame *sessionWriteAtFrame, target Session) (int, error) {
+	defer self.ip.Release(call)
+	return target.WriteAt(frame.a0, frame.a1, frame.a2, frame.a3)
+}

@@ -89,6 +89,7 @@ func (s *Server) mmap(rq *request) int64 {
 // the file holds (the rest stays zero).
 func (s *Server) fill(o *openFile, va, length uint64, off int64) int64 {
 	var st fs.Stat
+	o.sess.Get().Settle(bg) // the mapping is a snapshot of the file: with what its sessions hold
 	srv := o.obj.ref.Get()
 	if err := srv.Stat(bg, o.f, &st); err != nil {
 		return fail(err)

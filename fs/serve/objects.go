@@ -1,6 +1,6 @@
 package serve
 
-//go:generate go run k42/reconfig/cmd/genwrap -type Namespace,FileServer
+//go:generate go run k42/reconfig/cmd/genwrap -type Namespace,FileServer,Session
 
 import (
 	"context"

@@ -24,6 +24,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,7 @@ import (
 	"k42/kernel"
 	"k42/kernel/linux"
 	"k42/reconfig"
+	"k42/reconfig/adapt"
 	"k42/reconfig/generation"
 )
 
@@ -81,6 +83,12 @@ type Server struct {
 
 	running atomic.Int32
 	sync    atomic.Pointer[func() error]
+
+	// Sessions (session.go, sessions.go).
+	held     atomic.Int64 // client slots in use: path calls settle their files while any are
+	policies *adapt.Registry
+	sessions *adapt.Policy // "sessions": exclusive and small-file sessions, and their swaps
+	sharing  *adapt.Policy // "sharing": single FCM to replicated when threads share a file
 }
 
 // OnSync sets what sync(2) does: write every file back and make the file
@@ -96,20 +104,30 @@ type request struct {
 	kernel.ServeRequest
 	st  fs.Stat // for fstat
 	buf []byte  // for sendfile, made on the thread's first
+	// recall lists the sessions an open found holding the file on the
+	// client side: they are swapped to shared after the open's request
+	// ends and before it is answered.
+	recall []*openFile
 }
 
-// openFile is an open file description behind a handle.
+// openFile is an open file description behind a handle, and its
+// session.
 type openFile struct {
-	f   *fs.File
-	obj *fileObj
+	f     *fs.File
+	obj   *fileObj
+	h     int32
+	sessE *reconfig.Entry[Session]
+	sess  reconfig.Ref[Session]
+	pin   atomic.Pointer[string] // the session implementation it is pinned to
 }
 
-// fileObj is an open file's server object and its count of open
-// descriptions.
+// fileObj is an open file's server object and its open descriptions.
 type fileObj struct {
 	e     *reconfig.Entry[FileServer]
 	ref   reconfig.Ref[FileServer]
-	opens int
+	opens []*openFile // guarded by Server.mu
+	// watch is the sharing policy's monitor of the file (sessions.go).
+	watch *sharingMonitor
 }
 
 // New makes a server over fsys, answering the kernel k, whose
@@ -120,7 +138,9 @@ func New(k Kernel, fsys *fs.FS, t *reconfig.Table) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{k: k, fsys: fsys, tab: t, dom: t.Domain(), ns: e.Ref(), nsE: e, files: make(map[*fs.Node]*fileObj)}, nil
+	s := &Server{k: k, fsys: fsys, tab: t, dom: t.Domain(), ns: e.Ref(), nsE: e, files: make(map[*fs.Node]*fileObj)}
+	s.SetPolicies(adapt.NewRegistry())
+	return s, nil
 }
 
 // FS returns the server's file system.
@@ -199,6 +219,15 @@ func (s *Server) serveOne(rq *request) (r int64, h int32) {
 		}()
 		return s.dispatch(rq)
 	}
+	r, h = s.inRequest(rq)
+	if len(rq.recall) > 0 {
+		r = s.recallAll(rq, r, h)
+	}
+	return r, h
+}
+
+// inRequest serves rq as a request of its CPU.
+func (s *Server) inRequest(rq *request) (r int64, h int32) {
 	req := s.dom.Enter()
 	defer func() {
 		if p := recover(); p != nil {
@@ -228,9 +257,12 @@ func (s *Server) reconfigures(rq *request) bool {
 	return ok
 }
 
-// newHandle gives f a handle and counts it in its file's server object,
-// making that object (named after path) on the file's first open.
-func (s *Server) newHandle(f *fs.File, path string) (int32, error) {
+// newHandle gives f a handle and its session, and counts it in its
+// file's server object, making that object (named after path) on the
+// file's first open. It returns the other descriptions whose sessions hold
+// the file on the client side: the caller swaps them to shared before the
+// open returns.
+func (s *Server) newHandle(f *fs.File, path string) (int32, []*openFile, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	node := f.Node()
@@ -239,23 +271,51 @@ func (s *Server) newHandle(f *fs.File, path string) (int32, error) {
 		name := fmt.Sprintf("file:%s#%d", path, node.Ino())
 		e, err := reconfig.Create[FileServer](s.tab, name, FileServerInterface, opened{})
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		obj = &fileObj{e: e, ref: e.Ref()}
 		s.files[node] = obj
 	}
 	var h int32
 	if n := len(s.free); n > 0 {
-		h, s.free = s.free[n-1], s.free[:n-1]
+		h = s.free[n-1]
 	} else if s.next < maxHandles {
 		h = s.next
-		s.next++
 	} else {
-		return 0, errNFILE
+		s.dropObjLocked(node, obj)
+		return 0, nil, errNFILE
 	}
-	obj.opens++
-	s.handles[h].Store(&openFile{f: f, obj: obj})
-	return h, nil
+	o := &openFile{f: f, obj: obj, h: h}
+	impl := s.sessionFor(o)
+	e, err := reconfig.Create[Session](s.tab, fmt.Sprintf("session:%s#%d/%d", path, node.Ino(), h), SessionInterface, s.newSession(o, impl))
+	if err != nil {
+		s.dropObjLocked(node, obj)
+		return 0, nil, err
+	}
+	if n := len(s.free); n > 0 {
+		s.free = s.free[:n-1]
+	} else {
+		s.next++
+	}
+	o.sessE, o.sess = e, e.Ref()
+	s.watchLocked(obj, o)
+	var recall []*openFile
+	for _, p := range obj.opens {
+		if impl := sessionImpl(p.sessE.Component()); impl != SessionShared {
+			recall = append(recall, p)
+		}
+	}
+	obj.opens = append(obj.opens, o)
+	s.handles[h].Store(o)
+	return h, recall, nil
+}
+
+// dropObjLocked forgets obj if no description has it open. s.mu is held.
+func (s *Server) dropObjLocked(node *fs.Node, obj *fileObj) {
+	if len(obj.opens) == 0 {
+		delete(s.files, node)
+		obj.e.DestroySoon()
+	}
 }
 
 // handle returns the open file description behind h.
@@ -266,27 +326,40 @@ func (s *Server) handle(h int32) *openFile {
 	return s.handles[h].Load()
 }
 
-// release closes the description behind h; the file's server object goes
-// with its last open.
+// release closes the description behind h: its session ends (giving the
+// client-side state back), and the file's server object goes with its
+// last open.
 func (s *Server) release(h int32) error {
 	o := s.handle(h)
 	if o == nil {
 		return errBADF
 	}
-	err := o.f.Close()
+	err := o.sess.Get().End(bg)
+	if cerr := o.f.Close(); err == nil {
+		err = cerr
+	}
 	s.mu.Lock()
 	s.handles[h].Store(nil)
 	s.free = append(s.free, h)
-	o.obj.opens--
-	if o.obj.opens == 0 {
-		// Out of the table now (a new open makes a new object), destroyed
-		// once quiescent: calls still in it finish. (DestroySoon: this is
-		// a request, and Destroy would wait for a swap of the object,
-		// which waits for this request.)
+	obj := o.obj
+	if i := slices.Index(obj.opens, o); i >= 0 {
+		obj.opens = slices.Delete(obj.opens, i, i+1)
+	}
+	// Out of the table now, destroyed once quiescent: calls still in them
+	// finish. (DestroySoon: this is a request, and Destroy would wait for
+	// a swap of the object, which waits for this request.)
+	o.sessE.DestroySoon()
+	var alone *openFile
+	if len(obj.opens) == 0 {
 		delete(s.files, o.f.Node())
-		o.obj.e.DestroySoon()
+		obj.e.DestroySoon()
+	} else if len(obj.opens) == 1 {
+		alone = obj.opens[0]
 	}
 	s.mu.Unlock()
+	if alone != nil {
+		s.alone(alone)
+	}
 	return err
 }
 

@@ -373,6 +373,21 @@ func (f *File) Pin(impl string) error {
 	return nil
 }
 
+// SwapTo swaps the file's FCM to impl for a policy, unless it is pinned
+// to another (then it stays, and SwapTo says so) or is impl already; it
+// returns the implementation it had.
+func (f *File) SwapTo(impl string) (from string, err error) {
+	from = f.Impl()
+	if p := f.Pinned(); p != "" && p != impl {
+		return from, fmt.Errorf("%s: pinned to %s", f.Name(), p)
+	}
+	if from == impl {
+		return from, nil
+	}
+	_, err = f.entry.SwapTo(impl, reconfig.SwapOptions{})
+	return from, err
+}
+
 // reclaimer is a file's place in the pager's rounds.
 type reclaimer struct{ f *File }
 
