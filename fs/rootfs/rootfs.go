@@ -31,18 +31,25 @@ import (
 	"k42/kernel/sys"
 	"k42/mm/blockdev"
 	"k42/mm/fcm"
+	"k42/reconfig/adapt"
 )
 
 var (
-	root   *fs.FS
-	server *serve.Server
-	fcms   *fcm.Manager
-	err    error
+	root     *fs.FS
+	server   *serve.Server
+	fcms     *fcm.Manager
+	policies *adapt.Registry
+	settle   func() // the server's SettleAll: client-side sessions' data back to the files
+	err      error
 )
 
 // FCMs returns the manager of the root file system's file cache managers
 // and its page cache (nil if the file system failed to start).
 func FCMs() *fcm.Manager { return fcms }
+
+// Policies returns the adaptive policies of the file system and its
+// page cache (nil before the file system).
+func Policies() *adapt.Registry { return policies }
 
 // FS returns the root file system (nil if it failed to start; Err says
 // why).
@@ -65,6 +72,8 @@ func init() {
 	sys.DefineOption(sys.OptionInfo{Name: "commit", Args: "DURATION", Help: "how often the disk's file system writes dirty pages back and commits (default 5s; fsync, fdatasync and sync do at once)"})
 	sys.DefineOption(sys.OptionInfo{Name: "format", Args: "yes", Help: "format the first disk as an empty k42 file system before mounting it (its files are lost)"})
 	sys.DefineOption(sys.OptionInfo{Name: "fcm", Args: "single|replicated|sequential", Help: "the FCM implementation new files get (default single)"})
+	sys.DefineOption(sys.OptionInfo{Name: "smallfile", Args: "BYTES", Help: "files up to this size open alone get the small-file client cache (default 4096; 0: none; the same as k42.policy.sessions.smallfile)"})
+	sys.DefineOption(sys.OptionInfo{Name: "policy.", Args: "NAME=on|off, NAME.PARAM=VALUE", Help: "the adaptive policies (sessions, sharing, sequential) and their parameters; the console's policy command lists them"})
 	sys.DefineOption(sys.OptionInfo{Name: "serve.lend", Args: "on|off", Help: "lend a caller's P to the file-system server serving its call (default on; off shows the stall it removes)"})
 	root, server, err = start()
 	if err != nil {
@@ -214,6 +223,9 @@ func syncAll() (string, error) {
 	if fcms == nil {
 		return "", fmt.Errorf("no page cache")
 	}
+	if settle != nil {
+		settle()
+	}
 	n, err := fcms.SyncAll()
 	if err != nil {
 		return "", err
@@ -245,11 +257,14 @@ func start() (*fs.FS, *serve.Server, error) {
 		return nil, nil, err
 	}
 	fcms = m
+	policies = adapt.NewRegistry()
+	m.SetPolicies(policies)
 	var fsys *fs.FS
 	control := shell.NewControl(func(s *shell.Shell) {
 		s.AddObjects(objects.Table())
 		s.AddPageCache(shell.PageCache{FCMs: m, FS: fsys})
 		s.AddDisks(Disks())
+		s.AddPolicies(shell.Policies{Registry: policies, Server: server})
 	})
 	devs := map[uint64]fs.Device{
 		devK42Ctl:       control,
@@ -294,6 +309,11 @@ func start() (*fs.FS, *serve.Server, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	srv.SetPolicies(policies)
+	if err := policyOptions(policies); err != nil {
+		return nil, nil, err
+	}
+	server = srv // for the control file's commands; start's caller sets it again
 	if dir, ok := sys.Option("cwd"); ok {
 		if err := srv.Chdir(dir); err != nil {
 			return nil, nil, fmt.Errorf("k42.cwd=%s: %w", dir, err)
@@ -307,8 +327,31 @@ func start() (*fs.FS, *serve.Server, error) {
 		return nil, nil, fmt.Errorf("k42.serve.lend=%s: want on or off", v)
 	}
 	srv.OnSync(func() error { _, err := syncAll(); return err })
+	settle = srv.SettleAll
 	srv.Start(2)
 	return fsys, srv, nil
+}
+
+// policyOptions applies the boot's policy options: k42.smallfile=BYTES
+// and k42.policy.SETTING (see adapt.Registry.Set).
+func policyOptions(r *adapt.Registry) error {
+	if v, ok := sys.Option("smallfile"); ok {
+		n, err := sys.ParseSize(v, 1<<62)
+		if err != nil || n > 1<<20 {
+			return fmt.Errorf("k42.smallfile=%s: want a size up to 1M (4096, 16K; 0 for none)", v)
+		}
+		if err := r.Set(fmt.Sprintf("sessions.smallfile=%d", n)); err != nil {
+			return fmt.Errorf("k42.smallfile=%s: %w", v, err)
+		}
+	}
+	for _, o := range sys.BootOptions() {
+		if setting, ok := strings.CutPrefix(o, "policy."); ok {
+			if err := r.Set(setting); err != nil {
+				return fmt.Errorf("k42.%s: %w", o, err)
+			}
+		}
+	}
+	return nil
 }
 
 // The devices of /proc/k42, the system table as files (kernel/shell's

@@ -112,12 +112,12 @@ func (s *Server) dispatch(rq *request) (int64, int32) {
 		if err != nil {
 			return fail(err), 0
 		}
-		h, recall, err := s.newHandle(f, s.nameOf(d, p))
+		h, recall, err := s.newHandle(f, s.nameOf(d, p), rq.TID)
 		if err != nil {
 			f.Close()
 			return fail(err), 0
 		}
-		rq.recall = append(rq.recall[:0], recall...)
+		rq.recall = recall
 		// A client-side session takes its state now (a small file's data).
 		if o := s.handle(h); o != nil {
 			o.sess.Get().Settle(bg)

@@ -104,10 +104,10 @@ type request struct {
 	kernel.ServeRequest
 	st  fs.Stat // for fstat
 	buf []byte  // for sendfile, made on the thread's first
-	// recall lists the sessions an open found holding the file on the
-	// client side: they are swapped to shared after the open's request
-	// ends and before it is answered.
-	recall []*openFile
+	// recall is the file an open found open already: its client-side
+	// sessions are swapped to shared after the open's request ends and
+	// before it is answered.
+	recall *fileObj
 }
 
 // openFile is an open file description behind a handle, and its
@@ -119,6 +119,7 @@ type openFile struct {
 	sessE *reconfig.Entry[Session]
 	sess  reconfig.Ref[Session]
 	pin   atomic.Pointer[string] // the session implementation it is pinned to
+	tid   int32                  // the thread that opened it
 }
 
 // fileObj is an open file's server object and its open descriptions.
@@ -128,6 +129,10 @@ type fileObj struct {
 	opens []*openFile // guarded by Server.mu
 	// watch is the sharing policy's monitor of the file (sessions.go).
 	watch *sharingMonitor
+	// swapMu orders the swaps of the file's sessions: a second open's
+	// recall and the policy's swaps back, so that no swap to a client-side
+	// session completes while another description is open.
+	swapMu sync.Mutex
 }
 
 // New makes a server over fsys, answering the kernel k, whose
@@ -220,7 +225,7 @@ func (s *Server) serveOne(rq *request) (r int64, h int32) {
 		return s.dispatch(rq)
 	}
 	r, h = s.inRequest(rq)
-	if len(rq.recall) > 0 {
+	if rq.recall != nil {
 		r = s.recallAll(rq, r, h)
 	}
 	return r, h
@@ -259,10 +264,10 @@ func (s *Server) reconfigures(rq *request) bool {
 
 // newHandle gives f a handle and its session, and counts it in its
 // file's server object, making that object (named after path) on the
-// file's first open. It returns the other descriptions whose sessions hold
-// the file on the client side: the caller swaps them to shared before the
-// open returns.
-func (s *Server) newHandle(f *fs.File, path string) (int32, []*openFile, error) {
+// file's first open. If the file was open already it returns its object:
+// the caller swaps the file's client-side sessions to shared before the
+// open returns (recallAll).
+func (s *Server) newHandle(f *fs.File, path string, tid int32) (int32, *fileObj, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	node := f.Node()
@@ -285,7 +290,7 @@ func (s *Server) newHandle(f *fs.File, path string) (int32, []*openFile, error) 
 		s.dropObjLocked(node, obj)
 		return 0, nil, errNFILE
 	}
-	o := &openFile{f: f, obj: obj, h: h}
+	o := &openFile{f: f, obj: obj, h: h, tid: tid}
 	impl := s.sessionFor(o)
 	e, err := reconfig.Create[Session](s.tab, fmt.Sprintf("session:%s#%d/%d", path, node.Ino(), h), SessionInterface, s.newSession(o, impl))
 	if err != nil {
@@ -299,11 +304,9 @@ func (s *Server) newHandle(f *fs.File, path string) (int32, []*openFile, error) 
 	}
 	o.sessE, o.sess = e, e.Ref()
 	s.watchLocked(obj, o)
-	var recall []*openFile
-	for _, p := range obj.opens {
-		if impl := sessionImpl(p.sessE.Component()); impl != SessionShared {
-			recall = append(recall, p)
-		}
+	var recall *fileObj
+	if len(obj.opens) > 0 {
+		recall = obj
 	}
 	obj.opens = append(obj.opens, o)
 	s.handles[h].Store(o)

@@ -42,7 +42,7 @@ func newTestServer(t testing.TB) (*Server, int32) {
 	if _, err := f.Write(make([]byte, 100)); err != nil {
 		t.Fatal(err)
 	}
-	h, _, err := s.newHandle(f, "/f")
+	h, _, err := s.newHandle(f, "/f", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -439,3 +439,91 @@ func TestSessionsUnderSwapsWithChecksums(t *testing.T) {
 		})
 	}
 }
+
+// TestSecondOpenByAnotherThreadSwapsSessionAndFCMTogether: a second open
+// of a file by another thread makes the first session shared and the
+// file's FCM replicated in one coordinated swap; by the same thread, only
+// the session changes.
+func TestSecondOpenByAnotherThreadSwapsSessionAndFCMTogether(t *testing.T) {
+	s, tr := newTrapServer(t, configs[3])
+	tr.tid = 1
+	a := tr.open("/f", syscall.O_CREAT|syscall.O_RDWR)
+	require.EqualValues(t, 3, tr.write(a, []byte("abc")))
+	fcmOf := func(h int32) string { return s.handle(h).f.Node().Data().(*fcm.File).Impl() }
+	require.Equal(t, fcm.ImplSingle, fcmOf(a))
+
+	b := tr.open("/f", syscall.O_RDONLY) // the same thread
+	require.Equal(t, SessionShared, s.implOf(a))
+	require.Equal(t, fcm.ImplSingle, fcmOf(a), "one thread: the FCM stays")
+	tr.close(b)
+	s.policies.Worker().Wait()
+	require.Equal(t, SessionSmallFile, s.implOf(a))
+
+	tr.tid = 2
+	b = tr.open("/f", syscall.O_RDONLY)
+	require.Equal(t, SessionShared, s.implOf(a))
+	require.Equal(t, fcm.ImplReplicated, fcmOf(a), "another thread: session and FCM changed together")
+	require.Equal(t, "abc", string(tr.read(b, 10)), "the session's data reached the new FCM")
+	log, _ := s.policies.Log().List()
+	var reasons []string
+	for _, d := range log {
+		reasons = append(reasons, d.Policy+": "+d.From+" -> "+d.To)
+	}
+	require.Contains(t, reasons, "sharing: single -> replicated")
+	require.Contains(t, reasons, "sessions: smallfile -> shared")
+	tr.close(b)
+	tr.close(a)
+}
+
+// TestSharingPolicyThreshold: the sharing policy swaps a file's FCM to
+// replicated when, and only when, a second thread uses the file within
+// its window; a thread that comes after the window does not count; after
+// the quiet period with one thread the FCM goes back to single.
+func TestSharingPolicyThreshold(t *testing.T) {
+	s, tr := newTrapServer(t, configs[0]) // shared sessions: every call reaches the monitor
+	require.NoError(t, s.policies.Set("sharing.window=50ms"))
+	require.NoError(t, s.policies.Set("sharing.quiet=200ms"))
+	tr.tid = 1
+	h := tr.open("/f", syscall.O_CREAT|syscall.O_RDWR)
+	tr.write(h, make([]byte, 8192))
+	fcmOf := func() string { return s.handle(h).f.Node().Data().(*fcm.File).Impl() }
+	for range 200 {
+		tr.pread(h, 100, 0)
+	}
+	s.policies.Worker().Wait()
+	require.Equal(t, fcm.ImplSingle, fcmOf(), "one thread, however many calls: no swap")
+
+	time.Sleep(80 * time.Millisecond) // past the window
+	tr.tid = 2
+	tr.pread(h, 100, 0)
+	s.policies.Worker().Wait()
+	require.Equal(t, fcm.ImplSingle, fcmOf(), "a second thread after the window: not at once")
+
+	tr.tid = 1
+	tr.pread(h, 100, 0)
+	s.policies.Worker().Wait()
+	require.Equal(t, fcm.ImplReplicated, fcmOf(), "two threads within the window: replicated")
+
+	// One thread for the quiet period: back to single.
+	require.Eventually(t, func() bool {
+		tr.pread(h, 100, 0)
+		s.policies.Worker().Wait()
+		return fcmOf() == fcm.ImplSingle
+	}, 5*time.Second, 20*time.Millisecond)
+	log, _ := s.policies.Log().List()
+	require.Len(t, log, 2)
+	require.Equal(t, "single", log[0].From)
+	require.Equal(t, "replicated", log[0].To)
+	require.Equal(t, "replicated", log[1].From)
+	require.Equal(t, "single", log[1].To)
+
+	// Switched off, it decides nothing.
+	require.NoError(t, s.policies.Set("sharing=off"))
+	tr.tid = 2
+	tr.pread(h, 100, 0)
+	tr.tid = 3
+	tr.pread(h, 100, 0)
+	s.policies.Worker().Wait()
+	require.Equal(t, fcm.ImplSingle, fcmOf())
+	tr.close(h)
+}

@@ -110,21 +110,64 @@ func (s *Server) clearSlot(h int32) {
 
 // recallAll swaps the sessions an open found holding its file on the
 // client side to shared, after the open's request and before its answer
-// (r, h). If one cannot be swapped the open fails, with its description
-// released, and the sessions stay as they were.
+// (r, h). If the open is another thread's than theirs and the sharing
+// policy is on, the file's FCM goes from single to replicated in the same
+// coordinated swap: the sessions' data is handed to the FCM that will
+// serve both threads, and callers see both changes or neither. If the
+// swap fails the open fails (EBUSY), with its description released, and
+// the sessions and FCM stay as they were.
 func (s *Server) recallAll(rq *request, r int64, h int32) int64 {
-	defer func() { rq.recall = rq.recall[:0] }()
+	obj := rq.recall
+	rq.recall = nil
 	if r < 0 {
 		return r
 	}
-	for _, o := range rq.recall {
-		from, err := s.swapTo(o, SessionShared)
-		s.sessions.Record(o.sessE.Name(), from, SessionShared, "a second open of the file", err)
-		if err != nil && !errors.Is(err, reconfig.ErrDestroyed) {
-			fmt.Printf("k42: file-system server: a second open of %s could not make its sessions shared: %v\n", o.f.Name(), err)
-			s.release(h)
-			return -int64(linux.EBUSY)
+	obj.swapMu.Lock()
+	defer obj.swapMu.Unlock()
+	s.mu.Lock()
+	var recall []*openFile
+	for _, o := range obj.opens {
+		if o.h != h && sessionImpl(o.sessE.Component()) != SessionShared {
+			recall = append(recall, o)
 		}
+	}
+	s.mu.Unlock()
+	if len(recall) == 0 {
+		return r
+	}
+	var changes []reconfig.Change
+	var froms []string
+	threads := false
+	for _, o := range recall {
+		froms = append(froms, sessionImpl(o.sessE.Component()))
+		changes = append(changes, o.sessE.To(s.newSession(o, SessionShared)))
+		threads = threads || o.tid != rq.TID
+	}
+	// The FCM goes after the sessions: their transfers write the data
+	// they hold through it (see reconfig.SwapTogether).
+	fcmFrom := ""
+	if threads && s.sharing.On() {
+		if d, ok := recall[0].f.Node().Data().(fcmFile); ok {
+			if c, err := d.ChangeTo("replicated"); err == nil && c != nil {
+				fcmFrom = d.Impl()
+				changes = append(changes, c)
+			}
+		}
+	}
+	_, err := reconfig.SwapTogether(reconfig.SwapOptions{}, changes...)
+	for i, o := range recall {
+		s.sessions.Record(o.sessE.Name(), froms[i], SessionShared, "a second open of the file", err)
+	}
+	if fcmFrom != "" {
+		s.sharing.Record(obj.e.Name(), fcmFrom, "replicated", "a second open of the file by another thread, with its sessions", err)
+		if err == nil && obj.watch != nil {
+			obj.watch.replicated()
+		}
+	}
+	if err != nil && !errors.Is(err, reconfig.ErrDestroyed) {
+		fmt.Printf("k42: file-system server: a second open of %s could not make its sessions shared: %v\n", recall[0].f.Name(), err)
+		s.release(h)
+		return -int64(linux.EBUSY)
 	}
 	return r
 }
@@ -144,13 +187,15 @@ func (s *Server) swapTo(o *openFile, impl string) (string, error) {
 // description, a client-side session again.
 func (s *Server) alone(o *openFile) {
 	s.sessions.Decide(o.sessE.Name(), "the file's other opens closed", func() (string, string, error) {
+		o.obj.swapMu.Lock()
+		defer o.obj.swapMu.Unlock()
 		s.mu.Lock()
 		impl := ""
 		if len(o.obj.opens) == 1 && o.obj.opens[0] == o {
 			impl = s.sessionFor(&openFile{f: o.f, obj: &fileObj{}})
 		}
 		s.mu.Unlock()
-		if p := o.pin.Load(); p != nil {
+		if p := o.pin.Load(); p != nil && impl != "" {
 			impl = *p
 		}
 		if impl == "" {
@@ -170,6 +215,8 @@ func (s *Server) outgrown(h int32) {
 		return
 	}
 	s.sessions.Decide(o.sessE.Name(), "the file grew past the small-file threshold", func() (string, string, error) {
+		o.obj.swapMu.Lock()
+		defer o.obj.swapMu.Unlock()
 		impl := SessionExclusive
 		if p := o.pin.Load(); p != nil {
 			impl = *p
@@ -249,6 +296,8 @@ func (s *Server) PinSession(object, impl string) error {
 	default:
 		return fmt.Errorf("%s: no session implementation %q (have shared, exclusive, smallfile)", object, impl)
 	}
+	o.obj.swapMu.Lock()
+	defer o.obj.swapMu.Unlock()
 	s.mu.Lock()
 	others := len(o.obj.opens) > 1
 	s.mu.Unlock()
@@ -319,6 +368,7 @@ func slotState(st uint32) string {
 type fcmFile interface {
 	Impl() string
 	SwapTo(impl string) (from string, err error)
+	ChangeTo(impl string) (reconfig.Change, error)
 }
 
 // sharingMonitor is the sharing policy's wrapper on a file's sessions: it
@@ -401,6 +451,18 @@ func (m *sharingMonitor) PreCall(c *reconfig.Call) {
 
 // PostCall implements reconfig.Wrapper.
 func (m *sharingMonitor) PostCall(*reconfig.Call) {}
+
+// replicated notes that a coordinated swap made the FCM replicated: the
+// quiet period starts.
+func (m *sharingMonitor) replicated() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.shared = time.Now().UnixNano()
+	if !m.swapped {
+		m.swapped = true
+		m.armQuiet()
+	}
+}
 
 func (m *sharingMonitor) threads() int {
 	m.mu.Lock()

@@ -39,6 +39,8 @@ func dispatch(args []string) int {
 			sh.AddFiles(shell.Files{Root: os.DirFS("/"), Usage: root.Usage})
 			sh.AddPageCache(shell.PageCache{FCMs: rootfs.FCMs(), FS: root})
 			sh.AddDisks(rootfs.Disks())
+			sh.AddPolicies(shell.Policies{Registry: rootfs.Policies(), Server: rootfs.Server()})
+			sh.AddOpens()
 		}
 		startDemo()
 		sh.Run(os.Stdin)

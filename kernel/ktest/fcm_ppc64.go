@@ -34,7 +34,7 @@ func init() {
 
 func stressConfig(dir string) fcmstress.Config {
 	return fcmstress.Config{Dir: dir, Clients: 2 * kernel.NumCPUs(), Files: 6, MaxSize: 40000,
-		Duration: 3 * time.Second, SwapEvery: 2 * time.Millisecond, UpgradeEvery: 50, Seed: 42}
+		Duration: 3 * time.Second, SwapEvery: 2 * time.Millisecond, UpgradeEvery: 25, Seed: 42}
 }
 
 func testFCMPrivate(t TB) {

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"runtime"
 	"runtime/pprof"
@@ -173,6 +174,10 @@ func Run(w io.Writer, pattern string, timeout time.Duration) Summary {
 			timer.Stop()
 		case <-timer.C:
 			t.Errorf("test timed out after %v; its goroutines:\n%s", limit, stacksLabelled(tc.Name))
+			if os.Getenv("KTEST_ALL") != "" {
+				buf := make([]byte, 1<<20)
+				fmt.Fprintf(w, "%s", buf[:runtime.Stack(buf, true)])
+			}
 			t.runCleanups()
 		}
 		d := time.Since(start)

@@ -15,6 +15,7 @@ import (
 	"k42/mm/blockdev"
 	"k42/mm/pagecache"
 	"k42/reconfig"
+	"k42/reconfig/adapt"
 	"k42/reconfig/generation"
 )
 
@@ -79,6 +80,7 @@ type Manager struct {
 
 	mu    sync.Mutex
 	files map[*File]struct{}
+	seq   *adapt.Policy // the sequential policy, once SetPolicies registered it
 	born  atomic.Uint64 // files made so far: each File's birth number
 }
 
@@ -155,7 +157,9 @@ func (m *Manager) newFile(ino uint64, path string) *File {
 	f.reg = m.cache.Register(reclaimer{f}, env.Stats)
 	m.mu.Lock()
 	m.files[f] = struct{}{}
+	seq := m.seq
 	m.mu.Unlock()
+	f.watch(seq)
 	return f
 }
 
@@ -235,6 +239,7 @@ type File struct {
 	released    atomic.Bool
 	prefetching atomic.Bool // a prefetch is in flight (File.prefetch)
 	born        uint64      // its birth number (Manager.born), which Upgrade walks by
+	seq         *seqMonitor // the sequential policy's monitor, if it watches
 }
 
 var _ interface {
@@ -386,6 +391,23 @@ func (f *File) SwapTo(impl string) (from string, err error) {
 	}
 	_, err = f.entry.SwapTo(impl, reconfig.SwapOptions{})
 	return from, err
+}
+
+// ChangeTo returns the change of the file's FCM to impl for a coordinated
+// swap (reconfig.SwapTogether), or nil if it is impl already; an error if
+// it is pinned to another.
+func (f *File) ChangeTo(impl string) (reconfig.Change, error) {
+	if p := f.Pinned(); p != "" && p != impl {
+		return nil, fmt.Errorf("%s: pinned to %s", f.Name(), p)
+	}
+	if f.Impl() == impl {
+		return nil, nil
+	}
+	to, err := FCMInterface.New(impl)
+	if err != nil {
+		return nil, err
+	}
+	return f.entry.To(to), nil
 }
 
 // reclaimer is a file's place in the pager's rounds.

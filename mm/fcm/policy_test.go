@@ -1,0 +1,78 @@
+package fcm_test
+
+import (
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"k42/fs"
+	"k42/mm/fcm"
+	"k42/reconfig"
+	"k42/reconfig/adapt"
+	"k42/reconfig/generation"
+	"k42/reconfig/platform"
+)
+
+// TestSequentialPolicyThresholds: 20 sequential pages leave the FCM
+// alone and the 21st swaps it to sequential; 10 non-sequential requests
+// keep it there and the 11th swaps it back to what it was. A page read in
+// pieces counts once.
+func TestSequentialPolicyThresholds(t *testing.T) {
+	d, err := generation.New(platform.Host(), 2)
+	require.NoError(t, err)
+	m, limit, err := fcm.NewInMemory(reconfig.NewTable(d), 4<<20, 64<<20, fcm.ImplSingle)
+	require.NoError(t, err)
+	defer m.Cache().Close()
+	reg := adapt.NewRegistry()
+	m.SetPolicies(reg)
+	fsys := fs.New(fs.Options{Pages: limit, Data: m.DataFactory()})
+	f, err := fsys.OpenAt(nil, "/stream", syscall.O_CREAT|syscall.O_RDWR, 0o644)
+	require.NoError(t, err)
+	defer f.Close()
+	data := make([]byte, 200*fs.PageSize)
+	// Written in one request: one run of 200 pages would swap, so switch
+	// the policy off while filling the file.
+	reg.Policy(fcm.PolicySequential).SetOn(false)
+	_, err = f.WriteAt(data, 0)
+	require.NoError(t, err)
+	reg.Policy(fcm.PolicySequential).SetOn(true)
+	file := f.Node().Data().(*fcm.File)
+	impl := func() string { reg.Worker().Wait(); return file.Impl() }
+	read := func(page int64, n int) {
+		t.Helper()
+		_, err := f.ReadAt(make([]byte, n), page*fs.PageSize)
+		require.NoError(t, err)
+	}
+
+	read(100, fs.PageSize) // a run elsewhere, then a fresh start
+	for p := int64(0); p < 20; p++ {
+		read(p, fs.PageSize/2) // each page in two pieces: still one page
+		_, err := f.ReadAt(make([]byte, fs.PageSize/2), p*fs.PageSize+fs.PageSize/2)
+		require.NoError(t, err)
+	}
+	require.Equal(t, fcm.ImplSingle, impl(), "20 sequential pages: no swap")
+	read(20, fs.PageSize)
+	require.Equal(t, fcm.ImplSequential, impl(), "the 21st: sequential")
+
+	for i := int64(0); i < 10; i++ {
+		read(150-10*i, 100) // backwards, far apart: non-sequential
+	}
+	require.Equal(t, fcm.ImplSequential, impl(), "10 non-sequential requests: it stays")
+	read(3, 100)
+	require.Equal(t, fcm.ImplSingle, impl(), "the 11th: back to single")
+
+	log, total := reg.Log().List()
+	require.Equal(t, 2, total)
+	require.Equal(t, "21 sequential pages", log[0].Reason)
+	require.Equal(t, "11 non-sequential requests", log[1].Reason)
+
+	// A pin holds against the policy.
+	require.NoError(t, file.Pin(fcm.ImplSingle))
+	for p := int64(0); p < 40; p++ {
+		read(p, fs.PageSize)
+	}
+	require.Equal(t, fcm.ImplSingle, impl(), "pinned")
+	log, _ = reg.Log().List()
+	require.Contains(t, log[len(log)-1].Err, "pinned")
+}
