@@ -258,7 +258,6 @@ func start() (*fs.FS, *serve.Server, error) {
 	}
 	fcms = m
 	policies = adapt.NewRegistry()
-	m.SetPolicies(policies)
 	var fsys *fs.FS
 	control := shell.NewControl(func(s *shell.Shell) {
 		s.AddObjects(objects.Table())
@@ -309,6 +308,9 @@ func start() (*fs.FS, *serve.Server, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// The policies watch from here on: the tree above was made outside any
+	// request, which a swap would not wait for.
+	m.SetPolicies(policies)
 	srv.SetPolicies(policies)
 	if err := policyOptions(policies); err != nil {
 		return nil, nil, err
