@@ -43,6 +43,9 @@ func (f *File) Device() Device { return f.dev }
 // Name returns the path the File was opened by.
 func (f *File) Name() string { return f.name }
 
+// Closed reports whether the File has been closed.
+func (f *File) Closed() bool { return f.closed.Load() }
+
 // Flags returns the access mode and status flags, as F_GETFL.
 func (f *File) Flags() int { return int(f.flags.Load()) }
 

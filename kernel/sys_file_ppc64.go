@@ -23,6 +23,9 @@ func fileFD(t *Thread, a int) (*desc, int64) {
 }
 
 func sysRead(c *CPU, t *Thread) int64 {
+	if r, ok := fastRead(t, false); ok {
+		return r
+	}
 	buf, n := argAddr(t, 1), argSize(t, 2)
 	if !validUser(buf, n) {
 		return -eFAULT
@@ -34,10 +37,6 @@ func sysRead(c *CPU, t *Thread) int64 {
 		sched.unlock()
 		return -eBADF
 	case x.kind == descFile:
-		if r, ok := client.Read(x.index, user(buf, int(n))); ok {
-			sched.unlock()
-			return r
-		}
 		return forwardLocked(c, t, x.index, HandleNone, x.flags)
 	}
 	defer releaseSched(c)
@@ -57,6 +56,9 @@ func sysRead(c *CPU, t *Thread) int64 {
 }
 
 func sysWrite(c *CPU, t *Thread) int64 {
+	if r, ok := fastWrite(t, false); ok {
+		return r
+	}
 	buf, n := argAddr(t, 1), argSize(t, 2)
 	if !validUser(buf, n) {
 		return -eFAULT
@@ -68,10 +70,6 @@ func sysWrite(c *CPU, t *Thread) int64 {
 		sched.unlock()
 		return -eBADF
 	case x.kind == descFile:
-		if r, ok := client.Write(x.index, user(buf, int(n)), wallNow()); ok {
-			sched.unlock()
-			return r
-		}
 		return forwardLocked(c, t, x.index, HandleNone, x.flags)
 	case x.kind == descTerminal:
 		term := terminal(x.index)
@@ -191,6 +189,9 @@ func eachIovec(iov, cnt uint64, xfer func(base, n uint64, more bool) int64) int6
 // what Linux gives them.
 func sysFileOnly(c *CPU, t *Thread) int64 {
 	nr := t.Ctx.GPR[0]
+	if r, ok := fileFast(t, nr); ok {
+		return r
+	}
 	if out, size := fileOutBuffer(t, nr); size > 0 && !validUser(out, size) {
 		return -eFAULT
 	}
@@ -212,10 +213,6 @@ func sysFileOnly(c *CPU, t *Thread) int64 {
 				sched.unlock()
 				return -eBADF
 			}
-		}
-		if r, ok := fileFast(t, nr, x.index); ok {
-			sched.unlock()
-			return r
 		}
 		return forwardLocked(c, t, x.index, HandleNone, x.flags)
 	}
@@ -251,21 +248,120 @@ func sysFileOnly(c *CPU, t *Thread) int64 {
 	return -eINVAL
 }
 
-// fileFast serves a call of sysFileOnly from the client slot of server
-// handle h, if the slot can (see the file's doc). The buffers are
-// checked. sched is held.
-func fileFast(t *Thread, nr uint64, h int32) (int64, bool) {
+// fileFast serves read, write, pread64, pwrite64, lseek and fstat (nr)
+// from the client slot of the file behind the call's descriptor, if it
+// has one that can serve the call, before anything else the handler does;
+// ok false sends the call down the ordinary path (sched, the descriptor
+// table, the hand-off to a server).
+//
+// It looks up the descriptor without sched. That is safe because the
+// slot is taken first and the descriptor looked at again after: a close
+// drops the fd under sched before its description is released, and the
+// release ends the session (its server takes the slot, which waits while
+// this call holds it), so if after Take the fd still names the same
+// description with the same handle, the call is served as if it had come
+// before the close. Otherwise the slot is given back and the call goes
+// the ordinary way (EBADF, or another file).
+func fileFast(t *Thread, nr uint64) (int64, bool) {
 	switch nr {
+	case linux.SYS_READ:
+		return fastRead(t, false)
 	case linux.SYS_PREAD64:
-		return client.ReadAt(h, user(argAddr(t, 1), int(argSize(t, 2))), int64(arg(t, 3)))
+		return fastRead(t, true)
+	case linux.SYS_WRITE:
+		return fastWrite(t, false)
 	case linux.SYS_PWRITE64:
-		return client.WriteAt(h, user(argAddr(t, 1), int(argSize(t, 2))), int64(arg(t, 3)), wallNow())
+		return fastWrite(t, true)
 	case linux.SYS_LSEEK:
-		return client.Seek(h, int64(arg(t, 1)), int(argInt(t, 2)))
+		s, ok := fastSlot(t, linux.O_ACCMODE+1)
+		if !ok {
+			return 0, false
+		}
+		r, ok := s.Lseek(int64(arg(t, 1)), int(argInt(t, 2)))
+		s.Give()
+		return r, ok
 	case linux.SYS_FSTAT:
-		return 0, client.Stat(h, userStat(argAddr(t, 1)))
+		if !validUser(argAddr(t, 1), linux.SizeofStat) {
+			return 0, false
+		}
+		s, ok := fastSlot(t, linux.O_ACCMODE+1)
+		if !ok {
+			return 0, false
+		}
+		s.Stat(userStat(argAddr(t, 1)))
+		s.Give()
+		return 0, true
 	}
 	return 0, false
+}
+
+// fastSlot takes the client slot of the file behind descriptor argument
+// 0, unless the description's access mode is forbidden (O_ACCMODE+1: any
+// mode will do); see fileFast for why no lock is needed.
+func fastSlot(t *Thread, forbidden uint32) (*client.Slot, bool) {
+	fd := uint64(argInt(t, 0))
+	if fd >= maxFDs {
+		return nil, false
+	}
+	ref := fdt[fd].desc
+	if ref <= 0 {
+		return nil, false
+	}
+	x := &descs[ref-1]
+	h := x.index
+	if x.kind != descFile || x.flags&linux.O_ACCMODE == forbidden {
+		return nil, false
+	}
+	s := client.Take(h)
+	if s == nil {
+		return nil, false
+	}
+	if fdt[fd].desc != ref || fdt[fd].reserved || x.kind != descFile || x.index != h {
+		s.Give()
+		return nil, false
+	}
+	return s, true
+}
+
+// fastRead is read (at false) or pread64 (at true) from the client slot.
+func fastRead(t *Thread, at bool) (int64, bool) {
+	buf, n := argAddr(t, 1), argSize(t, 2)
+	if !validUser(buf, n) {
+		return 0, false
+	}
+	s, ok := fastSlot(t, linux.O_WRONLY)
+	if !ok {
+		return 0, false
+	}
+	var r int64
+	if at {
+		r, ok = s.ReadAt(user(buf, int(n)), int64(arg(t, 3)))
+	} else {
+		r, ok = s.Read(user(buf, int(n)))
+	}
+	s.Give()
+	return r, ok
+}
+
+// fastWrite is write (at false) or pwrite64 (at true) into the client
+// slot.
+func fastWrite(t *Thread, at bool) (int64, bool) {
+	buf, n := argAddr(t, 1), argSize(t, 2)
+	if !validUser(buf, n) {
+		return 0, false
+	}
+	s, ok := fastSlot(t, linux.O_RDONLY)
+	if !ok {
+		return 0, false
+	}
+	var r int64
+	if at {
+		r, ok = s.WriteAt(user(buf, int(n)), int64(arg(t, 3)), wallNow())
+	} else {
+		r, ok = s.Write(user(buf, int(n)), wallNow())
+	}
+	s.Give()
+	return r, ok
 }
 
 // wallNow is the realtime clock as a file's times hold it.

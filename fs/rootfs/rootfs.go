@@ -258,6 +258,7 @@ func start() (*fs.FS, *serve.Server, error) {
 	}
 	fcms = m
 	policies = adapt.NewRegistry()
+	policies.SetClock(wallClock)
 	var fsys *fs.FS
 	control := shell.NewControl(func(s *shell.Shell) {
 		s.AddObjects(objects.Table())

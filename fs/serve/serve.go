@@ -26,6 +26,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -273,7 +274,7 @@ func (s *Server) newHandle(f *fs.File, path string, tid int32) (int32, *fileObj,
 	node := f.Node()
 	obj := s.files[node]
 	if obj == nil {
-		name := fmt.Sprintf("file:%s#%d", path, node.Ino())
+		name := "file:" + path + "#" + strconv.FormatUint(node.Ino(), 10)
 		e, err := reconfig.Create[FileServer](s.tab, name, FileServerInterface, opened{})
 		if err != nil {
 			return 0, nil, err
@@ -292,7 +293,8 @@ func (s *Server) newHandle(f *fs.File, path string, tid int32) (int32, *fileObj,
 	}
 	o := &openFile{f: f, obj: obj, h: h, tid: tid}
 	impl := s.sessionFor(o)
-	e, err := reconfig.Create[Session](s.tab, fmt.Sprintf("session:%s#%d/%d", path, node.Ino(), h), SessionInterface, s.newSession(o, impl))
+	name := "session:" + path + "#" + strconv.FormatUint(node.Ino(), 10) + "/" + strconv.Itoa(int(h))
+	e, err := reconfig.Create[Session](s.tab, name, SessionInterface, s.newSession(o, impl))
 	if err != nil {
 		s.dropObjLocked(node, obj)
 		return 0, nil, err

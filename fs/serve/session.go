@@ -79,7 +79,13 @@ type sessionBase struct {
 	s   *Server
 }
 
-// sessionState is the family's canonical format.
+// protoNoWindow is the session family's protocol 1: the canonical state
+// without the window's clean bytes, for a new session that keeps no
+// window (shared), which the file serves instead.
+const protoNoWindow reconfig.Protocol = 1
+
+// sessionState is the family's canonical format (and, without Clean,
+// protocol 1's).
 type sessionState struct {
 	Off      int64
 	Dirty    []byte // bytes not yet in the file, at DirtyOff
@@ -90,8 +96,11 @@ type sessionState struct {
 
 // writeDirty writes st's dirty bytes to the file, in a request (a swap's
 // transfer runs outside any).
+//
+// A description closed meanwhile has nothing to keep: its session's End
+// wrote what it held before the close.
 func (b *sessionBase) writeDirty(st *sessionState) error {
-	if len(st.Dirty) == 0 {
+	if len(st.Dirty) == 0 || b.f.Closed() {
 		return nil
 	}
 	req := b.s.dom.Enter()
@@ -137,7 +146,7 @@ func (x *shared) End(context.Context) error {
 }
 
 func (x *shared) Protocols() (export, import_ reconfig.ProtocolSet) {
-	return reconfig.Protocols(reconfig.Canonical), reconfig.Protocols(reconfig.Canonical)
+	return reconfig.Protocols(reconfig.Canonical), reconfig.Protocols(reconfig.Canonical, protoNoWindow)
 }
 
 func (x *shared) Export(reconfig.Protocol) (any, error) {
@@ -274,7 +283,7 @@ func (w *windowed) refresh(sl *client.Slot) {
 	sl.Seen = sl.Changes.Load()
 	var st fs.Stat
 	nd.StatTo(&st)
-	linuxStat(&sl.Stat, &st)
+	linuxStat(&sl.Attr, &st)
 	sl.Len = st.Size
 	if end := sl.WinOff + int64(sl.WinLen); end > sl.Len {
 		sl.WinLen = int(max(sl.Len-sl.WinOff, 0))
@@ -543,14 +552,14 @@ func (w *windowed) End(context.Context) error {
 }
 
 func (w *windowed) Protocols() (export, import_ reconfig.ProtocolSet) {
-	return reconfig.Protocols(reconfig.Canonical), reconfig.Protocols(reconfig.Canonical)
+	return reconfig.Protocols(reconfig.Canonical, protoNoWindow), reconfig.Protocols(reconfig.Canonical)
 }
 
 // Export recalls the slot: from here on the fast path forwards, and the
 // state (offset, dirty and clean bytes, copied) goes to the new session.
 // The slot keeps it too, so that if the swap fails this session goes on
 // with it (its next call takes the slot back).
-func (w *windowed) Export(reconfig.Protocol) (any, error) {
+func (w *windowed) Export(p reconfig.Protocol) (any, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.installed {
@@ -569,7 +578,7 @@ func (w *windowed) Export(reconfig.Protocol) (any, error) {
 		st.Dirty = append([]byte(nil), sl.Buf[sl.Lo:sl.Hi]...)
 		st.DirtyOff = sl.WinOff + int64(sl.Lo)
 	}
-	if sl.WinLen > 0 {
+	if sl.WinLen > 0 && p != protoNoWindow {
 		st.Clean = append([]byte(nil), sl.Buf[:sl.WinLen]...)
 		st.CleanOff = sl.WinOff
 	}

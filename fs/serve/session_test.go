@@ -527,3 +527,17 @@ func TestSharingPolicyThreshold(t *testing.T) {
 	require.Equal(t, fcm.ImplSingle, fcmOf())
 	tr.close(h)
 }
+
+// BenchmarkOpenClose is an open and a close of a file open nowhere
+// else, served (the server's side of the calls).
+func BenchmarkOpenClose(b *testing.B) {
+	for _, cfg := range []config{configs[0], configs[2]} {
+		b.Run(cfg.name, func(b *testing.B) {
+			_, tr := newTrapServer(b, cfg)
+			tr.close(tr.open("/f", syscall.O_CREAT|syscall.O_RDWR))
+			for b.Loop() {
+				tr.close(tr.open("/f", syscall.O_RDWR))
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -154,12 +155,23 @@ func (s *Server) recallAll(rq *request, r int64, h int32) int64 {
 			}
 		}
 	}
-	_, err := reconfig.SwapTogether(reconfig.SwapOptions{}, changes...)
+	rep, err := reconfig.SwapTogether(reconfig.SwapOptions{}, changes...)
+	for try := 0; errors.Is(err, reconfig.ErrBusy) && try < 100; try++ {
+		// A policy is swapping the FCM just now: the sessions' change
+		// cannot wait for it, the FCM's can (its policy decides again).
+		if fcmFrom != "" {
+			changes, fcmFrom = changes[:len(recall)], ""
+		} else {
+			time.Sleep(100 * time.Microsecond)
+		}
+		rep, err = reconfig.SwapTogether(reconfig.SwapOptions{}, changes...)
+	}
+
 	for i, o := range recall {
-		s.sessions.Record(o.sessE.Name(), froms[i], SessionShared, "a second open of the file", err)
+		s.sessions.Record(o.sessE.Name(), froms[i], SessionShared, "a second open of the file", rep.Total, err)
 	}
 	if fcmFrom != "" {
-		s.sharing.Record(obj.e.Name(), fcmFrom, "replicated", "a second open of the file by another thread, with its sessions", err)
+		s.sharing.Record(obj.e.Name(), fcmFrom, "replicated", "a second open of the file by another thread, with its sessions", rep.Total, err)
 		if err == nil && obj.watch != nil {
 			obj.watch.replicated()
 		}
@@ -378,9 +390,13 @@ type sharingMonitor struct {
 	obj  *fileObj
 	node *fs.Node
 
+	// The thread that made the last call, and when (platform clock).
+	lastTID atomic.Int32
+	lastAt  atomic.Int64
+
 	mu      sync.Mutex
 	tids    []int32 // distinct threads seen within the window, latest last
-	at      []int64 // when each was last seen (ns)
+	at      []int64 // when each was last seen (platform clock)
 	shared  int64   // when the file was last seen shared (ns); 0: never
 	swapped bool    // the policy made the FCM replicated
 	queued  bool    // a decision is with the worker
@@ -402,7 +418,10 @@ func (s *Server) watchLocked(obj *fileObj, o *openFile) {
 }
 
 // PreCall implements reconfig.Wrapper: every served call on one of the
-// file's sessions.
+// file's sessions. A call by the thread seen last, within the window,
+// only refreshes its time (two atomic stores, no lock, no system call:
+// the platform's clock is the timebase); another thread's takes the
+// monitor's lock and counts the threads within the window.
 func (m *sharingMonitor) PreCall(c *reconfig.Call) {
 	c.SkipPost()
 	p := m.s.sharing
@@ -413,13 +432,28 @@ func (m *sharingMonitor) PreCall(c *reconfig.Call) {
 	if !ok {
 		return
 	}
-	now := time.Now().UnixNano()
+	now := c.Platform().Now()
+	if m.lastTID.Load() == cl.TID {
+		m.lastAt.Store(now)
+		return
+	}
 	win := p.Param("window").Get()
 	need := int(p.Param("threads").Get())
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	// Forget threads not seen within the window.
+	// The thread seen last was seen at its lastAt, which the fast path
+	// kept current; then forget threads not seen within the window.
+	prev, prevAt := m.lastTID.Swap(cl.TID), m.lastAt.Swap(now)
 	k := 0
+	found := false
+	for i := range m.tids {
+		if m.tids[i] == prev {
+			m.at[i], found = max(m.at[i], prevAt), true
+		}
+	}
+	if !found && prevAt != 0 {
+		m.tids, m.at = append(m.tids, prev), append(m.at, prevAt)
+	}
 	for i := range m.tids {
 		if now-m.at[i] <= win && m.tids[i] != cl.TID {
 			m.tids[k], m.at[k] = m.tids[i], m.at[i]
@@ -430,7 +464,7 @@ func (m *sharingMonitor) PreCall(c *reconfig.Call) {
 	if len(m.tids) < max(need, 2) {
 		return
 	}
-	m.shared = now
+	m.shared = time.Now().UnixNano()
 	if m.swapped || m.queued {
 		return
 	}

@@ -111,7 +111,7 @@ func (p *Policy) Decide(object, reason string, act func() (from, to string, err 
 	if !p.On() {
 		return
 	}
-	at := time.Now()
+	at := p.log.now()
 	if !p.worker.post(func() {
 		from, to, err := act()
 		d := Decision{Time: at, Policy: p.Name, Object: object, From: from, To: to, Reason: reason}
@@ -130,11 +130,11 @@ func (p *Policy) Decide(object, reason string, act func() (from, to string, err 
 // Record logs a decision its caller made and carried out itself (outside
 // any request), whether or not the policy is on: a swap a protocol
 // requires, not one the policy chose.
-func (p *Policy) Record(object, from, to, reason string, err error) {
+func (p *Policy) Record(object, from, to, reason string, took time.Duration, err error) {
 	if from == to && err == nil {
 		return
 	}
-	d := Decision{Time: time.Now(), Policy: p.Name, Object: object, From: from, To: to, Reason: reason}
+	d := Decision{Time: p.log.now(), Policy: p.Name, Object: object, From: from, To: to, Reason: reason, Took: took}
 	if err != nil {
 		d.Err = err.Error()
 	}
@@ -148,11 +148,15 @@ type Decision struct {
 	Object   string
 	From, To string
 	Reason   string
-	Err      string // why the swap failed (the old component stays), if it did
+	Took     time.Duration // how long the swap took, if the decider measured it
+	Err      string        // why the swap failed (the old component stays), if it did
 }
 
 func (d Decision) String() string {
 	s := fmt.Sprintf("%s %-10s %s: %s -> %s (%s)", d.Time.Format("15:04:05.000000"), d.Policy, d.Object, d.From, d.To, d.Reason)
+	if d.Took > 0 {
+		s += fmt.Sprintf(" in %v", d.Took)
+	}
 	if d.Err != "" {
 		s += ": failed: " + d.Err
 	}
@@ -164,10 +168,19 @@ const logSize = 512
 
 // Log is the decisions of every policy of a Registry.
 type Log struct {
+	clock atomic.Pointer[func() time.Time]
 	mu    sync.Mutex
 	ring  [logSize]Decision
 	next  int
 	total int
+}
+
+// now is the log's clock: time.Now unless SetClock gave another.
+func (l *Log) now() time.Time {
+	if c := l.clock.Load(); c != nil {
+		return (*c)()
+	}
+	return time.Now()
 }
 
 func (l *Log) add(d Decision) {
@@ -251,6 +264,10 @@ type Registry struct {
 func NewRegistry() *Registry {
 	return &Registry{policies: make(map[string]*Policy), worker: newWorker()}
 }
+
+// SetClock sets the clock decisions are stamped with (the kernel's wall
+// clock, which reads the timebase: time.Now there is two system calls).
+func (r *Registry) SetClock(now func() time.Time) { r.log.clock.Store(&now) }
 
 // Log returns the registry's decision log.
 func (r *Registry) Log() *Log { return &r.log }

@@ -97,9 +97,9 @@ type Slot struct {
 	Fixed bool
 	// Append is the description's O_APPEND.
 	Append bool
-	// Stat is the attributes when the server last refreshed the slot (its
+	// Attr is the attributes when the server last refreshed the slot (its
 	// size and times are kept current by the fast path).
-	Stat linux.Stat
+	Attr linux.Stat
 	// Changes, if set, is the node's change count; Seen its value when
 	// Stat was taken. A difference sends every call to the server.
 	Changes *atomic.Uint64
@@ -120,9 +120,11 @@ func slot(h int32) *Slot {
 	return &Slots[h]
 }
 
-// take moves h's slot from Idle to Busy, if it is an exclusive session
-// whose snapshot is current. Fast path.
-func take(h int32) *Slot {
+// Take moves h's slot from Idle to Busy, if it is an exclusive session
+// whose snapshot is current, and returns it for the caller's one
+// fast-path operation (the Slot methods below), after which the caller
+// gives it back with Give; nil means forward the call. Fast path.
+func Take(h int32) *Slot {
 	s := slot(h)
 	if s == nil || !s.state.CompareAndSwap(Idle, Busy) {
 		return nil
@@ -134,8 +136,8 @@ func take(h int32) *Slot {
 	return s
 }
 
-// give ends a fast-path call.
-func (s *Slot) give() { s.state.Store(Idle) }
+// Give ends a fast-path call (Busy→Idle). Fast path.
+func (s *Slot) Give() { s.state.Store(Idle) }
 
 // State returns h's slot state (for the console and tests).
 func State(h int32) uint32 {
@@ -145,38 +147,159 @@ func State(h int32) uint32 {
 	return Free
 }
 
-// Read reads at the slot's offset into p and advances it, if the window
-// holds what it asks for: ok false means the caller must forward the
-// call. Fast path.
-func Read(h int32, p []byte) (n int64, ok bool) {
-	s := take(h)
-	if s == nil {
-		return 0, false
-	}
-	n, ok = s.readAt(p, s.Off)
+// The fast-path operations on a slot taken with Take: each returns ok
+// false if the window cannot serve it (the caller gives the slot back and
+// forwards the call), else its result (a count, an offset, or -errno).
+
+// Read reads at the slot's offset into p and advances it.
+func (s *Slot) Read(p []byte) (int64, bool) {
+	n, ok := s.readAt(p, s.Off)
 	if ok {
 		s.Off += n
 		s.Hits[OpRead]++
 	}
-	s.give()
 	return n, ok
 }
 
-// ReadAt is pread64 on the slot. Fast path.
-func ReadAt(h int32, p []byte, off int64) (n int64, ok bool) {
+// ReadAt is pread64.
+func (s *Slot) ReadAt(p []byte, off int64) (int64, bool) {
 	if off < 0 {
 		return 0, false // the server says EINVAL
 	}
-	s := take(h)
-	if s == nil {
-		return 0, false
-	}
-	n, ok = s.readAt(p, off)
+	n, ok := s.readAt(p, off)
 	if ok {
 		s.Hits[OpRead]++
 	}
-	s.give()
 	return n, ok
+}
+
+// Write writes p at the slot's offset (at the end, with O_APPEND) and
+// advances it, stamping the file's times with now.
+func (s *Slot) Write(p []byte, now linux.Timespec) (int64, bool) {
+	off := s.Off
+	if s.Append {
+		off = s.Len
+	}
+	n, ok := s.writeAt(p, off, now)
+	if ok {
+		s.Off = off + n
+		s.Hits[OpWrite]++
+	}
+	return n, ok
+}
+
+// WriteAt is pwrite64 (not with O_APPEND, where Linux appends: that is
+// forwarded).
+func (s *Slot) WriteAt(p []byte, off int64, now linux.Timespec) (int64, bool) {
+	if off < 0 || s.Append {
+		return 0, false
+	}
+	n, ok := s.writeAt(p, off, now)
+	if ok {
+		s.Hits[OpWrite]++
+	}
+	return n, ok
+}
+
+// Lseek is lseek with SEEK_SET, SEEK_CUR or SEEK_END (the others are
+// forwarded): the new offset, or -EINVAL.
+func (s *Slot) Lseek(off int64, whence int) (int64, bool) {
+	base := int64(0)
+	switch whence {
+	case 0:
+	case 1:
+		base = s.Off
+	case 2:
+		base = s.Len
+	default:
+		return 0, false
+	}
+	s.Hits[OpSeek]++
+	nw := base + off
+	if nw < 0 || (off > 0 && nw < base) {
+		return -int64(linux.EINVAL), true
+	}
+	s.Off = nw
+	return nw, true
+}
+
+// Stat fills st with the session's view of the file.
+func (s *Slot) Stat(st *linux.Stat) {
+	*st = s.Attr
+	st.Size = s.Len
+	if b := (s.Len + 4095) / 4096 * 8; b > st.Blocks {
+		st.Blocks = b // written but not yet given back: pages it will take
+	}
+	s.Hits[OpStat]++
+}
+
+// One-call forms for handle h (Take, the operation, Give), for callers
+// that need not check anything between taking the slot and using it.
+
+// Read is Slot.Read on h's slot.
+func Read(h int32, p []byte) (int64, bool) {
+	s := Take(h)
+	if s == nil {
+		return 0, false
+	}
+	n, ok := s.Read(p)
+	s.Give()
+	return n, ok
+}
+
+// ReadAt is Slot.ReadAt on h's slot.
+func ReadAt(h int32, p []byte, off int64) (int64, bool) {
+	s := Take(h)
+	if s == nil {
+		return 0, false
+	}
+	n, ok := s.ReadAt(p, off)
+	s.Give()
+	return n, ok
+}
+
+// Write is Slot.Write on h's slot.
+func Write(h int32, p []byte, now linux.Timespec) (int64, bool) {
+	s := Take(h)
+	if s == nil {
+		return 0, false
+	}
+	n, ok := s.Write(p, now)
+	s.Give()
+	return n, ok
+}
+
+// WriteAt is Slot.WriteAt on h's slot.
+func WriteAt(h int32, p []byte, off int64, now linux.Timespec) (int64, bool) {
+	s := Take(h)
+	if s == nil {
+		return 0, false
+	}
+	n, ok := s.WriteAt(p, off, now)
+	s.Give()
+	return n, ok
+}
+
+// Seek is Slot.Lseek on h's slot.
+func Seek(h int32, off int64, whence int) (int64, bool) {
+	s := Take(h)
+	if s == nil {
+		return 0, false
+	}
+	r, ok := s.Lseek(off, whence)
+	s.Give()
+	return r, ok
+}
+
+// Stat is Slot.Stat on h's slot.
+func Stat(h int32, st *linux.Stat) bool {
+	s := Take(h)
+	if s == nil {
+		return false
+	}
+	s.Stat(st)
+	s.Give()
+	return true
 }
 
 func (s *Slot) readAt(p []byte, off int64) (int64, bool) {
@@ -191,49 +314,6 @@ func (s *Slot) readAt(p []byte, off int64) (int64, bool) {
 		return 0, false
 	}
 	return int64(copy(p, s.Buf[off-s.WinOff:end-s.WinOff])), true
-}
-
-// Write writes p at the slot's offset (at the end, with O_APPEND) and
-// advances it, stamping the file's times with now, if p lands in the
-// window next to what it holds. Fast path.
-func Write(h int32, p []byte, now linux.Timespec) (n int64, ok bool) {
-	s := take(h)
-	if s == nil {
-		return 0, false
-	}
-	off := s.Off
-	if s.Append {
-		off = s.Len
-	}
-	n, ok = s.writeAt(p, off, now)
-	if ok {
-		s.Off = off + n
-		s.Hits[OpWrite]++
-	}
-	s.give()
-	return n, ok
-}
-
-// WriteAt is pwrite64 on the slot (not with O_APPEND, where Linux appends:
-// that is forwarded). Fast path.
-func WriteAt(h int32, p []byte, off int64, now linux.Timespec) (n int64, ok bool) {
-	if off < 0 {
-		return 0, false
-	}
-	s := take(h)
-	if s == nil {
-		return 0, false
-	}
-	if s.Append {
-		s.give()
-		return 0, false
-	}
-	n, ok = s.writeAt(p, off, now)
-	if ok {
-		s.Hits[OpWrite]++
-	}
-	s.give()
-	return n, ok
 }
 
 func (s *Slot) writeAt(p []byte, off int64, now linux.Timespec) (int64, bool) {
@@ -254,53 +334,8 @@ func (s *Slot) writeAt(p []byte, off int64, now linux.Timespec) (int64, bool) {
 	}
 	s.WinLen = max(s.WinLen, hi)
 	s.Len = max(s.Len, end)
-	s.Stat.Mtime, s.Stat.Ctime = now, now
+	s.Attr.Mtime, s.Attr.Ctime = now, now
 	return int64(len(p)), true
-}
-
-// Seek is lseek with SEEK_SET, SEEK_CUR or SEEK_END (the others are
-// forwarded): it returns the new offset, or -EINVAL. Fast path.
-func Seek(h int32, off int64, whence int) (r int64, ok bool) {
-	if whence < 0 || whence > 2 {
-		return 0, false
-	}
-	s := take(h)
-	if s == nil {
-		return 0, false
-	}
-	base := int64(0)
-	switch whence {
-	case 1:
-		base = s.Off
-	case 2:
-		base = s.Len
-	}
-	nw := base + off
-	switch {
-	case nw < 0 || (off > 0 && nw < base):
-		r = -int64(linux.EINVAL)
-	default:
-		s.Off, r = nw, nw
-	}
-	s.Hits[OpSeek]++
-	s.give()
-	return r, true
-}
-
-// Stat fills st with the session's view of the file. Fast path.
-func Stat(h int32, st *linux.Stat) bool {
-	s := take(h)
-	if s == nil {
-		return false
-	}
-	*st = s.Stat
-	st.Size = s.Len
-	if b := (s.Len + 4095) / 4096 * 8; b > st.Blocks {
-		st.Blocks = b // written but not yet given back: pages it will take
-	}
-	s.Hits[OpStat]++
-	s.give()
-	return true
 }
 
 // The server's side. Ordinary Go.
@@ -357,11 +392,13 @@ func Recall(h int32) { slot(h).state.Store(Recalled) }
 // fast path.
 func Publish(h int32) { slot(h).state.Store(Idle) }
 
-// Clear ends h's session: the slot is Free, its window dropped. Its holder
+// Clear ends h's session: the slot is Free. Its window's memory stays for
+// the next session of the handle (a new window is allocated, and its pages
+// touched, only when the size differs). Its holder
 // (or, for a Free slot, the server that owns the handle) calls it.
 func Clear(h int32) {
 	s := slot(h)
-	s.Buf, s.Changes = nil, nil
+	s.Changes = nil // the window (Buf) stays, for the handle's next session
 	s.Off, s.Len, s.WinOff, s.WinLen, s.Lo, s.Hi, s.Fixed, s.Append = 0, 0, 0, 0, 0, 0, false, false
 	s.state.Store(Free)
 }
