@@ -28,11 +28,12 @@ func End(name string) string   { return "<!-- END results:" + name + " -->" }
 
 // titles are the headings of known experiments' sections.
 var titles = map[string]string{
-	"syscall": "Linux on the same QEMU: system calls (k42 against Linux)",
-	"kernel":  "In-kernel benchmarks: traps, threads, SMP, memory, reconfiguration",
-	"boot":    "Boot time",
-	"files":   "Linux on the same QEMU: files (k42's forwarded calls against Linux's tmpfs)",
-	"fcm":     "In-kernel benchmarks: file cache managers and the page cache",
+	"syscall":  "Linux on the same QEMU: system calls (k42 against Linux)",
+	"kernel":   "In-kernel benchmarks: traps, threads, SMP, memory, reconfiguration",
+	"boot":     "Boot time",
+	"files":    "Linux on the same QEMU: files (k42's forwarded calls against Linux's tmpfs)",
+	"fcm":      "In-kernel benchmarks: file cache managers and the page cache",
+	"sessions": "Linux on the same QEMU: file sessions (k42's client-side and shared sessions against Linux's tmpfs)",
 }
 
 // Reference and compared configurations: when a run has both, the report

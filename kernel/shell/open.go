@@ -20,12 +20,13 @@ import (
 type Opens struct {
 	mu    sync.Mutex
 	files map[int]*os.File
+	order []int // descriptors in the order open made them: %1, %2, ...
 }
 
 // AddOpens adds open, fds, write, read, seek and close.
 func (s *Shell) AddOpens() {
 	o := &Opens{files: map[int]*os.File{}}
-	s.Register(Command{Name: "open", Args: "PATH [r|w|rw][+create][+append][+trunc]", Help: "open a file and keep it open (default rw+create); prints its descriptor",
+	s.Register(Command{Name: "open", Args: "PATH [r|w|rw][+create][+append][+trunc]", Help: "open a file and keep it open (default rw+create); prints %N (the Nth open, which the other commands take as well as FD) and its descriptor",
 		Run: func(s *Shell, args []string) error { return o.open(s, args) }})
 	s.Register(Command{Name: "fds", Help: "the files the console holds open: descriptor, path, offset",
 		Run: func(s *Shell, args []string) error { return o.list(s) }})
@@ -77,18 +78,25 @@ func (o *Opens) open(s *Shell, args []string) error {
 	}
 	o.mu.Lock()
 	o.files[int(f.Fd())] = f
+	o.order = append(o.order, int(f.Fd()))
+	n := len(o.order)
 	o.mu.Unlock()
-	fmt.Fprintf(s.Out, "%d\n", f.Fd())
+	fmt.Fprintf(s.Out, "%%%d: descriptor %d\n", n, f.Fd())
 	return nil
 }
 
 func (o *Opens) file(arg string) (*os.File, error) {
-	fd, err := strconv.Atoi(arg)
-	if err != nil {
-		return nil, fmt.Errorf("%q is not a descriptor number", arg)
-	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	var fd int
+	if n, err := strconv.Atoi(strings.TrimPrefix(arg, "%")); err == nil && strings.HasPrefix(arg, "%") {
+		if n < 1 || n > len(o.order) {
+			return nil, fmt.Errorf("%s: open has made %d descriptors", arg, len(o.order))
+		}
+		fd = o.order[n-1]
+	} else if fd, err = strconv.Atoi(arg); err != nil {
+		return nil, fmt.Errorf("%q is neither a descriptor number nor %%N (the Nth open)", arg)
+	}
 	f := o.files[fd]
 	if f == nil {
 		return nil, fmt.Errorf("descriptor %d is not one open opened (fds lists them)", fd)
