@@ -132,18 +132,9 @@ func perCall(batches, batch int, fn func()) float64 {
 	return measure.Median(batchTimes(batches, batch, fn))
 }
 
-// batchTimes times batches batches of batch calls of fn: each batch's
-// time per call, in ns.
+// batchTimes is measure.BatchTimes.
 func batchTimes(batches, batch int, fn func()) []float64 {
-	per := make([]float64, batches)
-	for i := range per {
-		t0 := time.Now()
-		for j := 0; j < batch; j++ {
-			fn()
-		}
-		per[i] = float64(time.Since(t0).Nanoseconds()) / float64(batch)
-	}
-	return per
+	return measure.BatchTimes(batches, batch, fn)
 }
 
 // allBusy runs perCall's batches in procs goroutines at once and returns

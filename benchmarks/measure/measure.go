@@ -78,3 +78,20 @@ func Calibration(iters, reps int) float64 {
 	}
 	return Median(per)
 }
+
+// BatchTimes times batches batches of batch calls of fn: each batch's
+// time per call, in ns.
+func BatchTimes(batches, batch int, fn func()) []float64 {
+	per := make([]float64, batches)
+	for i := range per {
+		t0 := time.Now()
+		for range batch {
+			fn()
+		}
+		per[i] = float64(time.Since(t0).Nanoseconds()) / float64(batch)
+	}
+	return per
+}
+
+// PerCall returns the median batch's time per call of fn, in ns.
+func PerCall(batches, batch int, fn func()) float64 { return Median(BatchTimes(batches, batch, fn)) }

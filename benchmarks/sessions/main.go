@@ -94,7 +94,7 @@ func run(o options) error {
 	}
 	defer os.RemoveAll(dir)
 	n := o.batches * o.batch
-	per := func(fn func()) float64 { return perCall(o.batches, o.batch, fn) }
+	per := func(fn func()) float64 { return measure.PerCall(o.batches, o.batch, fn) }
 
 	getpid := func() { syscall.RawSyscall(syscall.SYS_GETPID, 0, 0, 0) }
 	emit("getpid", "median", per(getpid), "ns", n)
@@ -308,17 +308,4 @@ func mustErr(err error) {
 	if err != nil {
 		panic(err)
 	}
-}
-
-// perCall returns the median batch's time per call of fn, in ns.
-func perCall(batches, batch int, fn func()) float64 {
-	per := make([]float64, batches)
-	for i := range per {
-		t0 := time.Now()
-		for range batch {
-			fn()
-		}
-		per[i] = float64(time.Since(t0).Nanoseconds()) / float64(batch)
-	}
-	return measure.Median(per)
 }

@@ -339,7 +339,10 @@ func start() (*fs.FS, *serve.Server, error) {
 // and k42.policy.SETTING (see adapt.Registry.Set).
 func policyOptions(r *adapt.Registry) error {
 	if v, ok := sys.Option("smallfile"); ok {
-		n, err := sys.ParseSize(v, 1<<62)
+		n, err := int64(0), error(nil)
+		if v != "0" { // ParseSize takes no zero: 0 is "no small-file cache"
+			n, err = sys.ParseSize(v, 1<<62)
+		}
 		if err != nil || n > 1<<20 {
 			return fmt.Errorf("k42.smallfile=%s: want a size up to 1M (4096, 16K; 0 for none)", v)
 		}

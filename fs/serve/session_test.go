@@ -541,3 +541,24 @@ func BenchmarkOpenClose(b *testing.B) {
 		})
 	}
 }
+
+// TestSmallFileThresholdIsExact: a small-file session stays one while the
+// file is 4096 bytes (the threshold) and is swapped out by the write that
+// makes it 4097.
+func TestSmallFileThresholdIsExact(t *testing.T) {
+	s, tr := newTrapServer(t, configs[2])
+	h := tr.open("/t", syscall.O_CREAT|syscall.O_RDWR)
+	require.Equal(t, SessionSmallFile, s.implOf(h))
+	require.EqualValues(t, 4096, tr.write(h, make([]byte, 4096)))
+	s.policies.Worker().Wait()
+	require.Equal(t, SessionSmallFile, s.implOf(h), "4096 bytes: still small")
+	require.EqualValues(t, 4096, tr.fstat(h).Size)
+	require.EqualValues(t, 1, tr.write(h, []byte{1}))
+	s.policies.Worker().Wait()
+	require.Equal(t, SessionExclusive, s.implOf(h), "4097 bytes: swapped out")
+	require.EqualValues(t, 4097, tr.fstat(h).Size)
+	got := tr.pread(h, 5000, 0)
+	require.Len(t, got, 4097)
+	require.EqualValues(t, 1, got[4096])
+	tr.close(h)
+}
