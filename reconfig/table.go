@@ -371,8 +371,13 @@ func (e *Entry[I]) destroyLocked() (<-chan struct{}, error) {
 	done := make(chan struct{})
 	d, hasDestroy := any(impl).(Destroyer)
 	t.gens.Quiesce(func() {
-		if !hasDestroy && len(layers) == 0 {
-			close(done) // nothing to run: no goroutine needed
+		if !hasDestroy {
+			// Nothing that may block: reclaim the wrappers here, with no
+			// goroutine of its own.
+			for _, l := range layers {
+				close(l.a.reclaimed)
+			}
+			close(done)
 			return
 		}
 		go func() {

@@ -405,7 +405,7 @@ type sharingMonitor struct {
 
 // watchLocked attaches obj's monitor to o's session. s.mu is held.
 func (s *Server) watchLocked(obj *fileObj, o *openFile) {
-	if o.f.Node().Type() != fs.S_IFREG {
+	if o.f.Node().Type() != fs.S_IFREG || !s.sharing.On() {
 		return
 	}
 	if _, ok := o.f.Node().Data().(fcmFile); !ok {
