@@ -17,6 +17,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -39,7 +40,7 @@ var (
 	server   *serve.Server
 	fcms     *fcm.Manager
 	policies *adapt.Registry
-	settle   func() // the server's SettleAll: client-side sessions' data back to the files
+	settle   atomic.Pointer[func()] // the server's SettleAll: client-side sessions' data back to the files
 	err      error
 )
 
@@ -175,7 +176,13 @@ func mountDisk(d *pseries.Disk) (*diskfs.Volume, error) {
 	}
 	// The background write-back starts with the file system (Volume.FS),
 	// after fcms is set.
-	opt := diskfs.Options{WriteBack: func() error { _, err := fcms.SyncAll(); return err }}
+	opt := diskfs.Options{WriteBack: func() error {
+		if f := settle.Load(); f != nil {
+			(*f)() // the client-side sessions' windows first
+		}
+		_, err := fcms.SyncAll()
+		return err
+	}}
 	if c, ok := sys.Option("commit"); ok {
 		iv, err := time.ParseDuration(c)
 		if err != nil || iv <= 0 {
@@ -223,8 +230,8 @@ func syncAll() (string, error) {
 	if fcms == nil {
 		return "", fmt.Errorf("no page cache")
 	}
-	if settle != nil {
-		settle()
+	if f := settle.Load(); f != nil {
+		(*f)()
 	}
 	n, err := fcms.SyncAll()
 	if err != nil {
@@ -330,7 +337,8 @@ func start() (*fs.FS, *serve.Server, error) {
 		return nil, nil, fmt.Errorf("k42.serve.lend=%s: want on or off", v)
 	}
 	srv.OnSync(func() error { _, err := syncAll(); return err })
-	settle = srv.SettleAll
+	settleAll := srv.SettleAll
+	settle.Store(&settleAll)
 	srv.Start(2)
 	return fsys, srv, nil
 }

@@ -259,7 +259,7 @@ func (s *Server) settleNode(n *fs.Node) {
 	}
 	s.mu.Unlock()
 	for _, o := range opens {
-		o.sess.Get().Settle(bg)
+		settleOne(o)
 	}
 }
 
@@ -274,7 +274,9 @@ func (s *Server) settlePath(d *fs.Node, p string, flags int) {
 }
 
 // SettleAll gives what every client-side session holds back to its file
-// (sync(2), and before the file system is written back).
+// (sync(2), the console's sync, and the disk's periodic write-back, which
+// so reaches the data in client windows too). Each settle is a request of
+// its own: callers outside any request may call it.
 func (s *Server) SettleAll() {
 	if s.held.Load() == 0 {
 		return
@@ -286,8 +288,21 @@ func (s *Server) SettleAll() {
 	}
 	s.mu.Unlock()
 	for _, o := range opens {
-		o.sess.Get().Settle(bg)
+		s.dom.Do(func() { settleOne(o) })
 	}
+}
+
+// settleOne settles o's session, unless its description was closed
+// meanwhile (its entry is gone: its End gave everything back).
+func settleOne(o *openFile) {
+	defer func() {
+		if p := recover(); p != nil {
+			if err, ok := p.(error); !ok || !errors.Is(err, reconfig.ErrDestroyed) {
+				panic(p)
+			}
+		}
+	}()
+	o.sess.Get().Settle(bg)
 }
 
 // PinSession pins the session of the open description named object (as
