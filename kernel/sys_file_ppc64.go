@@ -189,9 +189,6 @@ func eachIovec(iov, cnt uint64, xfer func(base, n uint64, more bool) int64) int6
 // what Linux gives them.
 func sysFileOnly(c *CPU, t *Thread) int64 {
 	nr := t.Ctx.GPR[0]
-	if r, ok := fileFast(t, nr); ok {
-		return r
-	}
 	if out, size := fileOutBuffer(t, nr); size > 0 && !validUser(out, size) {
 		return -eFAULT
 	}
@@ -525,7 +522,35 @@ func sysServed(c *CPU, t *Thread) int64 {
 	return forwardLocked(c, t, HandleNone, HandleNone, 0)
 }
 
-func sysLseek(c *CPU, t *Thread) int64 { return sysFileOnly(c, t) }
+// sysPread, sysPwrite, sysLseek and sysFstat try the client slot before
+// sysFileOnly's general path, each with only its own call's checks.
+func sysPread(c *CPU, t *Thread) int64 {
+	if r, ok := fastRead(t, true); ok {
+		return r
+	}
+	return sysFileOnly(c, t)
+}
+
+func sysPwrite(c *CPU, t *Thread) int64 {
+	if r, ok := fastWrite(t, true); ok {
+		return r
+	}
+	return sysFileOnly(c, t)
+}
+
+func sysLseek(c *CPU, t *Thread) int64 {
+	if r, ok := fileFast(t, linux.SYS_LSEEK); ok {
+		return r
+	}
+	return sysFileOnly(c, t)
+}
+
+func sysFstat(c *CPU, t *Thread) int64 {
+	if r, ok := fileFast(t, linux.SYS_FSTAT); ok {
+		return r
+	}
+	return sysFileOnly(c, t)
+}
 
 // umask is the process's file-mode creation mask, which every forwarded
 // request carries to its server.
