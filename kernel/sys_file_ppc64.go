@@ -278,11 +278,12 @@ func fileFast(t *Thread, nr uint64) (int64, bool) {
 		s.Give()
 		return r, ok
 	case linux.SYS_FSTAT:
-		if !validUser(argAddr(t, 1), linux.SizeofStat) {
-			return 0, false
-		}
 		s, ok := fastSlot(t, linux.O_ACCMODE+1)
 		if !ok {
+			return 0, false
+		}
+		if !validUser(argAddr(t, 1), linux.SizeofStat) {
+			s.Give()
 			return 0, false
 		}
 		s.Stat(userStat(argAddr(t, 1)))
@@ -322,12 +323,18 @@ func fastSlot(t *Thread, forbidden uint32) (*client.Slot, bool) {
 
 // fastRead is read (at false) or pread64 (at true) from the client slot.
 func fastRead(t *Thread, at bool) (int64, bool) {
-	buf, n := argAddr(t, 1), argSize(t, 2)
-	if !validUser(buf, n) {
-		return 0, false
-	}
+	// The slot first: a description without a client-side session (most
+	// forwarded calls) pays only for the lookup. Checking the buffer with
+	// the slot held is safe: faulting a page in does not block.
 	s, ok := fastSlot(t, linux.O_WRONLY)
 	if !ok {
+		return 0, false
+	}
+	// A read served here copies at most a window: only that much of the
+	// buffer need be checked (and faulted in, with the slot held).
+	buf, n := argAddr(t, 1), min(argSize(t, 2), uint64(len(s.Buf)))
+	if !validUser(buf, n) {
+		s.Give()
 		return 0, false
 	}
 	var r int64
@@ -343,12 +350,14 @@ func fastRead(t *Thread, at bool) (int64, bool) {
 // fastWrite is write (at false) or pwrite64 (at true) into the client
 // slot.
 func fastWrite(t *Thread, at bool) (int64, bool) {
-	buf, n := argAddr(t, 1), argSize(t, 2)
-	if !validUser(buf, n) {
-		return 0, false
-	}
 	s, ok := fastSlot(t, linux.O_RDONLY)
 	if !ok {
+		return 0, false
+	}
+	// A write larger than the window is never served here.
+	buf, n := argAddr(t, 1), argSize(t, 2)
+	if n > uint64(len(s.Buf)) || !validUser(buf, n) {
+		s.Give()
 		return 0, false
 	}
 	var r int64

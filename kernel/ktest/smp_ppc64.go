@@ -99,7 +99,12 @@ func testFutexAcrossCPUs(t TB) {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			waiterCPU <- kernel.CPUID()
-			_, _, e := syscall.Syscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(&word)), futexWaitPrivate, 0, 0, 0, 0)
+			// A signal (the runtime's preemption) ends a wait with EINTR,
+			// on Linux too: wait again, or the waker would find no one.
+			e := syscall.EINTR
+			for e == syscall.EINTR {
+				_, _, e = syscall.Syscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(&word)), futexWaitPrivate, 0, 0, 0, 0)
+			}
 			done <- e
 		}()
 		wc := <-waiterCPU
