@@ -245,10 +245,10 @@ func sysFileOnly(c *CPU, t *Thread) int64 {
 	return -eINVAL
 }
 
-// fileFast serves read, write, pread64, pwrite64, lseek and fstat (nr)
-// from the client slot of the file behind the call's descriptor, if it
-// has one that can serve the call, before anything else the handler does;
-// ok false sends the call down the ordinary path (sched, the descriptor
+// The fast path: read, write, pread64, pwrite64, lseek and fstat are served
+// from the client slot of the file behind the call's descriptor, if it has
+// one that can serve the call, before anything else their handlers do; ok
+// false sends the call down the ordinary path (sched, the descriptor
 // table, the hand-off to a server).
 //
 // It looks up the descriptor without sched. That is safe because the
@@ -259,43 +259,10 @@ func sysFileOnly(c *CPU, t *Thread) int64 {
 // description with the same handle, the call is served as if it had come
 // before the close. Otherwise the slot is given back and the call goes
 // the ordinary way (EBADF, or another file).
-func fileFast(t *Thread, nr uint64) (int64, bool) {
-	switch nr {
-	case linux.SYS_READ:
-		return fastRead(t, false)
-	case linux.SYS_PREAD64:
-		return fastRead(t, true)
-	case linux.SYS_WRITE:
-		return fastWrite(t, false)
-	case linux.SYS_PWRITE64:
-		return fastWrite(t, true)
-	case linux.SYS_LSEEK:
-		s, ok := fastSlot(t, linux.O_ACCMODE+1)
-		if !ok {
-			return 0, false
-		}
-		r, ok := s.Lseek(int64(arg(t, 1)), int(argInt(t, 2)))
-		s.Give()
-		return r, ok
-	case linux.SYS_FSTAT:
-		s, ok := fastSlot(t, linux.O_ACCMODE+1)
-		if !ok {
-			return 0, false
-		}
-		if !validUser(argAddr(t, 1), linux.SizeofStat) {
-			s.Give()
-			return 0, false
-		}
-		s.Stat(userStat(argAddr(t, 1)))
-		s.Give()
-		return 0, true
-	}
-	return 0, false
-}
 
 // fastSlot takes the client slot of the file behind descriptor argument
 // 0, unless the description's access mode is forbidden (O_ACCMODE+1: any
-// mode will do); see fileFast for why no lock is needed.
+// mode will do).
 func fastSlot(t *Thread, forbidden uint32) (*client.Slot, bool) {
 	fd := uint64(argInt(t, 0))
 	if fd >= maxFDs {
@@ -368,6 +335,32 @@ func fastWrite(t *Thread, at bool) (int64, bool) {
 	}
 	s.Give()
 	return r, ok
+}
+
+// fastLseek is lseek on the client slot.
+func fastLseek(t *Thread) (int64, bool) {
+	s, ok := fastSlot(t, linux.O_ACCMODE+1)
+	if !ok {
+		return 0, false
+	}
+	r, ok := s.Lseek(int64(arg(t, 1)), int(argInt(t, 2)))
+	s.Give()
+	return r, ok
+}
+
+// fastFstat is fstat from the client slot's copy of the attributes.
+func fastFstat(t *Thread) (int64, bool) {
+	s, ok := fastSlot(t, linux.O_ACCMODE+1)
+	if !ok {
+		return 0, false
+	}
+	if !validUser(argAddr(t, 1), linux.SizeofStat) {
+		s.Give()
+		return 0, false
+	}
+	s.Stat(userStat(argAddr(t, 1)))
+	s.Give()
+	return 0, true
 }
 
 // wallNow is the realtime clock as a file's times hold it.
@@ -548,14 +541,14 @@ func sysPwrite(c *CPU, t *Thread) int64 {
 }
 
 func sysLseek(c *CPU, t *Thread) int64 {
-	if r, ok := fileFast(t, linux.SYS_LSEEK); ok {
+	if r, ok := fastLseek(t); ok {
 		return r
 	}
 	return sysFileOnly(c, t)
 }
 
 func sysFstat(c *CPU, t *Thread) int64 {
-	if r, ok := fileFast(t, linux.SYS_FSTAT); ok {
+	if r, ok := fastFstat(t); ok {
 		return r
 	}
 	return sysFileOnly(c, t)
