@@ -757,11 +757,15 @@ func (j *swapJob[I]) transfer(try int) error {
 // swapper, which is waiting, runs at once instead of when the request's
 // goroutine next blocks or is preempted (up to a time slice later when
 // every CPU is busy).
-func (e *Entry[I]) quiesce() (<-chan struct{}, *generation.Quiescence) {
+func (e *Entry[I]) quiesce() (<-chan struct{}, *generation.Quiescence) { return e.table.quiesce() }
+
+// quiesce is Entry.quiesce for every object of the table at once (a
+// coordinated swap's one forward phase).
+func (t *Table) quiesce() (<-chan struct{}, *generation.Quiescence) {
 	ch := make(chan struct{})
 	var asking atomic.Bool
 	asking.Store(true)
-	q := e.table.gens.Quiesce(func() {
+	q := t.gens.Quiesce(func() {
 		close(ch)
 		if !asking.Load() {
 			runtime.Gosched()

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"k42/reconfig/generation"
 )
 
 // Coordinated swaps (beyond K42; the paper's §7.1 leaves it open). Some
@@ -167,85 +165,74 @@ func SwapTogether(opts SwapOptions, changes ...Change) (rep TogetherReport, err 
 			rep.Objects = append(rep.Objects, c.report())
 		}
 	}()
+	var retry error
+	for try := 1; try <= opts.Tries; try++ {
+		rep.Tries = try
+		if err := beginAll(changes, opts, start); err != nil {
+			return rep, err
+		}
+		if retry, err = togetherOnce(first.table(), changes, opts, try); retry == nil {
+			return rep, err
+		}
+	}
+	return rep, retry
+}
+
+// beginAll puts every change's mediator in front of its object, or none.
+func beginAll(changes []Change, opts SwapOptions, start int64) error {
 	for i, c := range changes {
-		if err = c.begin(opts, start); err != nil {
+		if err := c.begin(opts, start); err != nil {
 			for _, d := range changes[:i] {
 				d.finish(false)
 			}
-			return rep, fmt.Errorf("coordinated swap: %s: %w", c.object(), err)
+			return fmt.Errorf("coordinated swap: %s: %w", c.object(), err)
 		}
 	}
-	var fail error
-	for try := 1; try <= opts.Tries; try++ {
-		rep.Tries = try
-		if try > 1 {
-			// The last try put every old component back: begin again.
-			for i, c := range changes {
-				if err = c.begin(opts, start); err != nil {
-					for _, d := range changes[:i] {
-						d.finish(false)
-					}
-					return rep, fmt.Errorf("coordinated swap: %s: %w", c.object(), err)
-				}
-			}
-		}
-		t := plat.Now()
-		quiet, q := quiesceTable(first.table())
-		ok := waitQuiet(quiet, q, opts.ForwardTimeout)
-		fwd := time.Duration(plat.Now() - t)
-		for _, c := range changes {
-			c.setForward(try, fwd)
-		}
-		if !ok {
-			fail = &SwapError{Object: first.object(), Phase: PhaseForward, Tries: try, Err: fmt.Errorf("%w: requests did not end", ErrTimeout)}
-			for _, c := range changes {
-				c.finish(false)
-			}
-			continue
-		}
-		retry := false
-		for i, c := range changes {
-			fatal, r := c.block(try)
-			if fatal != nil {
-				// block has put c's old component back; the others too.
-				for j, d := range changes {
-					if j != i {
-						d.finish(false)
-					}
-				}
-				return rep, fatal
-			}
-			if r == nil {
-				if err := c.transfer(); err != nil {
-					for _, d := range changes {
-						d.finish(false)
-					}
-					return rep, swapFailure(c.object(), PhaseTransfer, try, err)
-				}
-				continue
-			}
-			// c's calls did not drain (block has reopened c): put every
-			// object back and try again from the forward phase.
-			fail, retry = r, true
-			for _, d := range changes {
-				d.finish(false)
-			}
-			break
-		}
-		if retry {
-			continue
-		}
-		for _, c := range changes {
-			c.finish(true)
-		}
-		return rep, nil
-	}
-	return rep, fail
+	return nil
 }
 
-// quiesceTable is Entry.quiesce for a table.
-func quiesceTable(t *Table) (<-chan struct{}, *generation.Quiescence) {
-	ch := make(chan struct{})
-	q := t.gens.Quiesce(func() { close(ch) })
-	return ch, q
+// togetherOnce is one try of SwapTogether, with every mediator in place:
+// the shared forward phase, then each object blocked and transferred in
+// turn, then all published; err is why the swap failed for good, retry
+// why this try gave up (the forward phase or a block phase timed out).
+// Whatever the outcome, every mediator is gone when it returns, and the
+// old components are back unless the swap succeeded.
+func togetherOnce(t *Table, changes []Change, opts SwapOptions, try int) (retry, err error) {
+	plat := t.Platform()
+	t0 := plat.Now()
+	quiet, q := t.quiesce()
+	ok := waitQuiet(quiet, q, opts.ForwardTimeout)
+	for _, c := range changes {
+		c.setForward(try, time.Duration(plat.Now()-t0))
+	}
+	undo := func(except int) {
+		for j, d := range changes {
+			if j != except {
+				d.finish(false)
+			}
+		}
+	}
+	if !ok {
+		undo(-1)
+		return &SwapError{Object: changes[0].object(), Phase: PhaseForward, Tries: try, Err: fmt.Errorf("%w: requests did not end", ErrTimeout)}, nil
+	}
+	for i, c := range changes {
+		fatal, r := c.block(try)
+		switch {
+		case fatal != nil:
+			undo(i) // block has put c's old component back
+			return nil, fatal
+		case r != nil:
+			undo(-1) // c's calls did not drain: try again from the forward phase
+			return r, nil
+		}
+		if err := c.transfer(); err != nil {
+			undo(-1)
+			return nil, swapFailure(c.object(), PhaseTransfer, try, err)
+		}
+	}
+	for _, c := range changes {
+		c.finish(true)
+	}
+	return nil, nil
 }
