@@ -347,16 +347,15 @@ func (s *Server) byName(object string) *openFile {
 
 // SessionInfo describes one open description.
 type SessionInfo struct {
-	Handle  int32
-	Object  string // the session's name in the system table
-	Path    string
-	Impl    string // shared, exclusive or smallfile
-	Pinned  string
-	FCM     string // the file's FCM implementation, if it has one
-	Opens   int    // open descriptions of the file
-	Slot    string // the client slot's state
-	Hits    [client.NumOps]uint64
-	Threads int // threads the sharing policy saw in its last window
+	Handle int32
+	Object string // the session's name in the system table
+	Path   string
+	Impl   string // shared, exclusive or smallfile
+	Pinned string
+	FCM    string // the file's FCM implementation, if it has one
+	Opens  int    // open descriptions of the file
+	Slot   string // the client slot's state
+	Hits   [client.NumOps]uint64
 }
 
 // Sessions describes every open description (the console's files view).
@@ -377,9 +376,6 @@ func (s *Server) Sessions() []SessionInfo {
 		}
 		if d, ok := o.f.Node().Data().(fcmFile); ok {
 			in.FCM = d.Impl()
-		}
-		if w := o.obj.watch; w != nil {
-			in.Threads = w.threads()
 		}
 		out = append(out, in)
 	}
@@ -511,12 +507,6 @@ func (m *sharingMonitor) replicated() {
 		m.swapped = true
 		m.armQuiet()
 	}
-}
-
-func (m *sharingMonitor) threads() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.tids)
 }
 
 func (m *sharingMonitor) swap(impl string) (string, error) {

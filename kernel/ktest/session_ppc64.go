@@ -72,7 +72,6 @@ func testSessionsSyscalls(t TB) {
 	if b == nil {
 		t.FailNow()
 	}
-	_, ha := sessionOf(name, -1)
 	if impl, _ := sessionOf(name, -1); impl != serve.SessionShared {
 		t.Fatalf("after a second open the first session is %q, want shared", impl)
 	}
@@ -104,7 +103,6 @@ func testSessionsSyscalls(t TB) {
 	if b, err := os.ReadFile(name); err != nil || string(b) != "Hello world!" {
 		t.Fatalf("the file holds %q, %v", b, err)
 	}
-	_ = ha
 }
 
 // testSessionRecallStress: one description written and read by a

@@ -378,13 +378,22 @@ func (f *File) Pin(impl string) error {
 	return nil
 }
 
+// pinnedElsewhere says why a policy may not swap the file's FCM to impl:
+// it is pinned to another implementation.
+func (f *File) pinnedElsewhere(impl string) error {
+	if p := f.Pinned(); p != "" && p != impl {
+		return fmt.Errorf("%s: pinned to %s", f.Name(), p)
+	}
+	return nil
+}
+
 // SwapTo swaps the file's FCM to impl for a policy, unless it is pinned
 // to another (then it stays, and SwapTo says so) or is impl already; it
 // returns the implementation it had.
 func (f *File) SwapTo(impl string) (from string, err error) {
 	from = f.Impl()
-	if p := f.Pinned(); p != "" && p != impl {
-		return from, fmt.Errorf("%s: pinned to %s", f.Name(), p)
+	if err := f.pinnedElsewhere(impl); err != nil {
+		return from, err
 	}
 	if from == impl {
 		return from, nil
@@ -397,8 +406,8 @@ func (f *File) SwapTo(impl string) (from string, err error) {
 // swap (reconfig.SwapTogether), or nil if it is impl already; an error if
 // it is pinned to another.
 func (f *File) ChangeTo(impl string) (reconfig.Change, error) {
-	if p := f.Pinned(); p != "" && p != impl {
-		return nil, fmt.Errorf("%s: pinned to %s", f.Name(), p)
+	if err := f.pinnedElsewhere(impl); err != nil {
+		return nil, err
 	}
 	if f.Impl() == impl {
 		return nil, nil

@@ -239,10 +239,6 @@ func (w *Worker) post(f func()) bool {
 	}
 }
 
-// Do runs f on the worker (outside any request), after the decisions
-// already queued, and does not wait for it.
-func (w *Worker) Do(f func()) bool { return w.post(f) }
-
 // Wait waits until every decision posted so far has been carried out.
 func (w *Worker) Wait() {
 	w.mu.Lock()
