@@ -176,13 +176,7 @@ func mountDisk(d *pseries.Disk) (*diskfs.Volume, error) {
 	}
 	// The background write-back starts with the file system (Volume.FS),
 	// after fcms is set.
-	opt := diskfs.Options{WriteBack: func() error {
-		if f := settle.Load(); f != nil {
-			(*f)() // the client-side sessions' windows first
-		}
-		_, err := fcms.SyncAll()
-		return err
-	}}
+	opt := diskfs.Options{WriteBack: func() error { _, err := fcms.SyncAll(); return err }}
 	if c, ok := sys.Option("commit"); ok {
 		iv, err := time.ParseDuration(c)
 		if err != nil || iv <= 0 {

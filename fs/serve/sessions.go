@@ -274,9 +274,11 @@ func (s *Server) settlePath(d *fs.Node, p string, flags int) {
 }
 
 // SettleAll gives what every client-side session holds back to its file
-// (sync(2), the console's sync, and the disk's periodic write-back, which
-// so reaches the data in client windows too). Each settle is a request of
-// its own: callers outside any request may call it.
+// (sync(2), the console's sync). Each settle is a request of its own:
+// callers outside any request may call it. The disk's periodic
+// write-back does not call it: with it there, TestDiskSurvivesQEMUKilled
+// found the end of a file missing after a crash although its fsync had
+// returned (1 run of 3), for a reason not yet understood.
 func (s *Server) SettleAll() {
 	if s.held.Load() == 0 {
 		return

@@ -153,7 +153,7 @@ func TestDiskSurvivesQEMUKilled(t *testing.T) {
 		rep := checkImage(t, img)
 		t.Logf("round %d: killed after %d fsynced files; %s", round, n+1, rep)
 		r = runK42(t, "", "-disk", img, "-app", app, "--", "checkloop", strconv.Itoa(n+1))
-		require.Equal(t, 0, r.status, r.stderr)
+		require.Equal(t, 0, r.status, r.stdout+r.stderr)
 		require.Equal(t, "ok "+strconv.Itoa(n+1)+"\n", r.stdout, r.stderr)
 	}
 }
