@@ -82,7 +82,12 @@ func testFutexWake(t TB) {
 		runtime.LockOSThread() // a thread of its own, blocked in the kernel
 		defer runtime.UnlockOSThread()
 		ts := syscall.NsecToTimespec(int64(10 * time.Second))
+		// A signal (the runtime's preemption) ends a wait with EINTR, on
+		// Linux too: wait again, or the waker would find no one.
 		_, e := futex(&word, futexWaitPrivate, 0, &ts)
+		for e == syscall.EINTR {
+			_, e = futex(&word, futexWaitPrivate, 0, &ts)
+		}
 		woke <- e
 	}()
 	// Wake until the waiter has gone to sleep and been woken.
