@@ -56,13 +56,16 @@ func Run(w io.Writer) int {
 	})
 }
 
-// RunGroup runs one group of benchmarks: fcm (the FCMs' suite).
+// RunGroup runs one group of benchmarks: fcm (the FCMs' suite) or
+// table1 (the paper's Table 1).
 func RunGroup(w io.Writer, group string) int {
 	switch group {
 	case "fcm":
 		return run(w, []func() []Result{fcmBenches})
+	case "table1":
+		return run(w, []func() []Result{table1Benches})
 	}
-	fmt.Fprintf(w, "kbench: no group %q (want fcm)\n", group)
+	fmt.Fprintf(w, "kbench: no group %q (want fcm or table1)\n", group)
 	return 2
 }
 
