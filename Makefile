@@ -2,7 +2,8 @@
 #
 #   make run     boot the console (installs QEMU if missing)
 #   make test    host tests with -race, then the in-kernel suite
-#   make bench   in-kernel benchmarks and boot time
+#   make bench   the paper's evaluation (Table 1, Figures 4-7, beside Linux), in-kernel benchmarks, boot time
+#   make bench-quick  the paper's evaluation reduced to a few minutes (JSON, plots, RESULTS.md)
 #   make bench-linux  k42 against Linux on the same QEMU (benchmarks/results, RESULTS.md)
 #   make runner  build the runner, bin/k42 (it keeps every exit status)
 #   make kernel  build .build/k42.img only
@@ -18,7 +19,7 @@ RUNNER  := bin/k42
 # Packages whose code runs in trap context or before the runtime exists.
 TRAP_PKGS := k42/kernel k42/arch/ppc64 k42/kernel/frames k42/kernel/vm k42/kernel/initrd k42/kernel/linux k42/fs/serve/client
 
-.PHONY: all kernel runner run test vet test-host test-kernel bench bench-linux qemu clean
+.PHONY: all kernel runner run test vet test-host test-kernel bench bench-quick bench-paper bench-linux qemu clean
 
 all: runner kernel
 
@@ -92,11 +93,22 @@ test-kernel: runner
 	    && tail -1 .build/test-dev.log || { cat .build/test-dev.log; exit 1; }; \
 	done
 
-# The in-kernel benchmarks and the boot time, as results records under
-# benchmarks/results/; both regenerate benchmarks/RESULTS.md.
-bench: qemu
+# The paper's evaluation (benchmarks/paper: Table 1, Figures 4 to 7, the
+# workloads beside Linux), then the in-kernel benchmarks and the boot
+# time, as results records under benchmarks/results/; each regenerates
+# benchmarks/RESULTS.md (and the paper's plots, benchmarks/figures/).
+# bench-quick is the paper's evaluation with reduced workloads and one
+# round: a few minutes on a 2-core machine. Linux's kernel is fetched
+# with apt on the first run (root or sudo).
+bench: qemu bench-paper
 	$(GO) run ./benchmarks/kernel -smp $(SMP) -m $(MEM) -timeout $(TIMEOUT)
 	$(GO) run ./benchmarks/boottime -smp $(SMP) -m $(MEM)
+
+bench-paper: qemu
+	$(GO) run ./benchmarks/paper -smp $(SMP) -m $(MEM)
+
+bench-quick: qemu
+	$(GO) run ./benchmarks/paper -quick -smp $(SMP) -m $(MEM)
 
 # The syscall and file benchmarks on k42 and on Debian's ppc64el Linux
 # (fetched once into .build/linux with apt: root or sudo), same -smp and

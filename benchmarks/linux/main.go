@@ -7,7 +7,8 @@
 //
 //	go run ./benchmarks/linux [-smp N] [-m SIZE] [-rounds N] [-timeout D] [-app PATH] [-only k42|linux]
 //	    [-fetch] [-kernel VMLINUX] [-linux-params WORDS] [-k42-params WORDS] [-no-write]
-//	    [-disk FILE [-disk-size SIZE] [-disk-iops N] [-disk-bps BYTES] [-disk-cache MODE] [-disk-fs ext4]] [-- PROGRAM-ARGS...]
+//	    [-disk FILE [-disk-size SIZE] [-disk-iops N] [-disk-bps BYTES] [-disk-cache MODE] [-disk-fs ext4]]
+//	    [-keep-configs] [-o FILE] [-- PROGRAM-ARGS...]
 //	go run ./benchmarks/linux -test PKG [-smp N] [-m SIZE] [-timeout D] [-env KEY=VALUE] [-fs HOST[:GUEST]] [-- TESTFLAGS...]
 //
 // The Linux kernel is fetched once with apt (see fetchKernel; it needs
@@ -73,6 +74,8 @@ type config struct {
 	params  []string // more Linux kernel parameters
 	k42Opts []string // k42 kernel options (k42.NAME=VALUE), k42's side only
 	noWrite bool
+	keep    bool          // -keep-configs: the program names its records' configurations
+	out     string        // -o: write the records here, as JSON lines, and nothing else
 	icount  bool          // instruction counts: printed, never written (implies noWrite)
 	args    []string      // the program's (with -test: the test binary's flags)
 	command string        // the command line as recorded in the results
@@ -101,6 +104,8 @@ func parseFlags(argv []string, stderr io.Writer) (*config, error) {
 	k42Opts := fs.String("k42-params", "", "k42 kernel options for k42's side, space-separated k42.NAME=VALUE words (for example k42.store=memory, so that a benchmark may use /dev/vda raw)")
 	fs.BoolVar(&c.icount, "icount", false, "count guest time in instructions on both kernels (QEMU -icount shift=0), so that the figures are deterministic path lengths; printed only, never written to results")
 	fs.BoolVar(&c.noWrite, "no-write", false, "print the records; write no results file and leave RESULTS.md alone")
+	fs.BoolVar(&c.keep, "keep-configs", false, "keep the configurations the program gives its records (benchmarks/paper's guest names k42's; Linux's name their file system) instead of making them the workload's qualifier; a record without one gets the kernel's name")
+	fs.StringVar(&c.out, "o", "", "write the records, with the run's context, as JSON lines to this file instead of a results file under benchmarks/results/, and leave RESULTS.md alone (benchmarks/paper gathers its runs so)")
 	fs.StringVar(&c.test, "test", "", "run the tests of this package (go test -c) on Linux in its source directory, as bin/k42 -test does on k42; the arguments after -- are the test binary's flags")
 	fs.Func("fs", "with -test: copy the host tree HOST into the guest at GUEST (default: the same path), as bin/k42 -fs does (repeatable)", func(v string) error {
 		t, err := runner.ParseTree(v)
@@ -273,10 +278,15 @@ func run(c *config) error {
 			}
 			stamp(r, name, c, ctx)
 			for i := range r {
-				r[i].Round = round
+				if r[i].Round == 0 || c.rounds > 1 {
+					r[i].Round = round
+				}
 			}
 			recs = append(recs, r...)
 		}
+	}
+	if c.out != "" {
+		return results.WriteFile(c.out, recs)
 	}
 	if c.noWrite {
 		return writeLines(os.Stdout, recs)
@@ -316,12 +326,21 @@ func sides(only string, round int) []string {
 // benchmark's raw or file) keeps it as a qualifier of the workload
 // (disk_seq_read/raw), since the record's configuration is the kernel.
 func stamp(recs []results.Record, cfg string, c *config, ctx results.Context) []results.Record {
+	given := make([]string, len(recs))
 	for i := range recs {
-		if recs[i].Config != "" {
+		given[i] = recs[i].Config
+		if given[i] != "" && !c.keep {
 			recs[i].Workload += "/" + recs[i].Config
 		}
 	}
 	results.Stamp(recs, cfg, results.RunID(recs[0].Experiment, ctx.Date), c.command, ctx)
+	if c.keep {
+		for i := range recs {
+			if given[i] != "" {
+				recs[i].Config = given[i]
+			}
+		}
+	}
 	return recs
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -194,7 +195,13 @@ func Report(recs []Record) []Section {
 		if title == "" {
 			title = "Experiment " + name
 		}
-		out = append(out, Section{Name: name, Title: title, Body: body(runs)})
+		text := ""
+		if _, ok := paperExperiments[name]; ok {
+			text = paperBody(name, runs)
+		} else {
+			text = body(runs)
+		}
+		out = append(out, Section{Name: name, Title: title, Body: text})
 	}
 	return out
 }
@@ -375,6 +382,12 @@ func Update(dir, md string, write bool) (bool, error) {
 	doc, err := Splice(string(old), Report(recs))
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", md, err)
+	}
+	if write {
+		// The paper's plots, beside the Markdown that shows them.
+		if err := renderPlots(recs, filepath.Join(filepath.Dir(md), FiguresDir)); err != nil {
+			return false, err
+		}
 	}
 	if doc == string(old) {
 		return false, nil

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	"k42/benchmarks/workloads/postmark"
+	"k42/benchmarks/workloads/sdet"
+)
+
+// The workloads' sizes. The full ones are the paper's (Postmark's two
+// presets; SDET's default model); -quick scales them down so that
+// make bench-quick runs every experiment in a few minutes.
+func (b *bench) postmarkConfig(preset string) (postmark.Config, error) {
+	c, err := postmark.Preset(preset)
+	if err != nil {
+		return c, err
+	}
+	if b.o.quick {
+		switch preset {
+		case "1k":
+			c = c.Scale(0.2) // 200 files, 2,000 transactions
+		case "10k":
+			c = c.Scale(0.05) // 500 files, 2,500 transactions
+		}
+	}
+	return c, nil
+}
+
+func (b *bench) sdetConfig(scripts int) sdet.Config {
+	c := sdet.Config{Scripts: scripts, Seed: 42}
+	if b.o.quick {
+		c.SourceFiles = 80
+		c.SystemFiles = 60
+	}
+	return c
+}
+
+// postmark runs one Postmark under configuration cfg and emits what
+// PostMark reports.
+func (b *bench) postmark(cfg, preset string) error {
+	c, err := b.postmarkConfig(preset)
+	if err != nil {
+		return err
+	}
+	name, err := b.configure(cfg)
+	if err != nil {
+		return err
+	}
+	workload := "postmark-" + preset
+	dir, err := os.MkdirTemp(b.o.dir, "postmark-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	prog := b.progress(workload, name)
+	phases := map[string]int{"create": 0, "transactions": 1, "delete": 2}
+	before, _ := readPagecache()
+	r, err := postmark.Run(dir, c, func(phase string, done, total int) {
+		prog(phases[phase]*total+done, 3*total)
+	})
+	if err != nil {
+		return fmt.Errorf("%s under %s: %w", workload, name, err)
+	}
+	after, onK42 := readPagecache()
+	for _, m := range r.Metrics() {
+		b.emit(name, workload, m.Name, m.Value, m.Unit, r.Transactions)
+	}
+	if onK42 {
+		b.emit(name, workload, "pagecache_misses", float64(after.misses-before.misses), "pages", 1)
+	}
+	return nil
+}
+
+// sdetEnv is the SDET trees of one boot, made once and shared by every
+// configuration's runs.
+type sdetEnv struct {
+	env  *sdet.Env
+	conf sdet.Config
+}
+
+func (b *bench) setupSDET(scripts int) (*sdetEnv, error) {
+	c := b.sdetConfig(scripts)
+	root := filepath.Join(b.o.dir, "sdet")
+	fmt.Fprintf(b.log, "%s: SDET: making the source and system trees in %s\n", b.o.exp, root)
+	env, err := sdet.Setup(root, c)
+	if err != nil {
+		return nil, err
+	}
+	return &sdetEnv{env, c}, nil
+}
+
+// sdet runs an n-way SDET (n scripts, the runtime limited to n CPUs)
+// under configuration cfg and emits scripts per hour; workload names it.
+// During the run, during (when not nil) runs alongside and its figures
+// are emitted with the run's.
+func (b *bench) sdet(e *sdetEnv, cfg, workload string, n int, during func() func() ([]figure, error)) error {
+	s, ok := settings[cfg]
+	if !ok && b.ctl != nil {
+		return fmt.Errorf("no configuration %q", cfg)
+	}
+	if !ok {
+		s = setting{name: cfg}
+	}
+	return b.sdetWith(e, s, workload, n, during)
+}
+
+// sdetWith is sdet under setting s.
+func (b *bench) sdetWith(e *sdetEnv, s setting, workload string, n int, during func() func() ([]figure, error)) error {
+	name, err := b.configureAs(s)
+	if err != nil {
+		return err
+	}
+	c := e.conf
+	c.Scripts = n
+	old := runtime.GOMAXPROCS(min(n, runtime.NumCPU()))
+	defer runtime.GOMAXPROCS(old)
+	before, _ := readPagecache()
+	var stop func() ([]figure, error)
+	if during != nil {
+		stop = during()
+	}
+	r, err := sdet.Run(e.env, c, b.progress(workload, name))
+	var extra []figure
+	if stop != nil {
+		var serr error
+		extra, serr = stop()
+		if err == nil {
+			err = serr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s under %s: %w", workload, name, err)
+	}
+	after, onK42 := readPagecache()
+	for _, m := range r.Metrics() {
+		b.emit(name, workload, m.Name, m.Value, m.Unit, r.Scripts)
+	}
+	if onK42 {
+		b.emit(name, workload, "pagecache_misses", float64(after.misses-before.misses), "pages", 1)
+		b.emit(name, workload, "pagecache_evictions", float64(after.evictions-before.evictions), "pages", 1)
+	}
+	for _, f := range extra {
+		b.emit(name, workload, f.metric, f.value, f.unit, f.n)
+	}
+	return nil
+}
+
+// figure is one more figure of a run (a swapper's, a stream's).
+type figure struct {
+	metric string
+	value  float64
+	unit   string
+	n      int
+}
+
+func sdetName(n int) string { return "sdet-" + strconv.Itoa(n) }
+
+// fig5: single against replicated FCMs (and the adaptive policy) under
+// Postmark's second preset and 1-, 2- and 4-way SDET.
+func (b *bench) fig5() error {
+	e, err := b.setupSDET(4)
+	if err != nil {
+		return err
+	}
+	defer e.env.Close()
+	return b.rounds(func(cfg string) error {
+		if err := b.postmark(cfg, "10k"); err != nil {
+			return err
+		}
+		for _, n := range []int{1, 2, 4} {
+			if err := b.sdet(e, cfg, sdetName(n), n, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// fig6: Postmark's first preset under the default (shared sessions),
+// exclusive sessions, the small-file cache and adaptive.
+func (b *bench) fig6() error {
+	return b.rounds(func(cfg string) error { return b.postmark(cfg, "1k") })
+}
+
+// linux: the workloads set beside Linux: both Postmark presets and 1-,
+// 2- and 4-way SDET, k42 adaptive (on Linux, the kernel as it is).
+func (b *bench) linux() error {
+	e, err := b.setupSDET(4)
+	if err != nil {
+		return err
+	}
+	defer e.env.Close()
+	return b.rounds(func(cfg string) error {
+		for _, p := range []string{"1k", "10k"} {
+			if err := b.postmark(cfg, p); err != nil {
+				return err
+			}
+		}
+		for _, n := range []int{1, 2, 4} {
+			if err := b.sdet(e, cfg, sdetName(n), n, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// fig7: 1-way SDET while 0, 1, 2, 4 and 8 streaming readers read files
+// larger than the page cache, once each pass, with the default FCM and
+// with the adaptive sequential replacement; the page cache's misses too.
+func (b *bench) fig7() error {
+	e, err := b.setupSDET(1)
+	if err != nil {
+		return err
+	}
+	defer e.env.Close()
+	most := 0
+	for _, n := range b.o.streams {
+		most = max(most, n)
+	}
+	size := b.streamSize()
+	var paths []string
+	if most > 0 {
+		fmt.Fprintf(b.log, "fig7: writing %d stream files of %d MiB in %s\n", most, size>>20, b.o.streamDir)
+		t0 := time.Now()
+		if paths, err = sdet.MakeStreamFiles(filepath.Join(b.o.streamDir, "streams"), most, size); err != nil {
+			return err
+		}
+		defer os.RemoveAll(filepath.Join(b.o.streamDir, "streams"))
+		fmt.Fprintf(b.log, "fig7: stream files written in %.1f s\n", time.Since(t0).Seconds())
+	}
+	return b.rounds(func(cfg string) error {
+		for _, n := range b.o.streams {
+			workload := sdetName(1) + "+streams-" + strconv.Itoa(n)
+			var during func() func() ([]figure, error)
+			if n > 0 {
+				during = func() func() ([]figure, error) {
+					s := sdet.StartStreams(paths[:n], 64<<10)
+					return func() ([]figure, error) {
+						r := s.Stop()
+						return []figure{{"stream_bytes", float64(r.Bytes), "B", n}, {"stream_passes", float64(r.Passes), "passes", n}}, r.Err
+					}
+				}
+			}
+			if err := b.sdet(e, cfg, workload, 1, during); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// streamSize is each streamed file's size: larger than the page cache's
+// budget (read from /proc/k42/pagecache on k42), 64 MiB where it is not
+// known.
+func (b *bench) streamSize() int64 {
+	size := int64(64 << 20)
+	if raw, err := os.ReadFile("/proc/k42/pagecache"); err == nil {
+		if pages, ok := counter(string(raw), "budget"); ok {
+			size = pages * 4096 * 3 / 2
+		}
+	}
+	return size
+}
