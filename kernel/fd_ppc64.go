@@ -278,9 +278,15 @@ func sysFcntl(c *CPU, t *Thread) int64 {
 		// Only O_APPEND and O_NONBLOCK change (and O_DIRECT and
 		// O_NOATIME, which the kernel keeps and ignores), as on Linux.
 		const settable = linux.O_APPEND | linux.O_NONBLOCK | linux.O_DIRECT | linux.O_NOATIME
+		old := x.flags
 		x.flags = x.flags&^settable | uint32(a)&settable
-		if x.kind == descFile {
-			// The server keeps the description's status flags too.
+		// The server keeps the description's status flags too, except
+		// O_NONBLOCK: no file a server serves blocks (pipes, FIFOs,
+		// sockets and terminals are the trap layer's), and F_GETFL is
+		// answered here. Go's os.Open sets and clears O_NONBLOCK on
+		// every regular file it opens (its poller refuses the file), so
+		// those two calls stay here instead of being handed to a server.
+		if x.kind == descFile && (old^x.flags)&^linux.O_NONBLOCK != 0 {
 			return forwardLocked(c, t, x.index, HandleNone, x.flags)
 		}
 		sched.unlock()

@@ -121,6 +121,9 @@ type openFile struct {
 	sess  reconfig.Ref[Session]
 	pin   atomic.Pointer[string] // the session implementation it is pinned to
 	tid   int32                  // the thread that opened it
+	// watched: the sharing policy's monitor is on the session (guarded
+	// by Server.mu; see watchLocked).
+	watched bool
 }
 
 // fileObj is an open file's server object and its open descriptions.
@@ -305,7 +308,9 @@ func (s *Server) newHandle(f *fs.File, path string, tid int32) (int32, *fileObj,
 		s.next++
 	}
 	o.sessE, o.sess = e, e.Ref()
-	s.watchLocked(obj, o)
+	if impl == SessionShared {
+		s.watchLocked(obj, o)
+	}
 	var recall *fileObj
 	if len(obj.opens) > 0 {
 		recall = obj

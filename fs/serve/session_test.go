@@ -236,7 +236,12 @@ func TestSessionsSeeEachOthersWrites(t *testing.T) {
 	for _, cfg := range configs {
 		t.Run(cfg.name, func(t *testing.T) {
 			s, tr := newTrapServer(t, cfg)
-			a := tr.open("/f", syscall.O_CREAT|syscall.O_RDWR)
+			// A file with a byte in it: an empty one opened for writing
+			// gets no small-file session (it is about to grow).
+			p := tr.open("/f", syscall.O_CREAT|syscall.O_RDWR)
+			require.EqualValues(t, 1, tr.write(p, []byte("x")))
+			tr.close(p)
+			a := tr.open("/f", syscall.O_RDWR)
 			first := s.implOf(a)
 			want := map[string]string{"shared": SessionShared, "exclusive": SessionExclusive, "smallfile": SessionSmallFile, "adaptive": SessionSmallFile}[cfg.name]
 			require.Equal(t, want, first)
@@ -575,6 +580,10 @@ func BenchmarkOpenClose(b *testing.B) {
 func TestSmallFileThresholdIsExact(t *testing.T) {
 	s, tr := newTrapServer(t, configs[2])
 	h := tr.open("/t", syscall.O_CREAT|syscall.O_RDWR)
+	require.Equal(t, SessionExclusive, s.implOf(h), "an empty file opened for writing: about to grow")
+	require.EqualValues(t, 1, tr.write(h, []byte{0}))
+	tr.close(h)
+	h = tr.open("/t", syscall.O_RDWR)
 	require.Equal(t, SessionSmallFile, s.implOf(h))
 	require.EqualValues(t, 4096, tr.write(h, make([]byte, 4096)))
 	s.policies.Worker().Wait()
@@ -588,4 +597,37 @@ func TestSmallFileThresholdIsExact(t *testing.T) {
 	require.Len(t, got, 4097)
 	require.EqualValues(t, 1, got[4096])
 	tr.close(h)
+}
+
+// TestSmallFileCacheIsForReads: the sessions policy gives the small-file
+// cache to opens of a small file that read it, and the exclusive session
+// to opens about to grow one (an empty file opened for writing, an
+// append), which would swap it out at once.
+func TestSmallFileCacheIsForReads(t *testing.T) {
+	s, tr := newTrapServer(t, configs[2])
+	for _, c := range []struct {
+		path  string
+		flags int
+		want  string
+	}{
+		{"/new", syscall.O_CREAT | syscall.O_RDWR, SessionExclusive},
+		{"/new", syscall.O_RDONLY, SessionSmallFile}, // empty, but only read
+		{"/new", syscall.O_WRONLY, SessionExclusive},
+		{"/one", syscall.O_CREAT | syscall.O_RDWR, SessionExclusive},
+	} {
+		h := tr.open(c.path, c.flags)
+		require.Equal(t, c.want, s.implOf(h), "%s %#o", c.path, c.flags)
+		if c.path == "/one" {
+			require.EqualValues(t, 1, tr.write(h, []byte{1}))
+		}
+		tr.close(h)
+	}
+	for flags, want := range map[int]string{
+		syscall.O_RDWR: SessionSmallFile, syscall.O_RDONLY: SessionSmallFile,
+		syscall.O_RDWR | syscall.O_APPEND: SessionExclusive, syscall.O_WRONLY | syscall.O_APPEND: SessionExclusive,
+	} {
+		h := tr.open("/one", flags)
+		require.Equal(t, want, s.implOf(h), "a 1-byte file opened %#o", flags)
+		tr.close(h)
+	}
 }

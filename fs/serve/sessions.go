@@ -69,8 +69,15 @@ func (s *Server) sessionFor(o *openFile) string {
 		len(o.obj.opens) > 0:
 		return SessionShared
 	}
-	readable := f.Flags()&syscall.O_ACCMODE != syscall.O_WRONLY // the small-file cache reads the whole file in
-	if limit := s.sessions.Param("smallfile").Get(); limit > 0 && readable && f.Node().Stat().Size <= limit {
+	// The small-file cache is for small files that are read: it reads
+	// the whole file in at the open, and a file that grows past the
+	// threshold costs a swap out. So an open for writing of an empty file
+	// (one just made, or truncated) or for appending, which is about to
+	// grow it, gets the exclusive session, whose window writes behind.
+	acc := f.Flags() & syscall.O_ACCMODE
+	size := f.Node().Stat().Size
+	growing := acc != syscall.O_RDONLY && (size == 0 || f.Flags()&syscall.O_APPEND != 0)
+	if limit := s.sessions.Param("smallfile").Get(); limit > 0 && acc != syscall.O_WRONLY && !growing && size <= limit {
 		return SessionSmallFile
 	}
 	return SessionExclusive
@@ -170,6 +177,13 @@ func (s *Server) recallAll(rq *request, r int64, h int32) int64 {
 	for i, o := range recall {
 		s.sessions.Record(o.sessE.Name(), froms[i], SessionShared, "a second open of the file", rep.Total, err)
 	}
+	if err == nil {
+		s.mu.Lock()
+		for _, o := range recall {
+			s.watchLocked(obj, o)
+		}
+		s.mu.Unlock()
+	}
 	if fcmFrom != "" {
 		s.sharing.Record(obj.e.Name(), fcmFrom, "replicated", "a second open of the file by another thread, with its sessions", rep.Total, err)
 		if err == nil && obj.watch != nil {
@@ -192,6 +206,11 @@ func (s *Server) swapTo(o *openFile, impl string) (string, error) {
 		return from, nil
 	}
 	_, err := o.sessE.Swap(s.newSession(o, impl), reconfig.SwapOptions{})
+	if err == nil && impl == SessionShared {
+		s.mu.Lock()
+		s.watchLocked(o.obj, o)
+		s.mu.Unlock()
+	}
 	return from, err
 }
 
@@ -416,9 +435,14 @@ type sharingMonitor struct {
 	quiet   *time.Timer
 }
 
-// watchLocked attaches obj's monitor to o's session. s.mu is held.
+// watchLocked attaches obj's monitor to o's session, once. Only a shared
+// session is watched: the monitor sees served calls, and a client-side
+// session's calls are served on the client, the file's one open
+// description's; so a description gets its monitor when it is made
+// shared (at the open, or by the swap of recallAll or swapTo), not on
+// every open. s.mu is held.
 func (s *Server) watchLocked(obj *fileObj, o *openFile) {
-	if o.f.Node().Type() != fs.S_IFREG || !s.sharing.On() {
+	if o.watched || o.f.Node().Type() != fs.S_IFREG || !s.sharing.On() {
 		return
 	}
 	if _, ok := o.f.Node().Data().(fcmFile); !ok {
@@ -427,7 +451,9 @@ func (s *Server) watchLocked(obj *fileObj, o *openFile) {
 	if obj.watch == nil {
 		obj.watch = &sharingMonitor{s: s, obj: obj, node: o.f.Node()}
 	}
-	o.sessE.Attach(obj.watch)
+	if _, err := o.sessE.Attach(obj.watch); err == nil {
+		o.watched = true
+	}
 }
 
 // PreCall implements reconfig.Wrapper: every served call on one of the

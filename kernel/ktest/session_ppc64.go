@@ -48,8 +48,8 @@ func testSessionsSyscalls(t TB) {
 		t.Fatalf("%v", err)
 	}
 	defer a.Close()
-	if impl, _ := sessionOf(name, -1); impl != serve.SessionSmallFile {
-		t.Fatalf("a new file open once has a %q session, want smallfile", impl)
+	if impl, _ := sessionOf(name, -1); impl != serve.SessionExclusive {
+		t.Fatalf("a new file open once for writing has a %q session, want exclusive (it is about to grow)", impl)
 	}
 	if _, err := a.WriteString("hello"); err != nil {
 		t.Fatalf("%v", err)

@@ -189,17 +189,17 @@ func TestConsoleAnswersTypedCommands(t *testing.T) {
 }
 
 // TestConsoleShowsTheSecondOpenSwap: a console session creates a file,
-// writes it through one open (a small-file session, served on the client
-// side), opens it a second time and shows the first session swapped to
+// writes it through one open (an exclusive session: a new file opened
+// for writing; the write served on the client side), opens it a second time and shows the first session swapped to
 // shared, reads the write through the second open, and the policy log
 // names the swap.
 func TestConsoleShowsTheSecondOpenSwap(t *testing.T) {
 	res, out, con := boot(t, kernelImage(t), "open /tmp/notes\nwrite %1 hello\nsessions\nopen /tmp/notes r\nsessions\nread %2\npolicy log\nhalt\n")
 	require.Equal(t, 0, res.Status, con)
-	require.Regexp(t, `(?m)^0\s+smallfile\s+-\s+single\s+1\s+idle\s+0 1 0 0\s+session:/tmp/notes#\d+/0$`, out, "one open: a small-file session that served the write")
+	require.Regexp(t, `(?m)^0\s+exclusive\s+-\s+single\s+1\s+idle\s+0 1 0 0\s+session:/tmp/notes#\d+/0$`, out, "one open: an exclusive session that served the write")
 	require.Regexp(t, `(?m)^0\s+shared\s+-\s+\S+\s+2\s+recalled\s+.*session:/tmp/notes#\d+/0$`, out, "two opens: the first session is shared, its slot recalled")
 	require.Contains(t, out, `"hello\n"`, "the second open reads the first one's write")
-	require.Regexp(t, `sessions\s+session:/tmp/notes#\d+/0: smallfile -> shared \(a second open of the file\) in `, out)
+	require.Regexp(t, `sessions\s+session:/tmp/notes#\d+/0: exclusive -> shared \(a second open of the file\) in `, out)
 }
 
 func TestAppOutputMatchesLinux(t *testing.T) {
