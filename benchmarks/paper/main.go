@@ -118,8 +118,7 @@ const (
 )
 
 // Figure 7's page cache: small, so that streams of files half again its
-// size fill it while SDET's working set (about 2 MiB; 1 MiB with -quick)
-// fits easily.
+// size fill it while SDET's working set (a few MiB) fits.
 func fig7PageCache(quick bool) string {
 	if quick {
 		return "8M"

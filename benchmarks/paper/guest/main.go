@@ -236,10 +236,13 @@ func (b *bench) progress(workload, cfg string) func(done, total int) {
 // working size, the file-system servers start their threads, the first
 // touches of memory fault its pages in), and it would count against
 // whichever configuration came first.
-func (b *bench) rounds(each func(cfg string) error) error {
+func (b *bench) rounds(each func(cfg string) error) error { return b.roundsWarm(each, each) }
+
+// roundsWarm is rounds with a warm-up run of its own.
+func (b *bench) roundsWarm(each, warm func(cfg string) error) error {
 	b.round, b.warming = 0, true
 	fmt.Fprintf(b.log, "%s: warm-up run (%s, not recorded)\n", b.o.exp, b.o.configs[0])
-	err := each(b.o.configs[0])
+	err := warm(b.o.configs[0])
 	b.warming = false
 	if err != nil {
 		return err
