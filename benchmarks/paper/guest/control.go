@@ -162,3 +162,28 @@ func (c *control) apply(s setting) error {
 	}
 	return nil
 }
+
+// policySwaps counts the adaptive policies' decisions since t, by policy,
+// from the control file's "policy log" (lines "15:04:05.000000 POLICY
+// OBJECT: FROM -> TO (why) in D"; a decision that failed says so).
+func (c *control) policySwaps(since time.Time) (map[string]int, error) {
+	out, err := c.do("policy log")
+	if err != nil {
+		return nil, err
+	}
+	return countSwaps(out, since), nil
+}
+
+// countSwaps counts a policy log's decisions at or after since, by policy.
+func countSwaps(out string, since time.Time) map[string]int {
+	from := since.Format("15:04:05.000000")
+	n := map[string]int{}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 || len(f[0]) != len(from) || f[0] < from || !strings.Contains(line, " -> ") {
+			continue
+		}
+		n[f[1]]++
+	}
+	return n
+}

@@ -60,6 +60,7 @@ func (b *bench) postmark(cfg, preset string) error {
 	prog := b.progress(workload, name)
 	phases := map[string]int{"create": 0, "transactions": 1, "delete": 2}
 	before, _ := readPagecache()
+	t0 := time.Now()
 	r, err := postmark.Run(dir, c, func(phase string, done, total int) {
 		prog(phases[phase]*total+done, 3*total)
 	})
@@ -72,6 +73,22 @@ func (b *bench) postmark(cfg, preset string) error {
 	}
 	if onK42 {
 		b.emit(name, workload, "pagecache_misses", float64(after.misses-before.misses), "pages", 1)
+	}
+	return b.emitPolicySwaps(name, workload, t0)
+}
+
+// emitPolicySwaps writes how many swaps each adaptive policy decided
+// during a run that began at t0 (k42 only).
+func (b *bench) emitPolicySwaps(name, workload string, t0 time.Time) error {
+	if b.ctl == nil {
+		return nil
+	}
+	n, err := b.ctl.policySwaps(t0)
+	if err != nil {
+		return err
+	}
+	for _, p := range []string{"sessions", "sharing", "sequential"} {
+		b.emit(name, workload, "policy_swaps/"+p, float64(n[p]), "swaps", n[p])
 	}
 	return nil
 }
@@ -120,6 +137,7 @@ func (b *bench) sdetWith(e *sdetEnv, s setting, workload string, n int, during f
 	old := runtime.GOMAXPROCS(min(n, runtime.NumCPU()))
 	defer runtime.GOMAXPROCS(old)
 	before, _ := readPagecache()
+	t0 := time.Now()
 	var stop func() ([]figure, error)
 	if during != nil {
 		stop = during()
@@ -147,7 +165,7 @@ func (b *bench) sdetWith(e *sdetEnv, s setting, workload string, n int, during f
 	for _, f := range extra {
 		b.emit(name, workload, f.metric, f.value, f.unit, f.n)
 	}
-	return nil
+	return b.emitPolicySwaps(name, workload, t0)
 }
 
 // figure is one more figure of a run (a swapper's, a stream's).

@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -17,12 +15,11 @@ import (
 // default settings underneath:
 //
 //   - default: no swaps, SDET's throughput alone;
-//   - swaps-contended: the swapper watches the FCMs of the four largest
-//     files of the shared system tree (which every script reads: the
-//     dictionary first) through an in-flight counter (the generic
-//     inflight wrapper, attached for the run) and null-swaps one as soon
-//     as it sees two or more requests inside it: the paper's "points of
-//     high contention", where many threads are in one FCM;
+//   - swaps-contended: null swaps, back to back, of the FCMs of the four
+//     largest files of the shared system tree, which every script reads
+//     (the dictionary first): the swaps that meet requests inside the
+//     FCM (their report shows calls forwarded, blocked or in flight) are
+//     the paper's swaps "at points of high contention";
 //   - swaps-10ms, swaps-1ms: a null swap of a random system-tree FCM at
 //     random points, one every 10 ms or 1 ms on average (the swapper
 //     sleeps an exponentially distributed time between swaps; a swap that
@@ -115,7 +112,6 @@ type swapLog struct {
 	mu     sync.Mutex
 	swaps  []swapReport
 	failed int
-	polls  int
 	err    error
 }
 
@@ -140,9 +136,6 @@ func (l *swapLog) figures(elapsed time.Duration) []figure {
 		figure{"swaps", float64(len(l.swaps)), "swaps", len(l.swaps)},
 		figure{"swaps_per_s", float64(len(l.swaps)) / elapsed.Seconds(), "1/s", len(l.swaps)},
 		figure{"swaps_failed", float64(l.failed), "swaps", l.failed})
-	if l.polls > 0 {
-		out = append(out, figure{"contention_polls", float64(l.polls), "polls", l.polls})
-	}
 	return out
 }
 
@@ -197,19 +190,17 @@ func (b *bench) randomSwapper(files []string, interval time.Duration) func() fun
 	}
 }
 
-// contendedSwapper returns a during-hook that attaches an in-flight
-// counter to each of hot's FCMs, polls them in turn, and null-swaps one
-// whenever it holds two or more requests; the counters are detached at
-// the end.
+// contendedSwapper returns a during-hook that null-swaps hot's FCMs (the
+// shared tree's largest files, which every script reads) one after
+// another, back to back, for the whole run: the swaps meet whatever
+// requests are inside those FCMs at the moment. Each swap's own report
+// says whether it met contention (calls forwarded, blocked or in flight);
+// the histogram is of those that did. (A program polling an in-flight
+// counter through the control file takes milliseconds a poll under TCG,
+// longer than an FCM holds a request, so it would rarely see one.)
 func (b *bench) contendedSwapper(hot []string) func() func() ([]figure, error) {
 	return func() func() ([]figure, error) {
 		l := &swapLog{}
-		var attached []string
-		for _, p := range hot {
-			if _, err := b.ctl.do("attach fcm:" + p + " inflight"); err == nil {
-				attached = append(attached, p)
-			}
-		}
 		done := make(chan struct{})
 		var wg sync.WaitGroup
 		t0 := time.Now()
@@ -222,47 +213,13 @@ func (b *bench) contendedSwapper(hot []string) func() func() ([]figure, error) {
 					return
 				default:
 				}
-				if len(attached) == 0 {
-					time.Sleep(time.Millisecond)
-					continue
-				}
-				p := attached[i%len(attached)]
-				out, err := b.ctl.do("show fcm:" + p)
-				l.mu.Lock()
-				l.polls++
-				l.mu.Unlock()
-				if err != nil {
-					continue
-				}
-				if n, ok := inFlight(out); ok && n >= 2 {
-					b.swap(l, p)
-				}
+				b.swap(l, hot[i%len(hot)])
 			}
 		}()
 		return func() ([]figure, error) {
 			close(done)
 			wg.Wait()
-			for _, p := range attached {
-				if _, err := b.ctl.do("detach fcm:" + p + " inflight"); err != nil && l.err == nil {
-					l.err = err
-				}
-			}
 			return l.figures(time.Since(t0)), l.err
 		}
 	}
-}
-
-// inFlight reads the inflight wrapper's gauge from a show answer
-// ("wrappers ...,in flight N").
-func inFlight(show string) (int, bool) {
-	i := strings.Index(show, "in flight ")
-	if i < 0 {
-		return 0, false
-	}
-	f := strings.FieldsFunc(show[i+len("in flight "):], func(r rune) bool { return r < '0' || r > '9' })
-	if len(f) == 0 {
-		return 0, false
-	}
-	n, err := strconv.Atoi(f[0])
-	return n, err == nil
 }
