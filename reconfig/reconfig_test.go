@@ -3,7 +3,7 @@ package reconfig_test
 import (
 	"bytes"
 	"context"
-
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"k42/reconfig"
+	"k42/reconfig/bench"
 	"k42/reconfig/generation"
 	"k42/reconfig/platform"
 	"k42/reconfig/testcomp"
@@ -586,4 +587,58 @@ func TestEveryMethodShape(t *testing.T) {
 	}}
 	_, err = e.NullSwap(opts)
 	require.NoError(t, err)
+}
+
+// TestDestroyBurstReclaimsEveryObject: objects destroyed in a burst, from
+// several goroutines while requests come and go, are reclaimed in batches
+// (Table.afterQuiescence): every one is, none before the requests that
+// could see it have ended, and Destroy's channel closes.
+func TestDestroyBurstReclaimsEveryObject(t *testing.T) {
+	tab := suite.NewTable(t)
+	d := tab.Domain()
+	const n = 400
+	var atts [n]*reconfig.Attachment
+	var ents [n]*reconfig.Entry[testcomp.Adder]
+	for i := range ents {
+		e, err := reconfig.Create(tab, "burst/"+strconv.Itoa(i), testcomp.AdderInterface, testcomp.Adder(&testcomp.PlainAdder{}))
+		require.NoError(t, err)
+		ents[i] = e
+		atts[i], err = e.Attach(bench.EmptyWrapper{})
+		require.NoError(t, err)
+	}
+	// A request held open across the first half of the destroys.
+	held := d.Enter()
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < n; i += 4 {
+				if i%2 == 0 {
+					ents[i].DestroySoon()
+				} else {
+					ch, err := ents[i].Destroy()
+					require.NoError(t, err)
+					_ = ch
+				}
+				d.Enter().End()
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case <-atts[0].Reclaimed():
+		t.Fatal("reclaimed while a request that began before its destroy is in flight")
+	case <-time.After(20 * time.Millisecond):
+	}
+	held.End()
+	for i, a := range atts {
+		select {
+		case <-a.Reclaimed():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("object %d never reclaimed", i)
+		}
+	}
+	_, err := tab.Object("burst/0")
+	require.Error(t, err, "a destroyed object leaves the table")
 }

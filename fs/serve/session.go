@@ -162,6 +162,14 @@ func (x *shared) Export(reconfig.Protocol) (any, error) {
 // forwards, and End clears it.
 func (x *shared) Import(_ reconfig.Protocol, v any) error {
 	st := v.(*sessionState)
+	if x.f.Closed() {
+		// The description was closed while a second open was making its
+		// session shared: its close gave back what the session held (End
+		// flushes before the file closes), and the session goes with it.
+		// There is no offset to keep, and failing here would fail the
+		// second open.
+		return nil
+	}
 	if err := x.writeDirty(st); err != nil {
 		return err
 	}

@@ -631,3 +631,46 @@ func TestSmallFileCacheIsForReads(t *testing.T) {
 		tr.close(h)
 	}
 }
+
+// TestOpensAndClosesOfOneFileFromManyThreads: threads opening and closing
+// one small file over and over, as SDET's scripts open the shared tree's
+// headers: a second open swaps the sessions it finds to shared while some
+// of them are being closed, and every open and read must succeed (a
+// closed description's session takes the swap without its file).
+func TestOpensAndClosesOfOneFileFromManyThreads(t *testing.T) {
+	s, tr := newTrapServer(t, configs[3])
+	h := tr.open("/hdr", syscall.O_CREAT|syscall.O_RDWR)
+	require.EqualValues(t, 100, tr.write(h, bytes.Repeat([]byte("h"), 100)))
+	tr.close(h)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 400 {
+				rq := new(request)
+				rq.Nr = linux.SYS_OPENAT
+				rq.Handle = [2]int32{kernel.HandleCwd, kernel.HandleNone}
+				rq.PathLen[0] = int32(copy(rq.Path[0][:], "/hdr"))
+				rq.Args = [6]uint64{^uint64(99), 0, uint64(syscall.O_RDONLY), 0}
+				rq.TID = int32(g + 1)
+				r, h := s.serveOne(rq)
+				if r != 0 {
+					failed.Add(1)
+					t.Errorf("thread %d: open: %d", g+1, r)
+					return
+				}
+				rel := new(request)
+				rel.Nr = kernel.NrRelease
+				rel.Handle[0] = h
+				if r, _ := s.serveOne(rel); r != 0 {
+					t.Errorf("thread %d: close: %d", g+1, r)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	require.Zero(t, failed.Load())
+}
