@@ -42,7 +42,7 @@ func TestBoots(t *testing.T) {
 			t.Errorf("%s: disk %v: %s", exp, disk, flags)
 		}
 	}
-	if f := strings.Join(o.boots("fig7")[0].flags, " "); !strings.Contains(f, "-disk-iops "+diskIOPS) || !strings.Contains(f, "k42.pagecache=8M") {
+	if f := strings.Join(o.boots("fig7")[0].flags, " "); !strings.Contains(f, "-disk-iops "+fig7DiskIOPS) || !strings.Contains(f, "k42.pagecache=8M") {
 		t.Errorf("fig7: %s", f)
 	}
 	bs := o.boots("linux")
