@@ -14,6 +14,15 @@
 //   - gotests: runs standard-library packages' tests on k42 and on Linux
 //     and compares them test by test (the kernel's work list);
 //     gotests/testlog parses a test binary's -test.v output.
-//   - results: the results format (JSON lines in results/*.jsonl) and the
-//     generated tables of RESULTS.md; cmd/report regenerates them.
+//   - paper: the K42 paper's evaluation (§6): Table 1 and Figures 4 to 7
+//     on k42, and the same workloads beside Linux; paper/guest is the
+//     program it boots, which selects each configuration through
+//     /proc/k42/ctl. make bench and make bench-quick run it.
+//   - workloads/postmark and workloads/sdet: PostMark and a model of SDET
+//     (with its streaming readers) as libraries of plain Go against the
+//     os package, so that the same source runs on k42 and on Linux;
+//     postmark and sdet are their commands.
+//   - results: the results format (JSON lines in results/*.jsonl), the
+//     generated tables of RESULTS.md and the paper's plots (figures/);
+//     cmd/report regenerates them.
 package benchmarks

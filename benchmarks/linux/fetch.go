@@ -105,11 +105,20 @@ func fetchKernel(root string, log io.Writer) (string, error) {
 	if p, ok := cachedKernel(root); ok {
 		return p, nil
 	}
+	if restoreUserCache(root, log) {
+		if p, ok := cachedKernel(root); ok {
+			return p, nil
+		}
+	}
 	f, err := newFetcher(log)
 	if err != nil {
 		return "", err
 	}
-	return f.fetch(root)
+	p, err := f.fetch(root)
+	if err == nil {
+		saveUserCache(root, log)
+	}
+	return p, err
 }
 
 func (f *fetcher) fetch(root string) (path string, err error) {

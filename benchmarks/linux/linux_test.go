@@ -257,3 +257,43 @@ func TestRunK42(t *testing.T) {
 		t.Fatalf("records %+v\n%s", recs, log.String())
 	}
 }
+
+// A fresh clone takes the kernel from the user-level cache: a kernel and
+// its modules saved from one module tree are restored into another, and
+// K42_LINUX_CACHE=off turns the cache off.
+func TestUserCache(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv(userCacheEnv, cache)
+	a, b := t.TempDir(), t.TempDir()
+	dir := filepath.Join(a, cacheDir)
+	files := map[string]string{
+		vmlinuxName:                              "ELF",
+		kernelNote:                               "linux-image",
+		filepath.Join(modulesName, modulesOrder): "virtio_blk\n",
+		filepath.Join(modulesName, "virtio_blk.ko"): "ko",
+	}
+	for name, text := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	saveUserCache(a, io.Discard)
+	if !restoreUserCache(b, io.Discard) {
+		t.Fatal("nothing restored")
+	}
+	if p, ok := cachedKernel(b); !ok {
+		t.Error("no kernel after the restore")
+	} else if got, _ := os.ReadFile(p); string(got) != "ELF" {
+		t.Errorf("kernel %q", got)
+	}
+	if mods, ok := cachedModules(b); !ok || len(mods) != 1 {
+		t.Errorf("modules %v %v", mods, ok)
+	}
+	t.Setenv(userCacheEnv, "off")
+	if restoreUserCache(t.TempDir(), io.Discard) {
+		t.Error("restored with the cache off")
+	}
+}

@@ -58,6 +58,11 @@ func fetchModules(root string, log io.Writer) ([]string, error) {
 	if paths, ok := cachedModules(root); ok {
 		return paths, nil
 	}
+	if restoreUserCache(root, log) {
+		if paths, ok := cachedModules(root); ok {
+			return paths, nil
+		}
+	}
 	fmt.Fprintln(log, "linux: the cached kernel has no modules for the disks: fetching the kernel package again")
 	f, err := newFetcher(log)
 	if err != nil {
@@ -70,6 +75,7 @@ func fetchModules(root string, log io.Writer) ([]string, error) {
 	if !ok {
 		return nil, errors.New("the fetch kept no modules")
 	}
+	saveUserCache(root, log)
 	return paths, nil
 }
 
