@@ -33,6 +33,13 @@ type Device interface {
 	Stats() Stats
 }
 
+// Discarder is a Device that can be told blocks hold nothing any more
+// (a freed slot): it may give their space back, and they read as zeros
+// until written again (a disk's TRIM; Memory frees its chunks).
+type Discarder interface {
+	Discard(b, n int64) error
+}
+
 // Vectored is a Device that reads consecutive blocks into several buffers
 // (each a whole number of blocks) in one request, sparing a copy.
 type Vectored interface {
@@ -76,6 +83,7 @@ type Memory struct {
 
 	mu     sync.RWMutex
 	chunks map[int64][]byte // chunk index -> chunkBlocks blocks
+	live   map[int64]uint16 // chunk index -> its blocks written and not discarded, a bit each
 
 	reads, writes, flushes, bytesRead, bytesWritten atomic.Int64
 }
@@ -91,7 +99,7 @@ func NewMemory(bs int, blocks int64) (*Memory, error) {
 	if blocks < 0 {
 		return nil, fmt.Errorf("blockdev: negative capacity %d", blocks)
 	}
-	return &Memory{bs: bs, blocks: blocks, chunks: make(map[int64][]byte)}, nil
+	return &Memory{bs: bs, blocks: blocks, chunks: make(map[int64][]byte), live: make(map[int64]uint16)}, nil
 }
 
 // BlockSize implements Device.
@@ -127,6 +135,9 @@ func (m *Memory) WriteBlocks(b int64, p []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.each(b, p, true, func(c []byte, off int, q []byte) { copy(c[off:], q) })
+	for k := b; k < b+int64(len(p)/m.bs); k++ {
+		m.live[k/chunkBlocks] |= 1 << (k % chunkBlocks)
+	}
 	m.writes.Add(1)
 	m.bytesWritten.Add(int64(len(p)))
 	return nil
@@ -147,6 +158,33 @@ func (m *Memory) each(b int64, p []byte, write bool, f func(chunk []byte, off in
 		f(c, int(in*bs), p[:n*bs])
 		p, b = p[n*bs:], b+n
 	}
+}
+
+// Discard implements Discarder: the blocks read as zeros from now on, and
+// a chunk none of whose blocks holds anything any more is freed, so that
+// the device's memory follows what its user keeps, not what it ever
+// wrote.
+func (m *Memory) Discard(b, n int64) error {
+	if err := CheckLen(m, b, int(n)*m.bs); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	bs := int64(m.bs)
+	for k := b; k < b+n; k++ {
+		ci, in := k/chunkBlocks, k%chunkBlocks
+		c := m.chunks[ci]
+		if c == nil {
+			continue
+		}
+		if m.live[ci] &^= 1 << in; m.live[ci] == 0 {
+			delete(m.chunks, ci)
+			delete(m.live, ci)
+			continue
+		}
+		clear(c[in*bs : (in+1)*bs])
+	}
+	return nil
 }
 
 // Flush implements Device: memory is as durable as it gets.

@@ -103,3 +103,25 @@ func TestPartStaysInside(t *testing.T) {
 	require.ErrorIs(t, p.WriteBlocks(8, got), ErrRange)
 	require.ErrorIs(t, p.ReadBlocks(7, make([]byte, 1024)), ErrRange)
 }
+
+// TestMemoryDiscard: discarded blocks read as zeros, their neighbours
+// keep their data, and a chunk all of whose blocks are discarded is freed.
+func TestMemoryDiscard(t *testing.T) {
+	m, err := NewMemory(512, 64)
+	require.NoError(t, err)
+	data := bytes.Repeat([]byte{7}, 32*512) // two chunks of 16 blocks
+	require.NoError(t, m.WriteBlocks(0, data))
+	require.EqualValues(t, 32*512, m.Resident())
+	require.NoError(t, m.Discard(2, 3))
+	got := make([]byte, 32*512)
+	require.NoError(t, m.ReadBlocks(0, got))
+	assert.Equal(t, data[:2*512], got[:2*512])
+	assert.Equal(t, make([]byte, 3*512), got[2*512:5*512], "discarded blocks read as zeros")
+	assert.Equal(t, data[5*512:], got[5*512:])
+	require.NoError(t, m.Discard(16, 16))
+	assert.EqualValues(t, 16*512, m.Resident(), "the second chunk is freed")
+	require.NoError(t, m.WriteBlocks(20, data[:512]))
+	require.NoError(t, m.ReadBlocks(16, got[:16*512]))
+	assert.Equal(t, data[:512], got[4*512:5*512], "written again after the discard")
+	assert.Error(t, m.Discard(60, 8), "past the end")
+}

@@ -196,6 +196,17 @@ func (s *Store) alloc(want int64) (int64, error) {
 }
 
 func (s *Store) release(slots ...int64) {
+	// A device that can give the space of freed slots back does, before
+	// the slots can be taken again: the memory store then holds what its
+	// files hold, not every slot a workload that creates and deletes
+	// files (Postmark) ever wrote. (Not under a log: a freed slot may
+	// still be what the last checkpoint names until the next commit.)
+	if d, ok := s.dev.(blockdev.Discarder); ok && s.log == nil {
+		per := int64(s.perPage)
+		for _, slot := range slots {
+			d.Discard(slot*per, per)
+		}
+	}
 	s.mu.Lock()
 	s.freeList = append(s.freeList, slots...)
 	s.inUse -= int64(len(slots))
