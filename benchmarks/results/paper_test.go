@@ -30,6 +30,8 @@ func paperRecs() []Record {
 			add("fig4", "swaps-contended", "sdet-4", "swap_contended", float64(i%2), r)
 		}
 		add("fig4", "swaps-contended", "sdet-4", "scripts_per_hour", 990, r)
+		add("table1", "k42", "attach", "mean", 5, r)
+		add("table1", "k42", "call", "mean", 0.3, r)
 	}
 	return recs
 }
@@ -67,7 +69,7 @@ func TestPaperPlots(t *testing.T) {
 	if err := renderPlots(paperRecs(), dir); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"fig4.png", "fig6.png"} {
+	for _, name := range []string{"fig4.png", "fig6.png", "table1.png"} {
 		f, err := os.Open(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)

@@ -19,7 +19,6 @@ import (
 type plotSpec struct {
 	title, xlabel, ylabel string
 	kind                  string // "bars", "hist", "lines"
-	log                   bool   // bars: a logarithmic value axis
 	// bars: one bar per series in each group
 	groups, series []string
 	values         map[string]map[string]float64 // series → group → value
@@ -109,11 +108,7 @@ func (s *plotSpec) bars(p *plot.Plot) error {
 	for i, name := range s.series {
 		vals := make(plotter.Values, len(s.groups))
 		for j, g := range s.groups {
-			v := s.values[name][g]
-			if s.log && v <= 0 {
-				v = 1e-3 // no figure: a bar too short to see
-			}
-			vals[j] = v
+			vals[j] = s.values[name][g]
 		}
 		b, err := plotter.NewBarChart(vals, w)
 		if err != nil {
@@ -126,12 +121,7 @@ func (s *plotSpec) bars(p *plot.Plot) error {
 		p.Legend.Add(name, b)
 	}
 	p.NominalX(s.groups...)
-	if s.log {
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-	} else {
-		p.Y.Min = 0
-		p.Add(plotter.NewGrid())
-	}
+	p.Y.Min = 0
+	p.Add(plotter.NewGrid())
 	return nil
 }

@@ -113,6 +113,14 @@ func (w *seqMonitor) observe(first, last int64) {
 		return
 	}
 	after, back := w.p.Param("after").Get(), w.p.Param("back").Get()
+	if w.was != "" && w.run > after && w.run%64 == 0 && w.f.Impl() != ImplSequential {
+		// The policy made the FCM sequential and someone else has swapped
+		// it since (a factory upgrade, a pin): the policy no longer has it
+		// sequential, and this long run decides afresh. (Looked at once in
+		// 64 pages of a run: the implementation's name is behind the
+		// entry's lock.)
+		w.was, w.nonseq = "", 0
+	}
 	switch {
 	case w.was == "" && w.run > after:
 		w.queued = true

@@ -76,3 +76,38 @@ func TestSequentialPolicyThresholds(t *testing.T) {
 	log, _ = reg.Log().List()
 	require.Contains(t, log[len(log)-1].Err, "pinned")
 }
+
+// TestSequentialPolicyAfterAnUpgrade: the policy made a stream's FCM
+// sequential, a factory upgrade swapped it to single behind the policy's
+// back (as a benchmark selecting its configuration does), and the stream's
+// next long run makes it sequential again.
+func TestSequentialPolicyAfterAnUpgrade(t *testing.T) {
+	d, err := generation.New(platform.Host(), 2)
+	require.NoError(t, err)
+	m, limit, err := fcm.NewInMemory(reconfig.NewTable(d), 4<<20, 64<<20, fcm.ImplSingle)
+	require.NoError(t, err)
+	defer m.Cache().Close()
+	reg := adapt.NewRegistry()
+	m.SetPolicies(reg)
+	fsys := fs.New(fs.Options{Pages: limit, Data: m.DataFactory()})
+	f, err := fsys.OpenAt(nil, "/stream", syscall.O_CREAT|syscall.O_RDWR, 0o644)
+	require.NoError(t, err)
+	defer f.Close()
+	file := f.Node().Data().(*fcm.File)
+	impl := func() string { reg.Worker().Wait(); return file.Impl() }
+	page := make([]byte, fs.PageSize)
+	stream := func(pages int64) {
+		t.Helper()
+		for p := int64(0); p < pages; p++ {
+			_, err := f.WriteAt(page, p*fs.PageSize)
+			require.NoError(t, err)
+		}
+	}
+	stream(30)
+	require.Equal(t, fcm.ImplSequential, impl(), "a stream: sequential")
+	_, err = m.Upgrade(fcm.ImplSingle)
+	require.NoError(t, err)
+	require.Equal(t, fcm.ImplSingle, impl(), "the upgrade swapped it")
+	stream(200)
+	require.Equal(t, fcm.ImplSequential, impl(), "the next stream: sequential again")
+}
