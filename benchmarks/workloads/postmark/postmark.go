@@ -30,8 +30,8 @@ import (
 type Config struct {
 	Files        int // files created in the initial pool
 	Transactions int // transactions run on the pool
-	MinSize      int // least file size (and least append)
-	MaxSize      int // greatest file size (and greatest append)
+	MinSize      int // least size of a new file
+	MaxSize      int // greatest size of a new file, and of a file appended to
 	ReadBlock    int // bytes asked of each read call
 	WriteBlock   int // bytes given to each write call
 	// ReadBias is the chance, in tenths, that a transaction's first half
@@ -393,10 +393,17 @@ func (in *instance) read(i int) error {
 	return nil
 }
 
-// append appends a random size in [MinSize, MaxSize] to pool file i.
+// append appends to pool file i, as PostMark's append_file does: a
+// random amount from 1 byte up to what brings the file to MaxSize, and
+// nothing (not counted) when the file is MaxSize already, so that no file
+// outgrows the high bound.
 func (in *instance) append(i int) error {
 	p := in.pool[i].path
-	n := in.size()
+	room := int64(in.c.MaxSize) - in.pool[i].size
+	if room <= 0 {
+		return nil
+	}
+	n := 1 + in.rng.IntN(int(room))
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_APPEND, 0)
 	if err != nil {
 		return &OpError{"open", p, err}

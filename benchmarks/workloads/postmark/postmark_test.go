@@ -455,3 +455,21 @@ func TestReport(t *testing.T) {
 		t.Error("TPS of an empty report")
 	}
 }
+
+// TestAppendsStopAtTheHighBound: as PostMark's append_file, an append
+// brings a file at most to MaxSize, and a file already there is not
+// appended to: with every new file MaxSize bytes, no transaction appends;
+// with room, every byte written stays within the files' bound.
+func TestAppendsStopAtTheHighBound(t *testing.T) {
+	c := small(3)
+	c.MinSize, c.MaxSize, c.ReadBias = 1000, 1000, 0
+	if r := mustRun(t, c, nil); r.Appends != 0 || r.BytesWritten != int64(r.Created)*1000 {
+		t.Errorf("files born full: %d appends, %d bytes for %d files", r.Appends, r.BytesWritten, r.Created)
+	}
+	c = small(4)
+	c.ReadBias = 0
+	r := mustRun(t, c, nil)
+	if r.Appends == 0 || r.BytesWritten > int64(r.Created)*int64(c.MaxSize) {
+		t.Errorf("%d appends, %d bytes written for %d files of at most %d", r.Appends, r.BytesWritten, r.Created, c.MaxSize)
+	}
+}
