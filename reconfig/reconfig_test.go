@@ -590,9 +590,8 @@ func TestEveryMethodShape(t *testing.T) {
 }
 
 // TestDestroyBurstReclaimsEveryObject: objects destroyed in a burst, from
-// several goroutines while requests come and go, are reclaimed in batches
-// (Table.afterQuiescence): every one is, none before the requests that
-// could see it have ended, and Destroy's channel closes.
+// several goroutines while requests come and go, are all reclaimed, none
+// before the requests that could see it have ended.
 func TestDestroyBurstReclaimsEveryObject(t *testing.T) {
 	tab := suite.NewTable(t)
 	d := tab.Domain()

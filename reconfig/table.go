@@ -62,53 +62,6 @@ type Table struct {
 	gens *generation.Domain
 	mu   sync.Mutex
 	objs map[string]Object
-
-	// Reclamation of destroyed objects, in batches (afterQuiescence).
-	reclaimMu   sync.Mutex
-	reclaimNext []func() // waiting for the next batch's quiescence
-	reclaimBusy bool     // a batch is waiting for its quiescence
-}
-
-// afterQuiescence runs done once every request in flight now has ended,
-// as the domain's Quiesce does, but in batches, as K42 reclaims destroyed
-// objects: while one batch waits for its quiescent state, the objects
-// destroyed meanwhile join the next, which starts when it fires. A burst
-// of destroys (a program closing many files) then costs one quiescence
-// request a batch, not one each. done must be short and must not block.
-func (t *Table) afterQuiescence(done func()) {
-	t.reclaimMu.Lock()
-	t.reclaimNext = append(t.reclaimNext, done)
-	if t.reclaimBusy {
-		t.reclaimMu.Unlock()
-		return
-	}
-	t.reclaimBusy = true
-	t.reclaimMu.Unlock()
-	t.startBatch()
-}
-
-// startBatch takes the waiting reclamations as one batch and asks for
-// its quiescence; when it fires, the next batch starts if there is one.
-func (t *Table) startBatch() {
-	t.reclaimMu.Lock()
-	batch := t.reclaimNext
-	t.reclaimNext = nil
-	t.reclaimMu.Unlock()
-	t.gens.Quiesce(func() {
-		for _, f := range batch {
-			f()
-		}
-		t.reclaimMu.Lock()
-		more := len(t.reclaimNext) > 0
-		if !more {
-			t.reclaimBusy = false
-		}
-		t.reclaimMu.Unlock()
-		if more {
-			// Not from here: done may run inside a request's End.
-			go t.startBatch()
-		}
-	})
 }
 
 // NewTable returns an empty table whose quiescent states come from d.
@@ -417,7 +370,7 @@ func (e *Entry[I]) destroyLocked() (<-chan struct{}, error) {
 	t := e.table
 	done := make(chan struct{})
 	d, hasDestroy := any(impl).(Destroyer)
-	t.afterQuiescence(func() {
+	t.gens.Quiesce(func() {
 		if !hasDestroy {
 			// Nothing that may block: reclaim the wrappers here, with no
 			// goroutine of its own.
