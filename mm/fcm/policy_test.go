@@ -99,7 +99,11 @@ func TestSequentialPolicyAfterAnUpgrade(t *testing.T) {
 	stream := func(pages int64) {
 		t.Helper()
 		for p := int64(0); p < pages; p++ {
+			// Each write a request, as a server's call is, so that the
+			// policy's swap, which the worker makes meanwhile, waits for it.
+			req := d.Enter()
 			_, err := f.WriteAt(page, p*fs.PageSize)
+			req.End()
 			require.NoError(t, err)
 		}
 	}

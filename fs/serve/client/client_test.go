@@ -196,7 +196,9 @@ func TestFastPathAndRecallExclude(t *testing.T) {
 	var fast, forwarded atomic.Int64
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
+	flusherDone := make(chan struct{})
 	go func() {
+		defer close(flusherDone)
 		for i := 0; ; i++ {
 			select {
 			case <-stop:
@@ -238,6 +240,7 @@ func TestFastPathAndRecallExclude(t *testing.T) {
 	}
 	wg.Wait()
 	close(stop)
+	<-flusherDone // before the deferred Clear: the flusher may be inside a recall
 	flush(true)
 	for c := range clients {
 		require.EqualValues(t, last[c], binary.BigEndian.Uint64(file[c*rec:]), "client %d's last write", c)
