@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -234,10 +235,15 @@ func verdict(what string, got, want float64) string {
 	if math.IsNaN(got) {
 		return what + ": not measured in this run."
 	}
-	if got >= want {
-		return fmt.Sprintf("%s: %s, goal ≥ %s — met.", what, Ratio(got), Ratio(want))
+	shown := Ratio(got)
+	if shown == Ratio(want) && got != want {
+		// Two decimals would show the goal itself: three say which side.
+		shown = strconv.FormatFloat(got, 'f', 3, 64) + " ×"
 	}
-	return fmt.Sprintf("%s: %s, goal ≥ %s — **not met**.", what, Ratio(got), Ratio(want))
+	if got >= want {
+		return fmt.Sprintf("%s: %s, goal ≥ %s — met.", what, shown, Ratio(want))
+	}
+	return fmt.Sprintf("%s: %s, goal ≥ %s — **not met**.", what, shown, Ratio(want))
 }
 
 // medianRatio is the median of the paired ratios of a to b, NaN when
