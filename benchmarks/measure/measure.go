@@ -95,3 +95,20 @@ func BatchTimes(batches, batch int, fn func()) []float64 {
 
 // PerCall returns the median batch's time per call of fn, in ns.
 func PerCall(batches, batch int, fn func()) float64 { return Median(BatchTimes(batches, batch, fn)) }
+
+// Metric is one figure of a workload's report (benchmarks/workloads),
+// before a program gives it its experiment and configuration.
+type Metric struct {
+	Name  string
+	Value float64
+	Unit  string
+}
+
+// Rate is n per second of d, 0 when d is not positive (JSON has no
+// infinity).
+func Rate(n float64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return n / d.Seconds()
+}

@@ -439,7 +439,7 @@ func TestReport(t *testing.T) {
 			t.Errorf("metric %d: %+v", i, m)
 		}
 	}
-	if ms[0] != (Metric{"tps", r.TPS(), "tx/s"}) || r.TPS() != float64(r.Transactions)/r.TransactionElapsed.Seconds() {
+	if ms[0] != (Metric{Name: "tps", Value: r.TPS(), Unit: "tx/s"}) || r.TPS() != float64(r.Transactions)/r.TransactionElapsed.Seconds() {
 		t.Errorf("tps %+v", ms[0])
 	}
 	if r.CreatesPerSec() != float64(r.Created)/r.Elapsed.Seconds() {

@@ -1,6 +1,8 @@
 package postmark
 
 import (
+	"k42/benchmarks/measure"
+
 	"fmt"
 	"strings"
 	"time"
@@ -56,57 +58,47 @@ func Sum(rs []Report) Report {
 	return s
 }
 
-// rate returns n per second of d, 0 when d is not positive.
-func rate(n float64, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return n / d.Seconds()
-}
-
 // TPS is the transactions per second of the transaction phase.
-func (r Report) TPS() float64 { return rate(float64(r.Transactions), r.TransactionElapsed) }
+func (r Report) TPS() float64 { return measure.Rate(float64(r.Transactions), r.TransactionElapsed) }
 
 // CreatesPerSec is the files created per second of the whole run, as
 // PostMark reports it.
-func (r Report) CreatesPerSec() float64 { return rate(float64(r.Created), r.Elapsed) }
+func (r Report) CreatesPerSec() float64 { return measure.Rate(float64(r.Created), r.Elapsed) }
 
 // ReadsPerSec is the reads per second of the transaction phase.
-func (r Report) ReadsPerSec() float64 { return rate(float64(r.Reads), r.TransactionElapsed) }
+func (r Report) ReadsPerSec() float64 { return measure.Rate(float64(r.Reads), r.TransactionElapsed) }
 
 // AppendsPerSec is the appends per second of the transaction phase.
-func (r Report) AppendsPerSec() float64 { return rate(float64(r.Appends), r.TransactionElapsed) }
+func (r Report) AppendsPerSec() float64 {
+	return measure.Rate(float64(r.Appends), r.TransactionElapsed)
+}
 
 // DeletesPerSec is the files deleted per second of the whole run.
-func (r Report) DeletesPerSec() float64 { return rate(float64(r.Deleted), r.Elapsed) }
+func (r Report) DeletesPerSec() float64 { return measure.Rate(float64(r.Deleted), r.Elapsed) }
 
 // ReadBytesPerSec is the bytes read per second of the whole run.
-func (r Report) ReadBytesPerSec() float64 { return rate(float64(r.BytesRead), r.Elapsed) }
+func (r Report) ReadBytesPerSec() float64 { return measure.Rate(float64(r.BytesRead), r.Elapsed) }
 
 // WriteBytesPerSec is the bytes written per second of the whole run.
-func (r Report) WriteBytesPerSec() float64 { return rate(float64(r.BytesWritten), r.Elapsed) }
+func (r Report) WriteBytesPerSec() float64 { return measure.Rate(float64(r.BytesWritten), r.Elapsed) }
 
 // Metric is one figure of a Report.
-type Metric struct {
-	Name  string
-	Value float64
-	Unit  string
-}
+type Metric = measure.Metric
 
 // Metrics returns the figures PostMark prints, "tps" first.
 func (r Report) Metrics() []Metric {
 	return []Metric{
-		{"tps", r.TPS(), "tx/s"},
-		{"elapsed", r.Elapsed.Seconds(), "s"},
-		{"creates_per_s", r.CreatesPerSec(), "1/s"},
-		{"reads_per_s", r.ReadsPerSec(), "1/s"},
-		{"appends_per_s", r.AppendsPerSec(), "1/s"},
-		{"deletes_per_s", r.DeletesPerSec(), "1/s"},
-		{"read_bytes_per_s", r.ReadBytesPerSec(), "B/s"},
-		{"write_bytes_per_s", r.WriteBytesPerSec(), "B/s"},
-		{"create_phase", r.CreateElapsed.Seconds(), "s"},
-		{"transaction_phase", r.TransactionElapsed.Seconds(), "s"},
-		{"delete_phase", r.DeleteElapsed.Seconds(), "s"},
+		{Name: "tps", Value: r.TPS(), Unit: "tx/s"},
+		{Name: "elapsed", Value: r.Elapsed.Seconds(), Unit: "s"},
+		{Name: "creates_per_s", Value: r.CreatesPerSec(), Unit: "1/s"},
+		{Name: "reads_per_s", Value: r.ReadsPerSec(), Unit: "1/s"},
+		{Name: "appends_per_s", Value: r.AppendsPerSec(), Unit: "1/s"},
+		{Name: "deletes_per_s", Value: r.DeletesPerSec(), Unit: "1/s"},
+		{Name: "read_bytes_per_s", Value: r.ReadBytesPerSec(), Unit: "B/s"},
+		{Name: "write_bytes_per_s", Value: r.WriteBytesPerSec(), Unit: "B/s"},
+		{Name: "create_phase", Value: r.CreateElapsed.Seconds(), Unit: "s"},
+		{Name: "transaction_phase", Value: r.TransactionElapsed.Seconds(), Unit: "s"},
+		{Name: "delete_phase", Value: r.DeleteElapsed.Seconds(), Unit: "s"},
 	}
 }
 
@@ -129,14 +121,14 @@ func (r Report) String() string {
 	p("Files:\n")
 	p("\t%d created (%.1f per second)\n", r.Created, r.CreatesPerSec())
 	pool := r.Created - r.CreatedInTransactions
-	p("\t\tCreation alone: %d files (%.1f per second)\n", pool, rate(float64(pool), r.CreateElapsed))
-	p("\t\tMixed with transactions: %d files (%.1f per second)\n", r.CreatedInTransactions, rate(float64(r.CreatedInTransactions), r.TransactionElapsed))
+	p("\t\tCreation alone: %d files (%.1f per second)\n", pool, measure.Rate(float64(pool), r.CreateElapsed))
+	p("\t\tMixed with transactions: %d files (%.1f per second)\n", r.CreatedInTransactions, measure.Rate(float64(r.CreatedInTransactions), r.TransactionElapsed))
 	p("\t%d read (%.1f per second)\n", r.Reads, r.ReadsPerSec())
 	p("\t%d appended (%.1f per second)\n", r.Appends, r.AppendsPerSec())
 	p("\t%d deleted (%.1f per second)\n", r.Deleted, r.DeletesPerSec())
 	alone := r.Deleted - r.DeletedInTransactions
-	p("\t\tDeletion alone: %d files (%.1f per second)\n", alone, rate(float64(alone), r.DeleteElapsed))
-	p("\t\tMixed with transactions: %d files (%.1f per second)\n", r.DeletedInTransactions, rate(float64(r.DeletedInTransactions), r.TransactionElapsed))
+	p("\t\tDeletion alone: %d files (%.1f per second)\n", alone, measure.Rate(float64(alone), r.DeleteElapsed))
+	p("\t\tMixed with transactions: %d files (%.1f per second)\n", r.DeletedInTransactions, measure.Rate(float64(r.DeletedInTransactions), r.TransactionElapsed))
 	p("Data:\n")
 	p("\t%.2f megabytes read (%.2f megabytes per second)\n", mb(r.BytesRead), r.ReadBytesPerSec()/(1<<20))
 	p("\t%.2f megabytes written (%.2f megabytes per second)\n", mb(r.BytesWritten), r.WriteBytesPerSec()/(1<<20))

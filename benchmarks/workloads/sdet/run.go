@@ -1,6 +1,8 @@
 package sdet
 
 import (
+	"k42/benchmarks/measure"
+
 	"errors"
 	"fmt"
 	"strings"
@@ -27,39 +29,27 @@ type Report struct {
 	PerSubtask map[string]int
 }
 
-// rate returns n per second of d, 0 when d is not positive.
-func rate(n float64, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return n / d.Seconds()
-}
-
 // ScriptsPerHour is the SDET figure: scripts completed per hour of
 // Elapsed.
-func (r Report) ScriptsPerHour() float64 { return rate(float64(r.Scripts)*3600, r.Elapsed) }
+func (r Report) ScriptsPerHour() float64 { return measure.Rate(float64(r.Scripts)*3600, r.Elapsed) }
 
 // SubtasksPerSecond is the mix's commands done per second of Elapsed.
-func (r Report) SubtasksPerSecond() float64 { return rate(float64(r.Subtasks), r.Elapsed) }
+func (r Report) SubtasksPerSecond() float64 { return measure.Rate(float64(r.Subtasks), r.Elapsed) }
 
 // OpsPerSecond is the file operations made per second of Elapsed.
-func (r Report) OpsPerSecond() float64 { return rate(float64(r.Ops), r.Elapsed) }
+func (r Report) OpsPerSecond() float64 { return measure.Rate(float64(r.Ops), r.Elapsed) }
 
 // Metric is one figure of a Report.
-type Metric struct {
-	Name  string
-	Value float64
-	Unit  string
-}
+type Metric = measure.Metric
 
 // Metrics returns the Report's figures: scripts_per_hour (scripts/h),
 // elapsed (s), subtasks_per_s (1/s) and fs_ops_per_s (1/s).
 func (r Report) Metrics() []Metric {
 	return []Metric{
-		{"scripts_per_hour", r.ScriptsPerHour(), "scripts/h"},
-		{"elapsed", r.Elapsed.Seconds(), "s"},
-		{"subtasks_per_s", r.SubtasksPerSecond(), "1/s"},
-		{"fs_ops_per_s", r.OpsPerSecond(), "1/s"},
+		{Name: "scripts_per_hour", Value: r.ScriptsPerHour(), Unit: "scripts/h"},
+		{Name: "elapsed", Value: r.Elapsed.Seconds(), Unit: "s"},
+		{Name: "subtasks_per_s", Value: r.SubtasksPerSecond(), Unit: "1/s"},
+		{Name: "fs_ops_per_s", Value: r.OpsPerSecond(), Unit: "1/s"},
 	}
 }
 

@@ -1,6 +1,8 @@
 package sdet
 
 import (
+	"k42/benchmarks/measure"
+
 	"errors"
 	"fmt"
 	"io"
@@ -101,7 +103,7 @@ type StreamReport struct {
 
 // MBPerSecond is the readers' bytes per second of Elapsed, in MB (10⁶
 // bytes).
-func (r StreamReport) MBPerSecond() float64 { return rate(float64(r.Bytes)/1e6, r.Elapsed) }
+func (r StreamReport) MBPerSecond() float64 { return measure.Rate(float64(r.Bytes)/1e6, r.Elapsed) }
 
 // MinPasses is the fewest passes a reader has made.
 func (r StreamReport) MinPasses() int64 {
