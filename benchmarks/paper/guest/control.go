@@ -59,7 +59,7 @@ func counter(answer, name string) (int64, bool) {
 
 // pagecacheCounters are the totals of /proc/k42/pagecache that the
 // experiments report.
-type pagecacheCounters struct{ misses, evictions, writebacks int64 }
+type pagecacheCounters struct{ misses, evictions int64 }
 
 // readPagecache reads the page cache's totals; on Linux it returns
 // zeros and false.
@@ -71,8 +71,7 @@ func readPagecache() (pagecacheCounters, bool) {
 	s := string(b)
 	m, _ := counter(s, "misses")
 	e, _ := counter(s, "evictions")
-	w, _ := counter(s, "writebacks")
-	return pagecacheCounters{m, e, w}, true
+	return pagecacheCounters{m, e}, true
 }
 
 // swapReport is what the mediator's report of one swap says (reconfig's

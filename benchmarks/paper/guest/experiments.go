@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"k42/benchmarks/measure"
 	"k42/benchmarks/workloads/postmark"
 	"k42/benchmarks/workloads/sdet"
 )
@@ -68,28 +69,34 @@ func (b *bench) postmark(cfg, preset string) error {
 	if err != nil {
 		return fmt.Errorf("%s under %s: %w", workload, name, err)
 	}
+	return b.emitRun(name, workload, r.Metrics(), r.Transactions, before, t0, nil)
+}
+
+// emitRun writes one run's figures: the workload's metrics (of n
+// operations), then on k42 the page cache's misses and evictions since
+// before, then extra (a swapper's, a stream's), then how many swaps each
+// adaptive policy decided since t0, when the run began.
+func (b *bench) emitRun(name, workload string, metrics []measure.Metric, n int, before pagecacheCounters, t0 time.Time, extra []figure) error {
 	after, onK42 := readPagecache()
-	for _, m := range r.Metrics() {
-		b.emit(name, workload, m.Name, m.Value, m.Unit, r.Transactions)
+	for _, m := range metrics {
+		b.emit(name, workload, m.Name, m.Value, m.Unit, n)
 	}
 	if onK42 {
 		b.emit(name, workload, "pagecache_misses", float64(after.misses-before.misses), "pages", 1)
+		b.emit(name, workload, "pagecache_evictions", float64(after.evictions-before.evictions), "pages", 1)
 	}
-	return b.emitPolicySwaps(name, workload, t0)
-}
-
-// emitPolicySwaps writes how many swaps each adaptive policy decided
-// during a run that began at t0 (k42 only).
-func (b *bench) emitPolicySwaps(name, workload string, t0 time.Time) error {
+	for _, f := range extra {
+		b.emit(name, workload, f.metric, f.value, f.unit, f.n)
+	}
 	if b.ctl == nil {
 		return nil
 	}
-	n, err := b.ctl.policySwaps(t0)
+	swaps, err := b.ctl.policySwaps(t0)
 	if err != nil {
 		return err
 	}
 	for _, p := range []string{"sessions", "sharing", "sequential"} {
-		b.emit(name, workload, "policy_swaps/"+p, float64(n[p]), "swaps", n[p])
+		b.emit(name, workload, "policy_swaps/"+p, float64(swaps[p]), "swaps", swaps[p])
 	}
 	return nil
 }
@@ -155,18 +162,7 @@ func (b *bench) sdetWith(e *sdetEnv, s setting, workload string, n int, during f
 	if err != nil {
 		return fmt.Errorf("%s under %s: %w", workload, name, err)
 	}
-	after, onK42 := readPagecache()
-	for _, m := range r.Metrics() {
-		b.emit(name, workload, m.Name, m.Value, m.Unit, r.Scripts)
-	}
-	if onK42 {
-		b.emit(name, workload, "pagecache_misses", float64(after.misses-before.misses), "pages", 1)
-		b.emit(name, workload, "pagecache_evictions", float64(after.evictions-before.evictions), "pages", 1)
-	}
-	for _, f := range extra {
-		b.emit(name, workload, f.metric, f.value, f.unit, f.n)
-	}
-	return b.emitPolicySwaps(name, workload, t0)
+	return b.emitRun(name, workload, r.Metrics(), r.Scripts, before, t0, extra)
 }
 
 // figure is one more figure of a run (a swapper's, a stream's).
