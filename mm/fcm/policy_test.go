@@ -14,7 +14,8 @@ import (
 	"k42/reconfig/platform"
 )
 
-// TestSequentialPolicyThresholds: 20 sequential pages leave the FCM
+// TestSequentialPolicyThresholds: in a file of min_pages pages, 20
+// sequential pages leave the FCM
 // alone and the 21st swaps it to sequential; 10 non-sequential requests
 // keep it there and the 11th swaps it back to what it was. A page read in
 // pieces counts once.
@@ -26,6 +27,9 @@ func TestSequentialPolicyThresholds(t *testing.T) {
 	defer m.Cache().Close()
 	reg := adapt.NewRegistry()
 	m.SetPolicies(reg)
+	minPages := reg.Policy(fcm.PolicySequential).Param("min_pages")
+	require.Equal(t, int64(1024/8), minPages.Get(), "the default: an eighth of a 4 MiB cache's 1,024 pages")
+	require.NoError(t, minPages.Set("200"))
 	fsys := fs.New(fs.Options{Pages: limit, Data: m.DataFactory()})
 	f, err := fsys.OpenAt(nil, "/stream", syscall.O_CREAT|syscall.O_RDWR, 0o644)
 	require.NoError(t, err)
@@ -89,6 +93,7 @@ func TestSequentialPolicyAfterAnUpgrade(t *testing.T) {
 	defer m.Cache().Close()
 	reg := adapt.NewRegistry()
 	m.SetPolicies(reg)
+	require.NoError(t, reg.Policy(fcm.PolicySequential).Param("min_pages").Set("20")) // its file grows to 30 pages
 	fsys := fs.New(fs.Options{Pages: limit, Data: m.DataFactory()})
 	f, err := fsys.OpenAt(nil, "/stream", syscall.O_CREAT|syscall.O_RDWR, 0o644)
 	require.NoError(t, err)
@@ -114,4 +119,49 @@ func TestSequentialPolicyAfterAnUpgrade(t *testing.T) {
 	require.Equal(t, fcm.ImplSingle, impl(), "the upgrade swapped it")
 	stream(200)
 	require.Equal(t, fcm.ImplSequential, impl(), "the next stream: sequential again")
+}
+
+// TestSequentialPolicySparesSmallFiles: with the default min_pages, a
+// file of 50 pages read whole again and again (SDET's dictionary) keeps
+// its FCM, while a file larger than an eighth of the cache read in order
+// is swapped 21 pages into its run.
+func TestSequentialPolicySparesSmallFiles(t *testing.T) {
+	d, err := generation.New(platform.Host(), 2)
+	require.NoError(t, err)
+	m, limit, err := fcm.NewInMemory(reconfig.NewTable(d), 4<<20, 64<<20, fcm.ImplSingle)
+	require.NoError(t, err)
+	defer m.Cache().Close()
+	reg := adapt.NewRegistry()
+	m.SetPolicies(reg)
+	fsys := fs.New(fs.Options{Pages: limit, Data: m.DataFactory()})
+	reg.Policy(fcm.PolicySequential).SetOn(false)
+	mk := func(name string, pages int) (*fs.File, *fcm.File) {
+		f, err := fsys.OpenAt(nil, name, syscall.O_CREAT|syscall.O_RDWR, 0o644)
+		require.NoError(t, err)
+		_, err = f.WriteAt(make([]byte, pages*fs.PageSize), 0)
+		require.NoError(t, err)
+		return f, f.Node().Data().(*fcm.File)
+	}
+	dict, dictFCM := mk("/dict", 50)
+	defer dict.Close()
+	stream, streamFCM := mk("/stream", 200)
+	defer stream.Close()
+	reg.Policy(fcm.PolicySequential).SetOn(true)
+	readAll := func(f *fs.File, pages int) {
+		t.Helper()
+		for p := 0; p < pages; p++ {
+			_, err := f.ReadAt(make([]byte, fs.PageSize), int64(p)*fs.PageSize)
+			require.NoError(t, err)
+		}
+	}
+	for i := 0; i < 5; i++ {
+		readAll(dict, 50)
+	}
+	readAll(stream, 20)
+	reg.Worker().Wait()
+	require.Equal(t, fcm.ImplSingle, streamFCM.Impl(), "20 pages of a 200-page file")
+	readAll(stream, 21)
+	reg.Worker().Wait()
+	require.Equal(t, fcm.ImplSingle, dictFCM.Impl(), "a 50-page file read whole 5 times")
+	require.Equal(t, fcm.ImplSequential, streamFCM.Impl(), "21 pages of a 200-page file in a 1,024-page cache")
 }

@@ -43,6 +43,9 @@ type options struct {
 	configs   []string // k42: the configurations to run, in turn
 	streams   []int    // fig7: streaming readers
 	streamDir string   // fig7: where the streamed files are
+	// fig7: bytes per second each reader reads at once the cache is full
+	// of its pages (0: as fast as it can)
+	streamRate int64
 }
 
 // experiments are the experiments and their k42 configurations, in the
@@ -54,6 +57,10 @@ var experiments = map[string][]string{
 	"fig7":  {"default", "sequential"},
 	"linux": {"adaptive"},
 }
+
+// defaultStreamRate is a fig7 reader's pace: 256 KiB/s, a 2 Mbit/s
+// media stream; 8 readers take half of fig7's 4 MiB/s disk.
+const defaultStreamRate = 256 << 10
 
 func parseArgs(args []string) (options, error) {
 	fs := flag.NewFlagSet("guest", flag.ContinueOnError)
@@ -67,6 +74,7 @@ func parseArgs(args []string) (options, error) {
 	configs := fs.String("configs", "", "k42: comma-separated configurations (default: the experiment's)")
 	streams := fs.String("streams", "", "fig7: comma-separated numbers of streaming readers (default 0,1,2,4,8; -quick 0,2,4)")
 	fs.StringVar(&o.streamDir, "stream-dir", "", "fig7: the directory of the streamed files (default DIR)")
+	fs.Int64Var(&o.streamRate, "stream-rate", defaultStreamRate, "fig7: bytes per second each streaming reader reads at during SDET's run (0: as fast as it can)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -110,6 +118,9 @@ func parseArgs(args []string) (options, error) {
 			}
 			o.streams = append(o.streams, n)
 		}
+	}
+	if o.streamRate < 0 {
+		return o, fmt.Errorf("-stream-rate %d: want bytes per second, 0 or more", o.streamRate)
 	}
 	if o.streamDir == "" {
 		o.streamDir = o.dir

@@ -25,7 +25,7 @@ func TestParseArgs(t *testing.T) {
 		t.Errorf("-streams, -configs: %+v, %v", o, err)
 	}
 	for _, bad := range [][]string{{}, {"-exp", "fig9"}, {"-exp", "fig6", "-rounds", "-1"}, {"-exp", "fig6", "-configs", "fast"},
-		{"-exp", "fig7", "-streams", "1,x"}, {"-exp", "fig6", "-store", "nfs"}, {"-exp", "fig6", "extra"}} {
+		{"-exp", "fig7", "-streams", "1,x"}, {"-exp", "fig7", "-stream-rate", "-1"}, {"-exp", "fig6", "-store", "nfs"}, {"-exp", "fig6", "extra"}} {
 		if _, err := parseArgs(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

@@ -72,6 +72,7 @@ type Streams struct {
 	start   time.Time
 	block   int
 	stop    atomic.Bool
+	rate    atomic.Int64 // bytes per second a reader reads at; 0: as fast as it can
 	wg      sync.WaitGroup
 	readers []*reader
 	once    sync.Once
@@ -82,6 +83,8 @@ type Streams struct {
 type reader struct {
 	path          string
 	bytes, passes atomic.Int64
+	paced         int64     // bytes read since pacing started; its goroutine's
+	pacedFrom     time.Time // when it started; zero: not pacing
 	err           error // set by its goroutine before it ends
 }
 
@@ -147,8 +150,10 @@ func (s *Streams) read(rd *reader) error {
 				f.Close()
 				return nil
 			}
+			s.pace(rd)
 			n, err := f.Read(buf)
 			rd.bytes.Add(int64(n))
+			rd.paced += int64(n)
 			if err == io.EOF {
 				break
 			}
@@ -161,6 +166,32 @@ func (s *Streams) read(rd *reader) error {
 		rd.passes.Add(1)
 	}
 	return nil
+}
+
+// Pace makes every reader read at most bytesPerSecond from now on (0 or
+// less: as fast as it can again), as a media player streams a file at
+// its bit rate: each waits before a read until its bytes since Pace fit
+// the rate. Readers that compete for a disk at a fixed pace put the same
+// load on it whatever the page cache does with their pages, so that a
+// comparison of page-replacement policies measures the cache, not the
+// disk's queue.
+func (s *Streams) Pace(bytesPerSecond int64) { s.rate.Store(max(0, bytesPerSecond)) }
+
+// pace waits, before rd's next read, until its bytes fit the rate.
+func (s *Streams) pace(rd *reader) {
+	rate := s.rate.Load()
+	if rate == 0 {
+		rd.pacedFrom = time.Time{}
+		return
+	}
+	if rd.pacedFrom.IsZero() {
+		rd.pacedFrom, rd.paced = time.Now(), 0
+		return
+	}
+	due := rd.pacedFrom.Add(time.Duration(float64(rd.paced) / float64(rate) * float64(time.Second)))
+	for d := time.Until(due); d > 0 && !s.stop.Load(); d = time.Until(due) {
+		time.Sleep(min(d, 50*time.Millisecond))
+	}
 }
 
 // Snapshot returns what the readers have done so far, without stopping

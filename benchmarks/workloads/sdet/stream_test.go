@@ -83,3 +83,32 @@ func TestStreamsError(t *testing.T) {
 		t.Errorf("no streams: %+v", r)
 	}
 }
+
+// TestStreamsPace: paced readers read no more than their rate allows
+// (one read ahead of it at most), and still read.
+func TestStreamsPace(t *testing.T) {
+	const size, block, rate = 1 << 20, 8192, 100_000
+	paths, err := MakeStreamFiles(t.TempDir(), 2, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := StartStreams(paths, block)
+	s.Pace(rate)
+	// A reader starts pacing at its next read: what it read before, and
+	// that read, are outside the rate.
+	time.Sleep(50 * time.Millisecond)
+	before := s.Snapshot()
+	time.Sleep(500 * time.Millisecond)
+	after := s.Snapshot()
+	r := s.Stop()
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	elapsed := (after.Elapsed - before.Elapsed).Seconds()
+	for i := range paths {
+		got := after.Streams[i].Bytes - before.Streams[i].Bytes
+		if most := int64(rate*elapsed) + 2*block; got > most || got < block {
+			t.Errorf("stream %d read %d bytes in %.2f s paced at %d B/s; want %d to %d", i, got, elapsed, rate, block, most)
+		}
+	}
+}
