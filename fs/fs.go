@@ -49,6 +49,7 @@ type FS struct {
 	devices   map[uint64]Device
 
 	journal Journal // nil unless a persistent store made the FS (NewFrom)
+	onGone  atomic.Pointer[func(*Node)] // OnGone's
 
 	inodes  atomic.Int64
 	nextIno atomic.Uint64
@@ -258,6 +259,17 @@ func (fsys *FS) dropLink(n *Node, now Timespec) bool {
 	}
 	n.changed(now)
 	return n.unref()
+}
+
+// OnGone has f called with every node whose last name and last open go
+// from now on, once its contents are released, outside the file system's
+// locks (a server forgets what it kept of the file). nil: none.
+func (fsys *FS) OnGone(f func(*Node)) {
+	if f == nil {
+		fsys.onGone.Store(nil)
+		return
+	}
+	fsys.onGone.Store(&f)
 }
 
 // OpenAt opens path as open(2) does, with Linux's flags: the access mode

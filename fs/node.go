@@ -104,6 +104,14 @@ func (n *Node) Changes() *atomic.Uint64 { return &n.changes }
 // Ino returns the inode number.
 func (n *Node) Ino() uint64 { return n.ino }
 
+// Gone reports whether n's last name and last open are gone, its
+// contents released: no path leads to it again.
+func (n *Node) Gone() bool {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.released
+}
+
 // Type returns the file type bits of the mode (S_IFMT).
 func (n *Node) Type() uint32 { return n.kind }
 
@@ -228,5 +236,8 @@ func (n *Node) release() {
 	n.fs.counts[kindIndex(n.kind)].Add(-1)
 	if j := n.fs.journal; j != nil {
 		j.Gone(n.ino)
+	}
+	if f := n.fs.onGone.Load(); f != nil {
+		(*f)(n)
 	}
 }

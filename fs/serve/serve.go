@@ -74,11 +74,17 @@ type Server struct {
 	ns   reconfig.Ref[Namespace]
 	nsE  *reconfig.Entry[Namespace]
 
-	mu      sync.Mutex // guards free, files, and the allocation of handles
+	mu      sync.Mutex // guards free, files, idle, and the allocation of handles
 	handles [maxHandles]atomic.Pointer[openFile]
 	free    []int32
 	next    int32
 	files   map[*fs.Node]*fileObj
+	// idle are the server objects of files open nowhere, oldest first
+	// (see keepIdleLocked); an entry whose object has been opened again
+	// since it went idle (its idleSeq moved on) is skipped.
+	idle     []idleObj
+	nIdle    int    // objects in files with no opens
+	idleSeqs uint64 // the last idleSeq given
 
 	cwd atomic.Pointer[fs.Node] // nil: the root
 
@@ -126,11 +132,19 @@ type openFile struct {
 	watched bool
 }
 
-// fileObj is an open file's server object and its open descriptions.
+// fileObj is a file's server object and its open descriptions. It is
+// made by the file's first open and outlives its last close, idle, so
+// that the next open of the file does not make it again: the server
+// keeps the maxIdleFiles most recently closed (K42's server file objects
+// live while their file is cached, not only while it is open).
 type fileObj struct {
 	e     *reconfig.Entry[FileServer]
 	ref   reconfig.Ref[FileServer]
+	name  string      // the entry's name: "file:" path at its last open "#" ino
 	opens []*openFile // guarded by Server.mu
+	// idleSeq is the place in Server.idle of its last close (guarded by
+	// Server.mu); 0 while it is open.
+	idleSeq uint64
 	// watch is the sharing policy's monitor of the file (sessions.go).
 	watch *sharingMonitor
 	// swapMu orders the swaps of the file's sessions: a second open's
@@ -149,7 +163,26 @@ func New(k Kernel, fsys *fs.FS, t *reconfig.Table) (*Server, error) {
 	}
 	s := &Server{k: k, fsys: fsys, tab: t, dom: t.Domain(), ns: e.Ref(), nsE: e, files: make(map[*fs.Node]*fileObj)}
 	s.SetPolicies(adapt.NewRegistry())
+	fsys.OnGone(s.gone)
 	return s, nil
+}
+
+// gone forgets the idle server object of node, whose file is gone (its
+// last name unlinked after its last close): no open can find it again.
+func (s *Server) gone(node *fs.Node) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if obj := s.files[node]; obj != nil && obj.idleSeq != 0 {
+		if n := len(s.idle); n > 0 && s.idle[n-1].obj == obj {
+			// Closed last, as a file deleted after its close usually is.
+			s.idle[n-1] = idleObj{}
+			s.idle = s.idle[:n-1]
+		}
+		obj.idleSeq = 0
+		s.nIdle--
+		delete(s.files, node)
+		obj.e.DestroySoon()
+	}
 }
 
 // FS returns the server's file system.
@@ -275,15 +308,26 @@ func (s *Server) newHandle(f *fs.File, path string, tid int32) (int32, *fileObj,
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	node := f.Node()
+	ino := strconv.FormatUint(node.Ino(), 10)
 	obj := s.files[node]
 	if obj == nil {
-		name := "file:" + path + "#" + strconv.FormatUint(node.Ino(), 10)
+		name := "file:" + path + "#" + ino
 		e, err := reconfig.Create[FileServer](s.tab, name, FileServerInterface, opened{})
 		if err != nil {
 			return 0, nil, err
 		}
-		obj = &fileObj{e: e, ref: e.Ref()}
+		obj = &fileObj{e: e, ref: e.Ref(), name: name}
 		s.files[node] = obj
+	} else if obj.idleSeq != 0 {
+		obj.idleSeq = 0
+		s.nIdle--
+		// Opened again under another name (renamed, or another link):
+		// the listing says where it is now.
+		if len(obj.name) != len("file:")+len(path)+1+len(ino) || obj.name[len("file:"):len("file:")+len(path)] != path {
+			if name := "file:" + path + "#" + ino; s.tab.Rename(obj.name, name) == nil {
+				obj.name = name
+			}
+		}
 	}
 	var h int32
 	if n := len(s.free); n > 0 {
@@ -320,12 +364,59 @@ func (s *Server) newHandle(f *fs.File, path string, tid int32) (int32, *fileObj,
 	return h, recall, nil
 }
 
-// dropObjLocked forgets obj if no description has it open. s.mu is held.
+// dropObjLocked keeps obj idle if no description has it open (an open
+// that failed). s.mu is held.
 func (s *Server) dropObjLocked(node *fs.Node, obj *fileObj) {
-	if len(obj.opens) == 0 {
+	if len(obj.opens) == 0 && obj.idleSeq == 0 {
+		s.keepIdleLocked(node, obj)
+	}
+}
+
+// maxIdleFiles is how many server objects of files open nowhere the
+// server keeps for their next open.
+const maxIdleFiles = 4096
+
+// idleObj is one place in Server.idle.
+type idleObj struct {
+	node *fs.Node
+	obj  *fileObj
+	seq  uint64
+}
+
+// keepIdleLocked keeps obj, whose file has just been closed everywhere,
+// for its next open, and destroys the oldest idle objects beyond
+// maxIdleFiles; an object whose file is gone (unlinked before this close)
+// is destroyed at once, and one whose file goes while it is idle when it
+// goes (Server.gone). s.mu is held.
+func (s *Server) keepIdleLocked(node *fs.Node, obj *fileObj) {
+	if node.Gone() {
 		delete(s.files, node)
 		obj.e.DestroySoon()
+		return
 	}
+	s.idleSeqs++
+	obj.idleSeq = s.idleSeqs
+	s.idle = append(s.idle, idleObj{node, obj, obj.idleSeq})
+	s.nIdle++
+	for len(s.idle) > 0 && (s.nIdle > maxIdleFiles || len(s.idle) > 2*maxIdleFiles) {
+		s.dropOldestIdleLocked()
+	}
+}
+
+// dropOldestIdleLocked destroys the oldest idle object, or forgets the
+// oldest place in Server.idle if its object was opened since. s.mu is
+// held.
+func (s *Server) dropOldestIdleLocked() {
+	in := s.idle[0]
+	s.idle[0] = idleObj{}
+	s.idle = s.idle[1:]
+	if in.obj.idleSeq != in.seq {
+		return // opened again since (and maybe idle again, later in the list)
+	}
+	in.obj.idleSeq = 0
+	s.nIdle--
+	delete(s.files, in.node)
+	in.obj.e.DestroySoon()
 }
 
 // handle returns the open file description behind h.
@@ -337,8 +428,8 @@ func (s *Server) handle(h int32) *openFile {
 }
 
 // release closes the description behind h: its session ends (giving the
-// client-side state back), and the file's server object goes with its
-// last open.
+// client-side state back), and the file's server object goes idle with
+// its last open.
 func (s *Server) release(h int32) error {
 	o := s.handle(h)
 	if o == nil {
@@ -361,8 +452,7 @@ func (s *Server) release(h int32) error {
 	o.sessE.DestroySoon()
 	var alone *openFile
 	if len(obj.opens) == 0 {
-		delete(s.files, o.f.Node())
-		obj.e.DestroySoon()
+		s.keepIdleLocked(o.f.Node(), obj)
 	} else if len(obj.opens) == 1 {
 		alone = obj.opens[0]
 	}

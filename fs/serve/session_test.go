@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -673,4 +674,57 @@ func TestOpensAndClosesOfOneFileFromManyThreads(t *testing.T) {
 	}
 	wg.Wait()
 	require.Zero(t, failed.Load())
+}
+
+// TestFileObjectsOutliveTheirLastClose: a file's server object stays in
+// the table, idle, after its last close, and the next open takes the same
+// entry; it goes when the file is unlinked, and the oldest idle objects go
+// beyond maxIdleFiles.
+func TestFileObjectsOutliveTheirLastClose(t *testing.T) {
+	s, tr := newTrapServer(t, configs[0])
+	tr.close(tr.open("/f", syscall.O_CREAT|syscall.O_RDWR))
+	node, err := s.fsys.Lookup(nil, "/f", 0)
+	require.NoError(t, err)
+	name := "file:/f#" + strconv.FormatUint(node.Ino(), 10)
+	first, err := s.tab.Object(name)
+	require.NoError(t, err, "idle after its last close")
+	h := tr.open("/f", syscall.O_RDWR)
+	again, err := s.tab.Object(name)
+	require.NoError(t, err)
+	require.Same(t, first, again, "the next open takes the same object")
+	tr.close(h)
+
+	require.NoError(t, s.fsys.RenameAt(nil, "/f", nil, "/g", 0))
+	tr.close(tr.open("/g", syscall.O_RDWR))
+	_, err = s.tab.Object(name)
+	require.Error(t, err, "renamed at its next open")
+	renamed := "file:/g#" + strconv.FormatUint(node.Ino(), 10)
+	again, err = s.tab.Object(renamed)
+	require.NoError(t, err)
+	require.Same(t, first, again)
+
+	require.NoError(t, s.fsys.UnlinkAt(nil, "/g", 0))
+	_, err = s.tab.Object(renamed)
+	require.Error(t, err, "gone with its file")
+	s.mu.Lock()
+	require.Empty(t, s.files)
+	require.Zero(t, s.nIdle)
+	s.mu.Unlock()
+
+	objName := func(path string) string {
+		n, err := s.fsys.Lookup(nil, path, 0)
+		require.NoError(t, err)
+		return "file:" + path + "#" + strconv.FormatUint(n.Ino(), 10)
+	}
+	for i := range maxIdleFiles + 10 {
+		tr.close(tr.open("/n"+strconv.Itoa(i), syscall.O_CREAT|syscall.O_RDWR))
+	}
+	s.mu.Lock()
+	require.Equal(t, maxIdleFiles, s.nIdle)
+	require.Len(t, s.files, maxIdleFiles)
+	s.mu.Unlock()
+	_, err = s.tab.Object(objName("/n0"))
+	require.Error(t, err, "the oldest went")
+	_, err = s.tab.Object(objName("/n10"))
+	require.NoError(t, err, "the newest stay")
 }
