@@ -48,7 +48,7 @@ type FS struct {
 	newData   DataFactory
 	devices   map[uint64]Device
 
-	journal Journal // nil unless a persistent store made the FS (NewFrom)
+	journal Journal                     // nil unless a persistent store made the FS (NewFrom)
 	onGone  atomic.Pointer[func(*Node)] // OnGone's
 
 	inodes  atomic.Int64

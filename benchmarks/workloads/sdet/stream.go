@@ -85,7 +85,7 @@ type reader struct {
 	bytes, passes atomic.Int64
 	paced         int64     // bytes read since pacing started; its goroutine's
 	pacedFrom     time.Time // when it started; zero: not pacing
-	err           error // set by its goroutine before it ends
+	err           error     // set by its goroutine before it ends
 }
 
 // StreamStat is what one reader did.
