@@ -140,7 +140,7 @@ type openFile struct {
 type fileObj struct {
 	e     *reconfig.Entry[FileServer]
 	ref   reconfig.Ref[FileServer]
-	name  string      // the entry's name: "file:" path at its last open "#" ino
+	path  string      // the path of its last open, which its entry's name says (fileObjName)
 	opens []*openFile // guarded by Server.mu
 	// idleSeq is the place in Server.idle of its last close (guarded by
 	// Server.mu); 0 while it is open.
@@ -178,11 +178,17 @@ func (s *Server) gone(node *fs.Node) {
 			s.idle[n-1] = idleObj{}
 			s.idle = s.idle[:n-1]
 		}
-		obj.idleSeq = 0
-		s.nIdle--
-		delete(s.files, node)
-		obj.e.DestroySoon()
+		s.destroyIdleLocked(node, obj)
 	}
+}
+
+// destroyIdleLocked destroys idle obj, node's, and forgets it. s.mu is
+// held.
+func (s *Server) destroyIdleLocked(node *fs.Node, obj *fileObj) {
+	obj.idleSeq = 0
+	s.nIdle--
+	delete(s.files, node)
+	obj.e.DestroySoon()
 }
 
 // FS returns the server's file system.
@@ -308,25 +314,21 @@ func (s *Server) newHandle(f *fs.File, path string, tid int32) (int32, *fileObj,
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	node := f.Node()
-	ino := strconv.FormatUint(node.Ino(), 10)
 	obj := s.files[node]
 	if obj == nil {
-		name := "file:" + path + "#" + ino
-		e, err := reconfig.Create[FileServer](s.tab, name, FileServerInterface, opened{})
+		e, err := reconfig.Create[FileServer](s.tab, fileObjName(path, node), FileServerInterface, opened{})
 		if err != nil {
 			return 0, nil, err
 		}
-		obj = &fileObj{e: e, ref: e.Ref(), name: name}
+		obj = &fileObj{e: e, ref: e.Ref(), path: path}
 		s.files[node] = obj
 	} else if obj.idleSeq != 0 {
 		obj.idleSeq = 0
 		s.nIdle--
 		// Opened again under another name (renamed, or another link):
 		// the listing says where it is now.
-		if len(obj.name) != len("file:")+len(path)+1+len(ino) || obj.name[len("file:"):len("file:")+len(path)] != path {
-			if name := "file:" + path + "#" + ino; s.tab.Rename(obj.name, name) == nil {
-				obj.name = name
-			}
+		if obj.path != path && s.tab.Rename(fileObjName(obj.path, node), fileObjName(path, node)) == nil {
+			obj.path = path
 		}
 	}
 	var h int32
@@ -362,6 +364,11 @@ func (s *Server) newHandle(f *fs.File, path string, tid int32) (int32, *fileObj,
 	obj.opens = append(obj.opens, o)
 	s.handles[h].Store(o)
 	return h, recall, nil
+}
+
+// fileObjName is the table's name of node's server object opened by path.
+func fileObjName(path string, node *fs.Node) string {
+	return "file:" + path + "#" + strconv.FormatUint(node.Ino(), 10)
 }
 
 // dropObjLocked keeps obj idle if no description has it open (an open
@@ -413,10 +420,7 @@ func (s *Server) dropOldestIdleLocked() {
 	if in.obj.idleSeq != in.seq {
 		return // opened again since (and maybe idle again, later in the list)
 	}
-	in.obj.idleSeq = 0
-	s.nIdle--
-	delete(s.files, in.node)
-	in.obj.e.DestroySoon()
+	s.destroyIdleLocked(in.node, in.obj)
 }
 
 // handle returns the open file description behind h.
