@@ -14,19 +14,27 @@ import (
 	"k42/reconfig/platform"
 )
 
+// newPolicyStack is the FCM stack over memory (a 4 MiB page cache, 1,024
+// pages) on a 2-CPU generation domain, with the FCM policies registered.
+func newPolicyStack(t *testing.T) (*generation.Domain, *fcm.Manager, *fs.PageLimit, *adapt.Registry) {
+	t.Helper()
+	d, err := generation.New(platform.Host(), 2)
+	require.NoError(t, err)
+	m, limit, err := fcm.NewInMemory(reconfig.NewTable(d), 4<<20, 64<<20, fcm.ImplSingle)
+	require.NoError(t, err)
+	t.Cleanup(func() { m.Cache().Close() })
+	reg := adapt.NewRegistry()
+	m.SetPolicies(reg)
+	return d, m, limit, reg
+}
+
 // TestSequentialPolicyThresholds: in a file of min_pages pages, 20
 // sequential pages leave the FCM
 // alone and the 21st swaps it to sequential; 10 non-sequential requests
 // keep it there and the 11th swaps it back to what it was. A page read in
 // pieces counts once.
 func TestSequentialPolicyThresholds(t *testing.T) {
-	d, err := generation.New(platform.Host(), 2)
-	require.NoError(t, err)
-	m, limit, err := fcm.NewInMemory(reconfig.NewTable(d), 4<<20, 64<<20, fcm.ImplSingle)
-	require.NoError(t, err)
-	defer m.Cache().Close()
-	reg := adapt.NewRegistry()
-	m.SetPolicies(reg)
+	_, m, limit, reg := newPolicyStack(t)
 	minPages := reg.Policy(fcm.PolicySequential).Param("min_pages")
 	require.Equal(t, int64(1024/8), minPages.Get(), "the default: an eighth of a 4 MiB cache's 1,024 pages")
 	require.NoError(t, minPages.Set("200"))
@@ -86,13 +94,7 @@ func TestSequentialPolicyThresholds(t *testing.T) {
 // back (as a benchmark selecting its configuration does), and the stream's
 // next long run makes it sequential again.
 func TestSequentialPolicyAfterAnUpgrade(t *testing.T) {
-	d, err := generation.New(platform.Host(), 2)
-	require.NoError(t, err)
-	m, limit, err := fcm.NewInMemory(reconfig.NewTable(d), 4<<20, 64<<20, fcm.ImplSingle)
-	require.NoError(t, err)
-	defer m.Cache().Close()
-	reg := adapt.NewRegistry()
-	m.SetPolicies(reg)
+	d, m, limit, reg := newPolicyStack(t)
 	require.NoError(t, reg.Policy(fcm.PolicySequential).Param("min_pages").Set("20")) // its file grows to 30 pages
 	fsys := fs.New(fs.Options{Pages: limit, Data: m.DataFactory()})
 	f, err := fsys.OpenAt(nil, "/stream", syscall.O_CREAT|syscall.O_RDWR, 0o644)
@@ -126,13 +128,7 @@ func TestSequentialPolicyAfterAnUpgrade(t *testing.T) {
 // its FCM, while a file larger than an eighth of the cache read in order
 // is swapped 21 pages into its run.
 func TestSequentialPolicySparesSmallFiles(t *testing.T) {
-	d, err := generation.New(platform.Host(), 2)
-	require.NoError(t, err)
-	m, limit, err := fcm.NewInMemory(reconfig.NewTable(d), 4<<20, 64<<20, fcm.ImplSingle)
-	require.NoError(t, err)
-	defer m.Cache().Close()
-	reg := adapt.NewRegistry()
-	m.SetPolicies(reg)
+	_, m, limit, reg := newPolicyStack(t)
 	fsys := fs.New(fs.Options{Pages: limit, Data: m.DataFactory()})
 	reg.Policy(fcm.PolicySequential).SetOn(false)
 	mk := func(name string, pages int) (*fs.File, *fcm.File) {
