@@ -245,11 +245,12 @@ func (b *bench) linux() error {
 // pace (-stream-rate, as media players do) while SDET runs its mix
 // several times (Repeat), so that a run lasts long enough for the readers
 // to matter. The pace puts the same load on the disk, which SDET's files
-// share with the streams, under both FCMs: unpaced, the sequential FCM's
-// readers, which never wait for the pager, read 19 times as much as the
-// default's in one run and SDET's misses queued behind them (0.07x the
-// default at 4 streams, with fewer misses), which measured the disk's
-// queue, not the page cache the figure is about.
+// share with the streams, under both FCMs. Unpaced (-stream-rate 0), the
+// sequential FCM's readers, which never wait for the pager, read about 19
+// times as much as the default's and SDET's misses queued behind them
+// (SDET-1 at 4 streams about 0.1x the default, with fewer misses; one
+// unrecorded run), which measured the disk's queue, not the page cache
+// the figure is about.
 func (b *bench) fig7() error {
 	e, err := b.setupSDET(1)
 	if err != nil {
